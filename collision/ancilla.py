@@ -1,0 +1,124 @@
+"""Thermal ancillas and the automatic bath cutoff.
+
+A qubit ancilla is exact with 2 levels.  A bosonic ancilla is truncated to ``d_b`` Fock
+levels, and this module chooses ``d_b`` from a stated error bound.
+
+The error bound
+---------------
+``leak(d_b)`` is the probability that one collision of a thermal ancilla with a
+subsystem needs an ancilla level ``>= d_b``: either the ancilla arrives with ``>= d_b``
+quanta (thermal weight ``(N/(N+1))^d_b``) or the exchange lifts it there.  It is computed
+exactly from the untruncated beam-splitter amplitudes (the block unitary of
+:mod:`collision.unitaries` with an ancilla space large enough to hold every reachable
+level), for the subsystem populations ``P(n)`` taken as the elementwise maximum of the
+initial reduced populations of every subsystem and of the reservoir-temperature Gibbs
+populations.  The bound follows the ancilla's level distribution through all ``n_systems`` collisions of
+a step (with every subsystem given the bounding populations ``P(n)``).
+
+The ancilla enters with its Gibbs populations restricted to the ``d_b`` kept levels and
+renormalised (the exact Gibbs state of the truncated mode).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from lindblad.thermal import thermal_populations
+
+from .unitaries import exchange_unitary
+
+#: Default bound on the per-step probability of needing an ancilla level beyond the cutoff.
+DEFAULT_BATH_TOL = 1e-8
+#: Largest automatic boson-bath cutoff.
+MAX_BATH_CUTOFF = 64
+
+
+def ancilla_populations(bath: str, temperature: float, omega: float, d_anc: int) -> np.ndarray:
+    """Fock populations of an incoming ancilla, ground first, shape ``(d_anc,)``."""
+    if bath == "qubit":
+        return thermal_populations("qubit", temperature, omega)
+    return thermal_populations("oscillator", temperature, omega, d_anc)
+
+
+def leak_probability(d_anc: int, theta: float, temperature: float, omega: float,
+                     sys_populations: np.ndarray, n_systems: int) -> float:
+    """Probability that one step needs an ancilla level ``>= d_anc`` (boson bath).
+
+    The ancilla's level distribution is followed exactly, without truncation, through
+    the ``n_systems`` collisions of one step, each subsystem having the populations
+    ``P(n)``; the result is the largest weight it ever has on levels ``>= d_anc``
+    (including the thermal tail of the incoming ancilla).
+
+    Parameters
+    ----------
+    d_anc : int
+        Candidate ancilla dimension.
+    theta : float
+        Collision angle ``sqrt(gamma dt)``.
+    temperature, omega : float
+        Reservoir temperature and frequency.
+    sys_populations : ndarray, shape (d_sys,)
+        Fock populations ``P(n)`` of a subsystem.  They need not be normalised: the
+        elementwise maximum of several distributions gives an upper bound.
+    n_systems : int
+        Number of collisions per step.
+    """
+    d_sys = sys_populations.size
+    top = d_anc + n_systems * (d_sys - 1) + 1  # levels tracked explicitly
+    ratio = 0.0 if temperature == 0 else float(np.exp(-omega / temperature))
+    q = (1 - ratio) * ratio ** np.arange(top)
+    beyond = ratio**top  # thermal weight above the tracked levels
+    u = exchange_unitary(d_sys, top + d_sys, theta)
+    leak = float(q[d_anc:].sum() + beyond)
+    for _ in range(n_systems):
+        out = np.zeros(top + d_sys)
+        for n in np.flatnonzero(sys_populations):
+            for k in np.flatnonzero(q):
+                s = n + k
+                lo = u.first[s]
+                col = np.abs(u.u[s, :u.size[s], n - lo]) ** 2  # to |lo + j, s - lo - j>
+                out[s - lo - np.arange(u.size[s])] += sys_populations[n] * q[k] * col
+        q = out[:top]
+        leak = max(leak, float(out[d_anc:].sum() + beyond))
+    return leak
+
+
+def choose_bath_cutoff(bath: str, theta: float, temperature: float, omega: float,
+                       sys_populations: np.ndarray, n_systems: int,
+                       bath_cutoff: int | None = None,
+                       tol: float = DEFAULT_BATH_TOL) -> tuple[int, float]:
+    """Pick (or check) the ancilla dimension.
+
+    Returns ``(d_anc, per_step_leak)``.  For a qubit bath ``d_anc = 2`` and the leak is 0.
+    With ``bath_cutoff=None`` the smallest ``d_anc >= 2`` with
+    ``leak(d_anc) <= tol`` is chosen; a user-given cutoff whose leak exceeds
+    ``tol`` triggers a ``UserWarning`` that states the figure.
+    """
+    if bath == "qubit":
+        if bath_cutoff not in (None, 2):
+            raise ValueError(f"a qubit bath has 2 levels; bath_cutoff must be None or 2, "
+                             f"got {bath_cutoff!r}")
+        return 2, 0.0
+    if not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValueError(f"bath_tol must lie in (0, 1), got {tol!r}")
+    if bath_cutoff is not None:
+        if isinstance(bath_cutoff, bool) or int(bath_cutoff) != bath_cutoff or bath_cutoff < 2:
+            raise ValueError(f"bath_cutoff must be an integer >= 2 (a bosonic ancilla must be "
+                             f"able to take at least one quantum), got {bath_cutoff!r}")
+        d = int(bath_cutoff)
+        leak = leak_probability(d, theta, temperature, omega, sys_populations, n_systems)
+        if leak > tol:
+            warnings.warn(f"bath_cutoff={d} leaves a per-step probability {leak:.2e} of needing "
+                          f"a higher ancilla level (tolerance {tol:.1e}); results carry an error "
+                          "of that order per step. Use bath_cutoff=None to choose automatically.",
+                          UserWarning, stacklevel=3)
+        return d, leak
+    for d in range(2, MAX_BATH_CUTOFF + 1):
+        leak = leak_probability(d, theta, temperature, omega, sys_populations, n_systems)
+        if leak <= tol:
+            return d, leak
+    raise ValueError(f"no bath cutoff up to {MAX_BATH_CUTOFF} keeps the per-step leak below "
+                     f"{tol:.1e} (it is {leak:.2e} at {MAX_BATH_CUTOFF}); lower the temperature, "
+                     "dt or the system cutoff, or raise bath_tol")

@@ -1,0 +1,28 @@
+"""Exact reference for the cascaded master equation (paper eqs 1-8).
+
+Units: hbar = k_B = 1; time in 1/gamma, temperature in hbar omega / k_B, heat flux in
+hbar omega gamma, with ``J > 0`` meaning heat flows from the system into the reservoir.
+"""
+
+from . import states, thermal
+from .fluxes import HeatFluxes
+from .model import CascadeMasterEquation
+from .thermal import (
+    bath_rates,
+    bose_occupation,
+    qubit_polarisation,
+    temperature_from_occupation,
+    temperature_from_polarisation,
+)
+
+__all__ = [
+    "CascadeMasterEquation",
+    "HeatFluxes",
+    "bath_rates",
+    "bose_occupation",
+    "qubit_polarisation",
+    "states",
+    "temperature_from_occupation",
+    "temperature_from_polarisation",
+    "thermal",
+]
