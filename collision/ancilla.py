@@ -12,8 +12,8 @@ exactly from the untruncated beam-splitter amplitudes (the block unitary of
 :mod:`collision.unitaries` with an ancilla space large enough to hold every reachable
 level), for the subsystem populations ``P(n)`` taken as the elementwise maximum of the
 initial reduced populations of every subsystem and of the reservoir-temperature Gibbs
-populations.  The bound follows the ancilla's level distribution through all ``n_systems`` collisions of
-a step (with every subsystem given the bounding populations ``P(n)``).
+populations.  The bound follows the ancilla's level distribution through all
+``n_systems`` collisions of a step (every subsystem given the bounding populations).
 
 The ancilla enters with its Gibbs populations restricted to the ``d_b`` kept levels and
 renormalised (the exact Gibbs state of the truncated mode).

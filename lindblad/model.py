@@ -5,8 +5,9 @@ For a chain S1 -> S2 -> ... -> Sn of identical subsystems with ladder operators
 
     L rho = -i [H, rho] + sum_i L_i rho + sum_{i<j} D_ij rho,
 
-    L_i  = g_dn L[a_i] + g_up L[a_i^dag],                    L[c] rho = c rho c^dag - {c^dag c, rho}/2
-    D_ij = g_dn (a_i [rho, a_j^dag] + [a_j, rho] a_i^dag) + g_up (a_i^dag [rho, a_j] + [a_j^dag, rho] a_i),
+    L_i  = g_dn L[a_i] + g_up L[a_i^dag],   L[c] rho = c rho c^dag - {c^dag c, rho}/2,
+    D_ij = g_dn (a_i [rho, a_j^dag] + [a_j, rho] a_i^dag)
+         + g_up (a_i^dag [rho, a_j] + [a_j^dag, rho] a_i),
 
 with the rates ``(g_dn, g_up)`` of :func:`lindblad.thermal.bath_rates`.  For n = 2 these
 are exactly eqs 4-5 (boson bath) and 7-8 (qubit bath); ``cascade=False`` drops every
@@ -29,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -39,6 +41,8 @@ from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_r
 
 #: Largest Hilbert-space dimension for which the full D^2 x D^2 Liouvillian is built.
 MAX_FULL_LIOUVILLIAN_DIM = 2048
+#: Largest excitation block propagated with dense matrix exponentials.
+DENSE_SECTOR_MAX = 512
 
 
 @dataclass(frozen=True)
@@ -252,24 +256,39 @@ class CascadeMasterEquation:
             out[:, sec.ket, sec.bra] = sec.propagate(rho0[sec.ket, sec.bra], t)
         return out
 
-    def flux_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """Linear functionals giving the fluxes from the ``m = 0`` block.
+    def flux_operators(self) -> tuple[list[sp.csr_matrix], list[sp.csr_matrix]]:
+        """Observables whose expectation values are the heat fluxes.
 
-        Returns ``(w_local, w_corr)``, each of shape ``(n_systems, len(sector(0)))``, with
-        ``J_local[i] = Re(w_local[i] @ v)`` and ``J_corr[i] = Re(w_corr[i] @ v)`` where ``v`` holds the
-        ``m = 0`` entries of rho.  ``J_local[i] = -Tr[H_i L_i rho]`` (eq 13) and
-        ``J_corr[j] = -sum_{i<j} Tr[H_j D_ij rho]`` (eq 14).
+        Returns ``(local, correlated)``, lists of ``n_systems`` sparse ``(D, D)`` matrices
+        with ``J_local[i] = Tr[rho local[i]]`` and ``J_corr[i] = Tr[rho correlated[i]]``:
+        ``local[i] = -L_i^dag(H_i)`` (eq 13) and ``correlated[j] = -sum_{i<j} D_ij^dag(H_j)``
+        (eq 14), using ``Tr[H A rho B] = Tr[rho B H A]`` term by term.
         """
-        sec = self.sector(0)
-        w_loc = np.zeros((self.n_systems, sec.size), dtype=complex)
-        w_cor = np.zeros_like(w_loc)
+        def adjoint(terms: list[_Term], h: sp.csr_matrix) -> sp.csr_matrix:
+            out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+            for term in terms:
+                out = out - term.coef * (term.right @ h @ term.left)
+            return out.tocsr()
+
+        local, correlated = [], []
         for j in range(self.n_systems):
             h = self.local_hamiltonian(j)
-            w_loc[j] = sec.trace_weights(self._local_terms[j], h)
-            for i in range(j):
-                if (i, j) in self._cascade_terms:
-                    w_cor[j] += sec.trace_weights(self._cascade_terms[(i, j)], h)
-        return -w_loc, -w_cor
+            local.append(adjoint(self._local_terms[j], h))
+            cascade = [t for i in range(j) for t in self._cascade_terms.get((i, j), [])]
+            correlated.append(adjoint(cascade, h))
+        return local, correlated
+
+    def flux_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The flux operators as linear functionals of the ``m = 0`` block.
+
+        Returns ``(w_local, w_corr)``, each of shape ``(n_systems, len(sector(0)))``, with
+        ``J_local[i] = Re(w_local[i] @ v)`` where ``v = rho[sector.ket, sector.bra]``.  The
+        flux operators conserve the excitation number, so no other block contributes.
+        """
+        sec = self.sector(0)
+        local, correlated = self.flux_operators()
+        return (np.array([sec.trace_weights(op) for op in local]),
+                np.array([sec.trace_weights(op) for op in correlated]))
 
     def heat_fluxes(self, rho0, times) -> HeatFluxes:
         """Exact heat fluxes (units of hbar omega gamma, ``J = -dU/dt``) at ``times``.
@@ -330,7 +349,6 @@ class _Sector:
     ket: np.ndarray
     bra: np.ndarray
     matrix: sp.csr_matrix
-    _lookup: np.ndarray
 
     @property
     def size(self) -> int:
@@ -374,37 +392,48 @@ class _Sector:
                                shape=(kk.size, kk.size))
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
-        return cls(m, kk, ll, matrix, lookup)
+        return cls(m, kk, ll, matrix)
 
-    def trace_weights(self, terms: list[_Term], observable: sp.spmatrix) -> np.ndarray:
-        """``w`` with ``Tr[X S(rho)] = w @ v`` for the superoperator ``S = sum of terms``.
+    def trace_weights(self, op: sp.spmatrix) -> np.ndarray:
+        """``w`` with ``Tr[rho op] = w @ v`` for ``v = rho[ket, bra]``.
 
-        ``Tr[X A rho B] = Tr[rho (B X A)]``, so ``w[p] = (sum coef B X A)[bra_p, ket_p]``.
+        ``w[p] = op[bra_p, ket_p]``.
         """
-        dim = int(np.sqrt(self._lookup.size))
-        op = sp.csr_matrix((dim, dim), dtype=complex)
-        for term in terms:
-            op = op + term.coef * (term.right @ observable @ term.left)
-        op = op.tocsr()
-        return np.asarray(op[self.bra, self.ket]).ravel()
+        return np.asarray(sp.csr_matrix(op)[self.bra, self.ket]).ravel()
 
     def propagate(self, v0: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``."""
+        """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``.
+
+        Blocks up to :data:`DENSE_SECTOR_MAX` entries use dense propagators
+        ``scipy.linalg.expm(L_m h)`` (one per distinct step ``h``, exact to rounding);
+        larger ones use ``scipy.sparse.linalg.expm_multiply`` on the time grid.
+        """
         out = np.empty((t.size, self.size), dtype=complex)
-        steps = np.diff(t)
-        uniform = t.size > 2 and np.allclose(steps, steps[0], rtol=1e-12, atol=0)
-        if not np.any(v0):
+        v = v0.astype(complex)
+        if not np.any(v):
             out[:] = 0
             return out
-        if t.size == 1:
-            out[0] = spla.expm_multiply(self.matrix * t[0], v0) if t[0] > 0 else v0
+        steps = np.diff(t, prepend=0.0)
+        if self.size <= DENSE_SECTOR_MAX:
+            dense = self.matrix.toarray()
+            cache: dict[str, np.ndarray] = {}
+            for k, h in enumerate(steps):
+                if h > 0:
+                    key = f"{h:.12e}"  # linspace steps differ in the last bits only
+                    if key not in cache:
+                        cache[key] = sla.expm(dense * h)
+                    v = cache[key] @ v
+                out[k] = v
             return out
-        start = spla.expm_multiply(self.matrix * t[0], v0) if t[0] > 0 else v0.astype(complex)
-        if uniform and steps[0] > 0:
-            out[:] = spla.expm_multiply(self.matrix, start, start=0.0, stop=t[-1] - t[0],
+        if t[0] > 0:
+            v = spla.expm_multiply(self.matrix * t[0], v)
+        uniform = t.size > 2 and np.allclose(steps[1:], steps[1], rtol=1e-12, atol=0)
+        if uniform and steps[1] > 0:
+            out[:] = spla.expm_multiply(self.matrix, v, start=0.0, stop=t[-1] - t[0],
                                         num=t.size, endpoint=True)
             return out
-        out[0] = start
-        for k, h in enumerate(steps):
-            out[k + 1] = spla.expm_multiply(self.matrix * h, out[k]) if h > 0 else out[k]
+        out[0] = v
+        for k in range(1, t.size):
+            h = steps[k]
+            out[k] = spla.expm_multiply(self.matrix * h, out[k - 1]) if h > 0 else out[k - 1]
         return out
