@@ -46,10 +46,10 @@ def leak_probability(d_anc: int, theta: float, temperature: float, omega: float,
                      sys_populations: np.ndarray, n_systems: int) -> float:
     """Probability that one step needs an ancilla level ``>= d_anc`` (boson bath).
 
-    The ancilla's level distribution is followed exactly, without truncation, through
-    the ``n_systems`` collisions of one step, each subsystem having the populations
-    ``P(n)``; the result is the largest weight it ever has on levels ``>= d_anc``
-    (including the thermal tail of the incoming ancilla).
+    The ancilla's level distribution is followed exactly through the ``n_systems``
+    collisions of one step, each subsystem having the populations ``P(n)``; weight that
+    arrives on, or is lifted to, a level ``>= d_anc`` is counted and dropped, so the
+    result is the probability that the step ever needs such a level.
 
     Parameters
     ----------
@@ -66,22 +66,20 @@ def leak_probability(d_anc: int, theta: float, temperature: float, omega: float,
         Number of collisions per step.
     """
     d_sys = sys_populations.size
-    top = d_anc + n_systems * (d_sys - 1) + 1  # levels tracked explicitly
     ratio = 0.0 if temperature == 0 else float(np.exp(-omega / temperature))
-    q = (1 - ratio) * ratio ** np.arange(top)
-    beyond = ratio**top  # thermal weight above the tracked levels
-    u = exchange_unitary(d_sys, top + d_sys, theta)
-    leak = float(q[d_anc:].sum() + beyond)
+    q = (1 - ratio) * ratio ** np.arange(d_anc)  # incoming weight on the kept levels
+    leak = ratio**d_anc  # incoming weight above them
+    u = exchange_unitary(d_sys, d_anc + d_sys, theta)  # holds every level reachable from q
     for _ in range(n_systems):
-        out = np.zeros(top + d_sys)
+        out = np.zeros(d_anc + d_sys)
         for n in np.flatnonzero(sys_populations):
             for k in np.flatnonzero(q):
                 s = n + k
                 lo = u.first[s]
                 col = np.abs(u.u[s, :u.size[s], n - lo]) ** 2  # to |lo + j, s - lo - j>
                 out[s - lo - np.arange(u.size[s])] += sys_populations[n] * q[k] * col
-        q = out[:top]
-        leak = max(leak, float(out[d_anc:].sum() + beyond))
+        leak += float(out[d_anc:].sum())  # lifted out of the kept levels: counted, dropped
+        q = out[:d_anc]
     return leak
 
 
