@@ -4,7 +4,8 @@ Units: hbar = k_B = 1; time in 1/gamma, temperature in hbar omega / k_B, heat fl
 hbar omega gamma, with ``J > 0`` meaning heat flows from the system into the reservoir.
 """
 
-from . import states, thermal
+from . import closed_form, states, thermal
+from .closed_form import release_time
 from .fluxes import HeatFluxes
 from .model import CascadeMasterEquation
 from .thermal import (
@@ -20,7 +21,9 @@ __all__ = [
     "HeatFluxes",
     "bath_rates",
     "bose_occupation",
+    "closed_form",
     "qubit_polarisation",
+    "release_time",
     "states",
     "temperature_from_occupation",
     "temperature_from_polarisation",
