@@ -4,8 +4,15 @@ Units: hbar = k_B = 1; time in 1/gamma, temperature in hbar omega / k_B, heat fl
 hbar omega gamma, with ``J > 0`` meaning heat flows from the system into the reservoir.
 """
 
-from . import closed_form, states, thermal
+from . import closed_form, correlations, states, thermal
 from .closed_form import release_time
+from .correlations import (
+    concurrence,
+    gaussian_discord,
+    log_negativity,
+    quantum_discord,
+    trace_distance_discord,
+)
 from .fluxes import HeatFluxes
 from .model import CascadeMasterEquation
 from .thermal import (
@@ -22,6 +29,12 @@ __all__ = [
     "bath_rates",
     "bose_occupation",
     "closed_form",
+    "concurrence",
+    "correlations",
+    "gaussian_discord",
+    "log_negativity",
+    "quantum_discord",
+    "trace_distance_discord",
     "qubit_polarisation",
     "release_time",
     "states",
