@@ -6,6 +6,7 @@ The engines converge to :class:`lindblad.CascadeMasterEquation` as ``dt -> 0``.
 
 from lindblad.fluxes import HeatFluxes
 
+from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel, CollisionPlan
 
-__all__ = ["CascadeCollisionModel", "CollisionPlan", "HeatFluxes"]
+__all__ = ["CascadeCollisionModel", "CollisionPlan", "GaussianCollisionModel", "HeatFluxes"]

@@ -95,11 +95,14 @@ def exchange_unitary(d_sys: int, d_anc: int, theta: float) -> BlockUnitary:
 
 
 def exchange_unitary_dense(d_sys: int, d_anc: int, theta: float) -> np.ndarray:
-    """Reference implementation: ``scipy.linalg.expm`` of the dense generator.
+    """Reference implementation from the dense generator on the whole product space.
 
-    Independent of :func:`exchange_unitary` (used by the tests to cross-check it).
+    ``G`` is Hermitian, so ``exp(-i theta G) = V exp(-i theta w) V^dag`` from a dense
+    ``numpy.linalg.eigh`` of the full matrix: independent of :func:`exchange_unitary`'s
+    block construction (the tests cross-check the two).
     """
     a = np.diag(np.sqrt(np.arange(1, d_sys, dtype=float)), 1)
     b = np.diag(np.sqrt(np.arange(1, d_anc, dtype=float)), 1)
     g = np.kron(a.T, b) + np.kron(a, b.T)
-    return sla.expm(-1j * theta * g)
+    w, v = np.linalg.eigh(g)
+    return (v * np.exp(-1j * theta * w)) @ v.conj().T

@@ -14,6 +14,7 @@ from .correlations import (
     trace_distance_discord,
 )
 from .fluxes import HeatFluxes
+from .gaussian import GaussianMasterEquation
 from .model import CascadeMasterEquation
 from .thermal import (
     bath_rates,
@@ -25,6 +26,7 @@ from .thermal import (
 
 __all__ = [
     "CascadeMasterEquation",
+    "GaussianMasterEquation",
     "HeatFluxes",
     "bath_rates",
     "bose_occupation",

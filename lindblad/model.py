@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -405,8 +404,11 @@ class _Sector:
         """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``.
 
         Blocks up to :data:`DENSE_SECTOR_MAX` entries use dense propagators
-        ``scipy.linalg.expm(L_m h)`` (one per distinct step ``h``, exact to rounding);
-        larger ones use ``scipy.sparse.linalg.expm_multiply`` on the time grid.
+        ``exp(L_m h)`` (one per distinct step ``h``), obtained by applying
+        ``scipy.sparse.linalg.expm_multiply`` to the identity; larger blocks use
+        ``expm_multiply`` on the time grid.  (``scipy.linalg.expm`` is avoided on purpose:
+        scipy 1.17-1.18 choose its Pade degree from a wrong norm and return errors of
+        order 0.1 on these generators; scipy issues 25864 and 24366.)
         """
         out = np.empty((t.size, self.size), dtype=complex)
         v = v0.astype(complex)
@@ -415,13 +417,13 @@ class _Sector:
             return out
         steps = np.diff(t, prepend=0.0)
         if self.size <= DENSE_SECTOR_MAX:
-            dense = self.matrix.toarray()
+            identity = np.eye(self.size, dtype=complex)
             cache: dict[str, np.ndarray] = {}
             for k, h in enumerate(steps):
                 if h > 0:
                     key = f"{h:.12e}"  # linspace steps differ in the last bits only
                     if key not in cache:
-                        cache[key] = sla.expm(dense * h)
+                        cache[key] = spla.expm_multiply(self.matrix * h, identity)
                     v = cache[key] @ v
                 out[k] = v
             return out

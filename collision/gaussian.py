@@ -1,0 +1,190 @@
+"""Gaussian collision engine: the collision model on covariance matrices, no Fock cutoff.
+
+The reservoir is a stream of fresh thermal bosonic ancillas (covariance
+``(N + 1/2) I_2``).  In every step ``dt`` one ancilla collides with S1, then S2, ...,
+then Sn, then leaves (``cascade=True``); with ``cascade=False`` every subsystem meets
+its own fresh ancilla.  A collision is the exchange unitary
+``U_i = exp(-i theta (a_i^dag b + a_i b^dag))``, ``theta = sqrt(gamma dt)``, i.e. a beam
+splitter.  In the Heisenberg picture
+
+    a_i -> cos(theta) a_i - i sin(theta) b,      b -> cos(theta) b - i sin(theta) a_i,
+
+and with ``a = (X + iY)/sqrt2``, ``-i sin(theta) b = sin(theta) (Y_b - i X_b)/sqrt2``, so
+
+    X_i -> c X_i + s Y_b,   Y_i -> c Y_i - s X_b,   X_b -> c X_b + s Y_i,   Y_b -> c Y_b - s X_i
+
+(``c = cos theta``, ``s = sin theta``): an orthogonal symplectic matrix ``R`` and
+``C -> R C R^T`` on the covariance of (subsystems + ancilla).  The map is exact for any
+state's second moments; nothing is truncated.  Only the four rows and columns of S_i and
+the ancilla change, so a collision costs O(n) (:mod:`collision._kernels.gaussian`).
+
+Continuum limit.  Expanding one step to first order in ``dt = theta^2 / gamma`` gives
+the drift ``-gamma (I/2 + S)`` and the common noise ``gamma (N + 1/2) J`` of
+:class:`lindblad.GaussianMasterEquation`; the fluxes converge with error O(dt).
+
+Heat fluxes (units hbar omega gamma, ``J > 0`` = heat into the reservoir), evaluated
+with the state at every saved time ``t_k`` from the step that follows it:
+
+* S_i's flux is the energy it hands to the ancilla per unit time,
+  ``omega (n_i(before) - n_i(after)) / dt``.  A collision conserves ``n_i + n_b``, so this
+  is exactly the energy the ancilla gains.
+* The local part is what S_i would hand to a *fresh* thermal ancilla in one collision.
+  A fresh ancilla is uncorrelated with S_i, so ``n_i -> c^2 n_i + s^2 N`` and the local
+  flux is ``omega sin^2(theta) (n_i - N) / dt``  (-> ``omega gamma (n_i - N)``, paper
+  eqs 20-21).
+* The correlated part is the rest: the effect of the ancilla having met S1..S_{i-1}
+  first (-> ``omega gamma sum_{j<i} (C_XjXi + C_YjYi)``, eq 22).  It vanishes for S1 and
+  for ``cascade=False`` (up to rounding).
+
+Frame.  The collisions are resonant, so the engine works in the interaction picture
+(frame rotating at ``omega``, like the paper's App. B); ``final_state`` is in that frame
+(:func:`lindblad.gaussian.to_lab_frame` rotates it).  Fluxes are frame independent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lindblad.fluxes import HeatFluxes
+from lindblad.gaussian import GaussianMasterEquation
+from lindblad.model import _check_common
+from lindblad.states import validate_covariance
+from lindblad.thermal import bose_occupation
+
+from ._kernels.gaussian import run_gaussian_collisions
+from .model import MAX_GAMMA_DT
+
+
+def collision_symplectic(theta: float) -> np.ndarray:
+    """The 4x4 matrix ``R`` of one collision on ``(X_i, Y_i, X_b, Y_b)``.
+
+    ``C -> R C R^T``; ``R`` is orthogonal and symplectic.  Provided for inspection and
+    tests; the engine applies it row by row without forming it.
+    """
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, 0.0, 0.0, s],
+                     [0.0, c, -s, 0.0],
+                     [0.0, s, c, 0.0],
+                     [-s, 0.0, 0.0, c]])
+
+
+class GaussianCollisionModel:
+    """Collision model of a cascade of oscillators on covariance matrices (exact, no cutoff).
+
+    Parameters
+    ----------
+    n_systems : int
+        Chain length n >= 2.
+    gamma : float
+        Relaxation rate (> 0); time in units of 1/gamma.
+    omega : float
+        Oscillator frequency (> 0); energy in units of hbar omega.
+    temperature : float
+        Reservoir (ancilla) temperature in hbar omega / k_B, >= 0.
+    cascade : bool
+        True: each ancilla meets S1, S2, ..., Sn in turn.  False: every subsystem meets
+        its own fresh ancilla (independent reservoirs).
+    """
+
+    def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
+                 temperature: float = 0.0, cascade: bool = True):
+        _check_common("oscillator", n_systems, gamma, omega, temperature, "boson")
+        self.n_systems = int(n_systems)
+        self.gamma = float(gamma)
+        self.omega = float(omega)
+        self.temperature = float(temperature)
+        self.cascade = bool(cascade)
+        #: Mean occupation N of an incoming ancilla.
+        self.n_bath = bose_occupation(self.temperature, self.omega)
+
+    @property
+    def parameters(self) -> dict:
+        """The constructor arguments (saved with every result)."""
+        return {"system": "oscillator", "n_systems": self.n_systems, "gamma": self.gamma,
+                "omega": self.omega, "temperature": self.temperature, "bath": "boson",
+                "cascade": self.cascade}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={self.parameters[k]!r}"
+                         for k in ("n_systems", "gamma", "omega", "temperature", "cascade"))
+        return f"GaussianCollisionModel({args})"
+
+    def master_equation(self) -> GaussianMasterEquation:
+        """The exact reference this model converges to as ``dt -> 0``."""
+        return GaussianMasterEquation(self.n_systems, self.gamma, self.omega,
+                                      self.temperature, self.cascade)
+
+    def saved_times(self, t_max: float, dt: float, save_every: int = 1) -> np.ndarray:
+        """Saved times ``k save_every dt``, ``k = 0 .. floor(t_max / (save_every dt))``
+        (``t_max`` rounded down to whole steps, with a relative slack of 1e-12 so that
+        e.g. ``t_max = 5, dt = 0.1`` gives 50 steps).  Validates the arguments."""
+        dt, t_max, save_every = self._check_run(t_max, dt, save_every)
+        steps = int(math.floor(t_max / dt * (1.0 + 1e-12)))
+        return np.arange(steps // save_every + 1) * (save_every * dt)
+
+    def _check_run(self, t_max: float, dt: float, save_every: int) -> tuple[float, float, int]:
+        try:
+            dt = float(dt)
+            t_max = float(t_max)
+        except (TypeError, ValueError):
+            raise ValueError(f"dt and t_max must be numbers, got dt={dt!r}, "
+                             f"t_max={t_max!r}") from None
+        if not math.isfinite(dt) or dt <= 0:
+            raise ValueError(f"dt must be a finite number > 0 (units of 1/gamma), got {dt!r}")
+        if self.gamma * dt > MAX_GAMMA_DT:
+            raise ValueError(f"gamma * dt = {self.gamma * dt:.3g} is too large: the collision "
+                             "model describes the reservoir only for weak collisions, "
+                             f"theta = sqrt(gamma dt) << 1, and its error is O(gamma dt); "
+                             f"allowed: gamma * dt <= {MAX_GAMMA_DT} (take dt <= "
+                             f"{MAX_GAMMA_DT / self.gamma:.3g})")
+        if not math.isfinite(t_max) or t_max < dt:
+            raise ValueError(f"t_max must be finite and >= dt = {dt:g} (at least one step), "
+                             f"got {t_max!r}")
+        if isinstance(save_every, bool) or not isinstance(save_every, (int, np.integer)) \
+                or save_every < 1:
+            raise ValueError(f"save_every must be a positive integer (steps between saved "
+                             f"times), got {save_every!r}")
+        return dt, t_max, int(save_every)
+
+    def run(self, cov0, t_max: float, dt: float, save_every: int = 1) -> HeatFluxes:
+        """Run the collision model and return the heat fluxes.
+
+        Parameters
+        ----------
+        cov0 : array_like, shape (2n, 2n)
+            Initial covariance of the subsystems, order ``(X1, Y1, X2, Y2, ...)``, zero
+            first moments (validated: symmetric, ``C + i Omega/2 >= 0``).
+        t_max : float
+            Final time (1/gamma), >= dt; the last saved time is the largest multiple of
+            ``save_every * dt`` not above it.
+        dt : float
+            Time step (1/gamma) between ancillas; ``gamma * dt <= 0.5``.
+        save_every : int
+            Save the fluxes every this many steps.
+
+        Returns
+        -------
+        HeatFluxes
+            ``local``, ``correlated`` of shape ``(n, n_saved)`` at the saved times
+            ``t_k = k save_every dt`` (units hbar omega gamma); ``final_state`` is the
+            subsystem covariance at ``t[-1]`` (rotating frame); ``parameters`` records
+            the model, ``dt``, ``t_max``, ``theta``, ``save_every``, ``method="gaussian"``.
+        """
+        times = self.saved_times(t_max, dt, save_every)
+        dt, t_max, save_every = self._check_run(t_max, dt, save_every)
+        cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
+        theta = math.sqrt(self.gamma * dt)
+        n = self.n_systems
+        work = np.zeros((2 * n + 2, 2 * n + 2))
+        work[:2 * n, :2 * n] = cov0
+        local = np.zeros((n, times.size))
+        corr = np.zeros((n, times.size))
+        final = np.zeros((2 * n, 2 * n))
+        run_gaussian_collisions(work, n, math.cos(theta), math.sin(theta), self.n_bath,
+                                self.omega / dt, self.cascade, save_every, local, corr, final)
+        params = {"source": "collision", "method": "gaussian", **self.parameters, "dt": dt,
+                  "t_max": t_max, "theta": theta, "save_every": save_every,
+                  "frame": "rotating"}
+        return HeatFluxes(times, local, corr, parameters=params, final_state=final)
