@@ -1,4 +1,4 @@
-"""Command line: ``collision run | converge | bench``.
+"""Command line: ``collision run | converge | figures | bench``.
 
 Every subcommand prints the files it wrote.  Long runs show a progress bar;
 ``--quiet`` silences it.
@@ -120,6 +120,16 @@ def cmd_converge(args) -> int:
     return 0
 
 
+def cmd_figures(args) -> int:
+    from .figures import make_all
+
+    report = make_all(args.out, quick=args.quick, progress=not args.quiet)
+    for path in report.files:
+        print(f"wrote {path}")
+    print(f"paper figures done in {report.seconds['total']:.1f} s; numbers in {report.path}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from . import bench
 
@@ -192,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--seed", type=int, default=0)
     _common(conv)
     conv.set_defaults(func=cmd_converge)
+
+    figs = sub.add_parser("figures", help="the paper's Figs 2-7: collision engines (markers) vs "
+                                          "the exact reference (lines), CSV + PNG + REPORT.md")
+    figs.add_argument("--quick", action="store_true", help="coarse grids and dt = 0.02")
+    _common(figs)
+    figs.set_defaults(func=cmd_figures)
 
     bench = sub.add_parser("bench", help="throughput and the QuTiP comparison (needs the "
                                          "'bench' extra for the peer)")

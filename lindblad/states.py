@@ -188,11 +188,7 @@ def gaussian_correlated(n_s: float, c13: float, c24: float) -> np.ndarray:
                              "(eq D3)")
     cov[0, 2] = cov[2, 0] = c13
     cov[1, 3] = cov[3, 1] = c24
-    i_a = c11**2
-    i_c = c13 * c24
-    i_sigma = c11**4 + (c13 * c24) ** 2 - c11**2 * (c13**2 + c24**2)
-    s = 2 * i_a + 2 * i_c
-    nu_minus = np.sqrt(max(s - np.sqrt(max(s * s - 4 * i_sigma, 0.0)), 0.0) / 2)
+    nu_minus = symplectic_eigenvalues(cov).min()  # eq D4, without its cancellation
     if nu_minus < 0.5 - ATOL:
         raise ValueError(f"(C13, C24) = ({c13:.6g}, {c24:.6g}) is unphysical for N_S = {n_s:g}: "
                          f"symplectic eigenvalue nu_- = {nu_minus:.6g} < 1/2 (eq D4); for "

@@ -190,3 +190,12 @@ def test_validate_density_matrix_returns_complex_copy():
     assert rho.dtype == complex and rho.shape == (2, 2)
     # a tiny (round-off) negative eigenvalue is tolerated, a real one is not
     states.validate_density_matrix(np.diag([1.0 + 1e-12, -1e-12]))
+
+
+@pytest.mark.parametrize("n_s", [0.3, 1.0, 4.0], ids=lambda n: f"N_S={n}")
+def test_gaussian_correlated_accepts_the_two_mode_squeezed_vacuum(n_s):
+    # C13 = -C24 = sqrt(N_S (N_S + 1)) is pure: nu_- = 1/2 exactly (eq D4 on its boundary);
+    # the invariant formula of D4 loses ~1e-9 to cancellation here.
+    c = np.sqrt(n_s * (n_s + 1))
+    cov = states.gaussian_correlated(n_s, c, -c)
+    np.testing.assert_allclose(states.symplectic_eigenvalues(cov), [0.5, 0.5], atol=1e-12)
