@@ -49,7 +49,7 @@ import numpy as np
 
 from lindblad.fluxes import HeatFluxes
 from lindblad.gaussian import GaussianMasterEquation
-from lindblad.model import _check_common
+from lindblad.model import CascadeSpec
 from lindblad.states import validate_covariance
 from lindblad.thermal import bose_occupation
 
@@ -70,7 +70,7 @@ def collision_symplectic(theta: float) -> np.ndarray:
                      [-s, 0.0, 0.0, c]])
 
 
-class GaussianCollisionModel:
+class GaussianCollisionModel(CascadeSpec):
     """Collision model of a cascade of oscillators on covariance matrices (exact, no cutoff).
 
     Parameters
@@ -88,28 +88,15 @@ class GaussianCollisionModel:
         its own fresh ancilla (independent reservoirs).
     """
 
+    _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
+
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cascade: bool = True):
-        _check_common("oscillator", n_systems, gamma, omega, temperature, "boson")
-        self.n_systems = int(n_systems)
-        self.gamma = float(gamma)
-        self.omega = float(omega)
-        self.temperature = float(temperature)
-        self.cascade = bool(cascade)
+        super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
+                         cascade)
         #: Mean occupation N of an incoming ancilla.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
-    @property
-    def parameters(self) -> dict:
-        """The constructor arguments (saved with every result)."""
-        return {"system": "oscillator", "n_systems": self.n_systems, "gamma": self.gamma,
-                "omega": self.omega, "temperature": self.temperature, "bath": "boson",
-                "cascade": self.cascade}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={self.parameters[k]!r}"
-                         for k in ("n_systems", "gamma", "omega", "temperature", "cascade"))
-        return f"GaussianCollisionModel({args})"
 
     def master_equation(self) -> GaussianMasterEquation:
         """The exact reference this model converges to as ``dt -> 0``."""

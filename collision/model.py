@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lindblad.fluxes import HeatFluxes
-from lindblad.model import CascadeMasterEquation, _check_common
+from lindblad.model import CascadeMasterEquation, CascadeSpec
 from lindblad.operators import excitations, local_dimension
 from lindblad.states import validate_density_matrix
 from lindblad.thermal import thermal_populations
@@ -117,7 +117,7 @@ def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.nda
     return out
 
 
-class CascadeCollisionModel:
+class CascadeCollisionModel(CascadeSpec):
     """Microscopic collision model of a cascade of identical subsystems.
 
     Parameters
@@ -147,13 +147,7 @@ class CascadeCollisionModel:
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  bath_cutoff: int | None = None, cascade: bool = True,
                  bath_tol: float = DEFAULT_BATH_TOL):
-        self.bath = _check_common(system, n_systems, gamma, omega, temperature, bath)
-        self.system = system
-        self.n_systems = int(n_systems)
-        self.gamma = float(gamma)
-        self.omega = float(omega)
-        self.temperature = float(temperature)
-        self.cascade = bool(cascade)
+        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade)
         self.d_sys = local_dimension(system, cutoff)
         self.cutoff = self.d_sys if system == "oscillator" else None
         self.dims = (self.d_sys,) * self.n_systems
@@ -164,15 +158,11 @@ class CascadeCollisionModel:
             raise ValueError(f"a qubit bath has 2 levels; bath_cutoff must be None or 2, "
                              f"got {bath_cutoff!r}")
 
+    _repr_keys = (*CascadeSpec._repr_keys, "bath_cutoff")
+
     @property
     def parameters(self) -> dict:
-        return {"system": self.system, "n_systems": self.n_systems, "gamma": self.gamma,
-                "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
-                "bath": self.bath, "bath_cutoff": self.bath_cutoff, "cascade": self.cascade}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
-        return f"CascadeCollisionModel({args})"
+        return {**super().parameters, "bath_cutoff": self.bath_cutoff}
 
     def master_equation(self) -> CascadeMasterEquation:
         """The Lindblad reference this model converges to as ``dt -> 0``."""

@@ -67,7 +67,7 @@ import numpy as np
 from scipy.special import eval_genlaguerre
 
 from .fluxes import HeatFluxes
-from .model import _check_common, check_times
+from .model import CascadeSpec, check_times
 from .states import validate_covariance
 from .thermal import bose_occupation
 
@@ -110,7 +110,7 @@ def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
     return out.reshape(cov.shape)
 
 
-class GaussianMasterEquation:
+class GaussianMasterEquation(CascadeSpec):
     """Exact covariance-matrix solution of the cascaded master equation (oscillators).
 
     Parameters
@@ -139,29 +139,16 @@ class GaussianMasterEquation:
     energy).  See the module docstring for the derivation.
     """
 
+    _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
+
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cascade: bool = True):
-        _check_common("oscillator", n_systems, gamma, omega, temperature, "boson")
-        self.n_systems = int(n_systems)
-        self.gamma = float(gamma)
-        self.omega = float(omega)
-        self.temperature = float(temperature)
-        self.cascade = bool(cascade)
+        super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
+                         cascade)
         #: Mean bath occupation N.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
     # --- description ---------------------------------------------------------------
-    @property
-    def parameters(self) -> dict:
-        """The constructor arguments (saved with every result)."""
-        return {"system": "oscillator", "n_systems": self.n_systems, "gamma": self.gamma,
-                "omega": self.omega, "temperature": self.temperature, "bath": "boson",
-                "cascade": self.cascade}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={self.parameters[k]!r}"
-                         for k in ("n_systems", "gamma", "omega", "temperature", "cascade"))
-        return f"GaussianMasterEquation({args})"
 
     @property
     def dim(self) -> int:

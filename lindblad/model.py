@@ -68,24 +68,55 @@ def check_times(times, name: str = "times") -> np.ndarray:
     return t
 
 
-def _check_common(system: str, n_systems: int, gamma: float, omega: float,
-                  temperature: float, bath: str | None) -> str:
-    if system not in SYSTEMS:
-        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-    if isinstance(n_systems, bool) or int(n_systems) != n_systems or n_systems < 2:
-        raise ValueError(f"n_systems must be an integer >= 2 (a chain S1 -> S2 -> ...), "
-                         f"got {n_systems!r}")
-    _check_positive(gamma, "gamma")
-    _check_positive(omega, "omega")
-    _check_temperature(temperature)
-    if bath is None:
-        bath = "qubit" if system == "qubit" else "boson"
-    if bath not in BATHS:
-        raise ValueError(f"bath must be one of {BATHS} (or None for the default), got {bath!r}")
-    return bath
+class CascadeSpec:
+    """Validated physical parameters shared by every model and engine of a cascade.
+
+    Checks and stores ``system``, ``n_systems`` (>= 2), ``gamma`` and ``omega`` (> 0),
+    ``temperature`` (>= 0), ``bath`` (default "qubit" for qubits, "boson" for
+    oscillators) and ``cascade``; ``cutoff`` is kept as given (the Fock-space models
+    validate it with :func:`lindblad.operators.local_dimension`).  Subclasses get
+    ``parameters`` (saved with every result) and a ``repr`` listing ``_repr_keys``.
+    """
+
+    _repr_keys: tuple[str, ...] = ("system", "n_systems", "gamma", "omega", "temperature",
+                                   "cutoff", "bath", "cascade")
+
+    def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0,
+                 omega: float = 1.0, temperature: float = 0.0, cutoff: int | None = None,
+                 bath: str | None = None, cascade: bool = True):
+        if system not in SYSTEMS:
+            raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+        if isinstance(n_systems, bool) or int(n_systems) != n_systems or n_systems < 2:
+            raise ValueError(f"n_systems must be an integer >= 2 (a chain S1 -> S2 -> ...), "
+                             f"got {n_systems!r}")
+        if bath is None:
+            bath = "qubit" if system == "qubit" else "boson"
+        if bath not in BATHS:
+            raise ValueError(f"bath must be one of {BATHS} (or None for the default), "
+                             f"got {bath!r}")
+        self.system = system
+        self.n_systems = int(n_systems)
+        self.gamma = _check_positive(gamma, "gamma")
+        self.omega = _check_positive(omega, "omega")
+        self.temperature = _check_temperature(temperature)
+        self.cutoff = cutoff
+        self.bath = bath
+        self.cascade = bool(cascade)
+
+    @property
+    def parameters(self) -> dict:
+        """The physical parameters (saved with every result)."""
+        return {"system": self.system, "n_systems": self.n_systems, "gamma": self.gamma,
+                "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
+                "bath": self.bath, "cascade": self.cascade}
+
+    def __repr__(self) -> str:
+        params = self.parameters
+        args = ", ".join(f"{k}={params[k]!r}" for k in self._repr_keys)
+        return f"{type(self).__name__}({args})"
 
 
-class CascadeMasterEquation:
+class CascadeMasterEquation(CascadeSpec):
     """Exact Lindblad reference for a cascade of identical qubits or oscillators.
 
     Parameters
@@ -112,13 +143,7 @@ class CascadeMasterEquation:
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  cascade: bool = True):
-        self.bath = _check_common(system, n_systems, gamma, omega, temperature, bath)
-        self.system = system
-        self.n_systems = int(n_systems)
-        self.gamma = float(gamma)
-        self.omega = float(omega)
-        self.temperature = float(temperature)
-        self.cascade = bool(cascade)
+        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade)
         d = local_dimension(system, cutoff)
         self.cutoff = d if system == "oscillator" else None
         self.dims = (d,) * self.n_systems
@@ -132,18 +157,7 @@ class CascadeMasterEquation:
             if self.cascade else {}
         self._sectors: dict[int, _Sector] = {}
 
-    # --- description ---------------------------------------------------------------
-    @property
-    def parameters(self) -> dict:
-        """The constructor arguments (saved with every result)."""
-        return {"system": self.system, "n_systems": self.n_systems, "gamma": self.gamma,
-                "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
-                "bath": self.bath, "cascade": self.cascade}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
-        return f"CascadeMasterEquation({args})"
-
+    # --- operators ------------------------------------------------------------------
     def lowering_operator(self, i: int) -> sp.csr_matrix:
         """``a_i`` (or ``sigma_-`` of qubit i) on the joint space, 0-based ``i``."""
         return self._a[i]
