@@ -387,3 +387,26 @@ def test_dt_limit_scales_with_gamma():
     GaussianCollisionModel(gamma=0.1).run(gaussian_thermal(1.0), 10.0, 4.0)  # gamma dt = 0.4
     with pytest.raises(ValueError, match="take dt <= 0.25"):
         GaussianCollisionModel(gamma=2.0).run(gaussian_thermal(1.0), 10.0, 0.3)
+
+
+@pytest.mark.parametrize("temperature, cutoff", [(0.0, 12), (0.0, 16), (0.4, 10), (0.4, 14)],
+                         ids=["T=0-cutoff12", "T=0-cutoff16", "T=0.4-cutoff10", "T=0.4-cutoff14"])
+def test_fock_density_engine_agrees_with_gaussian_engine_at_same_dt(temperature, cutoff):
+    """Both engines apply the same collisions; at equal dt they differ only by the Fock
+    truncation.  Its size is set by the occupation the truncated Gibbs state misses,
+    dN = N_S - <n>_truncated; fluxes are gamma-linear in occupations and correlations with
+    O(1) prefactors (eqs 20-22; |J12| <= 2 gamma t J1 at t <= 3), so |dJ| <= 5 dN."""
+    from collision import CascadeCollisionModel
+    from lindblad.states import product, thermal
+    from lindblad.thermal import temperature_from_occupation
+
+    n_s = 0.5
+    rho1 = thermal("oscillator", temperature_from_occupation(n_s), cutoff)
+    missing = n_s - float(np.real(np.diag(rho1)) @ np.arange(cutoff))
+    fock = CascadeCollisionModel("oscillator", cutoff=cutoff, temperature=temperature)
+    res_fock = fock.run(product(rho1, rho1), 3.0, 0.05)
+    res_gauss = GaussianCollisionModel(temperature=temperature).run(
+        gaussian_thermal(n_s), 3.0, 0.05)
+    for name in ("J1", "J2", "J12", "total"):
+        diff = np.max(np.abs(getattr(res_fock, name) - getattr(res_gauss, name)))
+        assert diff <= 5 * missing + 1e-9, name
