@@ -49,6 +49,15 @@ def problems() -> dict[str, Problem]:
             "oscillators": Problem("oscillators", osc, rho_o, t)}
 
 
+def collision_model(prob: Problem):
+    """The collision model with the same physics as a problem's reference."""
+    from .model import CascadeCollisionModel
+
+    me = prob.model
+    return CascadeCollisionModel(me.system, me.n_systems, me.gamma, me.omega, me.temperature,
+                                 me.cutoff, me.bath, cascade=me.cascade)
+
+
 def timed(func: Callable[[], object], repeat: int = 3) -> tuple[float, float, object]:
     """Best wall time of ``repeat`` calls, the CPU time of that call, and its result.
 
@@ -119,15 +128,11 @@ def master_equation_engines(repeat: int = 3, dt: float = 0.01) -> list[dict]:
     and of ``mesolve`` (whose fluxes are first compared with the reference), with the
     speed-up of each of ours over the peer.
     """
-    from .model import CascadeCollisionModel
-
     rows = []
     for prob in problems().values():
-        me = prob.model
         ref_wall, ref_cpu, ref = timed(lambda p=prob: p.model.heat_fluxes(p.rho0, p.times),
                                        repeat)
-        cm = CascadeCollisionModel(me.system, me.n_systems, me.gamma, me.omega, me.temperature,
-                                   me.cutoff, me.bath)
+        cm = collision_model(prob)
         den_wall, den_cpu, den = timed(
             lambda p=prob, c=cm: c.run(p.rho0, float(p.times[-1]), dt), repeat)
         peer = _mesolve(prob)
@@ -218,6 +223,8 @@ def _fmt(value) -> str:
 
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
+    from .bench_trajectories import peer_comparison, throughput
+
     repeat = 1 if quick else 3
     return [
         ("Lindblad reference and density engine vs QuTiP mesolve (DESIGN.md section 6)",
@@ -226,4 +233,8 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: density_throughput(repeat)),
         ("Gaussian engine throughput (target >= 1e6 collisions/s)",
          lambda: gaussian_throughput(repeat)),
+        ("trajectory engine vs QuTiP mcsolve at equal standard error of J(t)",
+         lambda: peer_comparison(quick, repeat)),
+        ("trajectory engine throughput, 2 qubits (targets >= 2e7 collisions/s on one core, "
+         ">= 1.7x on two)", lambda: throughput(5000 if quick else 20000, 2 if quick else 5)),
     ]

@@ -63,7 +63,7 @@ class DtConvergence:
         Trace distance between engine and reference states at ``t_state``.
     richardson : dict of str to ndarray
         Errors of ``2 J(dt/2) - J(dt)`` (one fewer entry than ``dts``, at ``dts[:-1]``),
-        available when consecutive steps halve.
+        available when there are at least three steps and consecutive ones halve.
     orders, richardson_orders : dict of str to float
         Fitted log-log slopes.
     """
@@ -157,7 +157,7 @@ def dt_convergence(model: CascadeCollisionModel, rho0, dts, t_max: float = 5.0,
                         np.array(state_errors), t_max, t_state)
     out.orders = {k: fit_order(dts, v) for k, v in out.errors.items()}
     out.state_order = fit_order(dts, out.state_errors)
-    if np.allclose(dts[:-1] / dts[1:], 2.0):
+    if dts.size >= 3 and np.allclose(dts[:-1] / dts[1:], 2.0):
         rich = {k: [] for k in FIELDS}
         for coarse, finer in zip(results[:-1], results[1:], strict=True):
             extrapolated = HeatFluxes(coarse.t, 2 * finer.local[:, ::2] - coarse.local,

@@ -13,7 +13,7 @@ from .correlations import (
     quantum_discord,
     trace_distance_discord,
 )
-from .fluxes import HeatFluxes
+from .fluxes import FluxStandardErrors, HeatFluxes
 from .gaussian import GaussianMasterEquation
 from .model import CascadeMasterEquation
 from .thermal import (
@@ -26,6 +26,7 @@ from .thermal import (
 
 __all__ = [
     "CascadeMasterEquation",
+    "FluxStandardErrors",
     "GaussianMasterEquation",
     "HeatFluxes",
     "bath_rates",

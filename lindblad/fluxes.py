@@ -112,6 +112,8 @@ class HeatFluxes:
             if self.stderr is not None:
                 arrays["stderr_local"] = self.stderr.local
                 arrays["stderr_correlated"] = self.stderr.correlated
+                for key, value in getattr(self.stderr, "sums", {}).items():
+                    arrays[f"stderr_sum_{key}"] = value
             np.savez(path, **arrays)
             return path
         if path.suffix != ".csv":
@@ -135,7 +137,10 @@ class HeatFluxes:
         with np.load(Path(path)) as z:
             stderr = None
             if "stderr_local" in z:
-                stderr = cls(z["t"], z["stderr_local"], z["stderr_correlated"])
+                sums = {k[len("stderr_sum_"):]: z[k] for k in z.files
+                        if k.startswith("stderr_sum_")}
+                stderr = FluxStandardErrors(z["t"], z["stderr_local"], z["stderr_correlated"],
+                                            sums=sums)
             return cls(z["t"], z["local"], z["correlated"], stderr=stderr,
                        parameters=json.loads(str(z["parameters"])), partial=bool(z["partial"]))
 
@@ -179,6 +184,35 @@ class HeatFluxes:
             ax.figure.savefig(path, dpi=130)
         return ax
 
+
+
+@dataclass
+class FluxStandardErrors(HeatFluxes):
+    """Standard errors of a Monte Carlo :class:`HeatFluxes` (same units).
+
+    ``local`` and ``correlated`` hold the standard errors of each subsystem's fluxes.
+    ``J2``, ``J12``, ``total`` and ``subsystem`` are the standard errors of those *sums*,
+    estimated from the per-trajectory sums (correlations between the terms included),
+    not sums of standard errors.
+    """
+
+    sums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def J2(self) -> np.ndarray:  # noqa: N802
+        return self.sums["J2"] if "J2" in self.sums else super().J2
+
+    @property
+    def J12(self) -> np.ndarray:  # noqa: N802
+        return self.sums["J12"] if "J12" in self.sums else super().J12
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.sums["total"] if "total" in self.sums else super().total
+
+    @property
+    def subsystem(self) -> np.ndarray:
+        return self.sums["subsystem"] if "subsystem" in self.sums else super().subsystem
 
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):

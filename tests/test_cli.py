@@ -30,7 +30,9 @@ def test_run_writes_csv_png_and_matches_reference(tmp_path, capsys):
     ["run", "--system", "oscillator", "--cutoff", "6", "--temperature", "0", "--ts", "0.8"],
     ["run", "--rho23", "0.3+0.1j", "--temperature", "0", "--ts", "0.5"],
     ["run", "--independent", "--n-systems", "3"],
-], ids=["oscillators", "correlated-qubits", "independent-chain"])
+    ["run", "--engine", "trajectories", "--n-trajectories", "64", "--seed", "3"],
+    ["run", "--engine", "gaussian", "--ts", "1.5", "--c13", "0.3", "--c24", "0.3"],
+], ids=["oscillators", "correlated-qubits", "independent-chain", "trajectories", "gaussian"])
 def test_run_variants(tmp_path, argv):
     assert main([*argv, "--t-max", "0.5", "--dt", "0.05", "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "run.png").stat().st_size > 0
@@ -46,6 +48,15 @@ def test_converge_reports_first_order(tmp_path, capsys):
     slope = np.polyfit(np.log(data[:, 0]), np.log(data[:, 4]), 1)[0]
     assert 0.9 < slope < 1.1
     assert "Richardson" in out
+
+
+def test_converge_with_trajectories_fits_inverse_square_root(tmp_path, capsys):
+    argv = ["converge", "--dts", "0.1,0.05", "--t-max", "1", "--trajectories", "250,1000,4000",
+            "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    data = np.loadtxt(tmp_path / "converge_trajectories.csv", delimiter=",", skiprows=1)
+    slope = np.polyfit(np.log(data[:, 0]), np.log(data[:, 1]), 1)[0]
+    assert -0.6 < slope < -0.4  # n^-1/2 (fixed seeds; the engine's own tests fit it tighter)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -93,3 +93,15 @@ def test_bad_rates_input(bad, match):
     kw = dict(bath="boson", gamma=1.0, temperature=1.0) | bad
     with pytest.raises(ValueError, match=match):
         thermal.bath_rates(**kw)
+
+
+def test_npz_keeps_standard_errors_of_sums(tmp_path):
+    from lindblad.fluxes import FluxStandardErrors
+
+    hf = _example()
+    total_err = np.full(hf.t.size, 0.123)  # not the sum of the parts' standard errors
+    hf.stderr = FluxStandardErrors(hf.t, hf.stderr.local, hf.stderr.correlated,
+                                   sums={"total": total_err})
+    back = HeatFluxes.load(hf.save(tmp_path / "r.npz"))
+    np.testing.assert_array_equal(back.stderr.total, total_err)
+    np.testing.assert_array_equal(back.stderr.J1, hf.stderr.J1)

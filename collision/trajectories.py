@@ -1,0 +1,516 @@
+"""Monte Carlo trajectories of the collision model, with standard errors.
+
+Each trajectory is a pure state of the systems, evolved step by step:
+
+1. it starts in a pure state drawn from ``rho0 = sum_j p_j |psi_j><psi_j|`` (the
+   eigendecomposition of ``rho0``, done inside each excitation-number block when ``rho0``
+   has no coherence between different excitation numbers; a diagonal ``rho0`` gives Fock
+   states);
+2. in every step a fresh ancilla arrives in Fock level ``k`` with its thermal
+   probability, collides with S1, S2, ... (``cascade=True``; with ``cascade=False`` every
+   subsystem gets its own ancilla), and is measured in its Fock basis on the way out:
+   outcome ``l`` with the Born probability, followed by collapse and renormalisation.
+
+Averaging ``|psi><psi|`` over trajectories reproduces the averaged collision map of the
+``density`` engine exactly (the measurement is an unravelling of the partial trace), so
+the trajectory mean of any linear functional of the state is an unbiased estimate of the
+density engine's value.
+
+Fluxes (units hbar omega gamma, ``J > 0`` = heat into the reservoir) are recorded at
+every saved time as *exact conditional expectations given the trajectory's state*
+``psi_k``, which removes all the noise of the step that follows:
+
+* local flux of S_i: ``sum_n P_i(n | psi_k) o(n)`` (``o`` = ``CollisionPlan.local_flux``);
+* own flux of S_i: ``<psi_k| H_i - Phi^dag(H_i) |psi_k> / dt``, i.e. the energy S_i hands
+  to the ancilla in the next step averaged over the ancilla's incoming level and over the
+  measurement outcome (``Phi^dag`` is the Heisenberg-picture averaged step, precomputed
+  per excitation-number block).  Its mean over trajectories is
+  ``(E_i(rho_k) - E_i(Phi(rho_k))) / dt``, the density engine's definition;
+* correlated flux = own - local.  S1 and every subsystem with ``cascade=False`` meet a
+  fresh ancilla, so their correlated flux is exactly 0.
+
+When these blocks are too large or too costly to build (long chains of large oscillators,
+many ancilla levels), the own flux falls back to
+``(<psi_k|H_i|psi_k> - <Psi'|H_i|Psi'>) / dt`` with ``Psi'`` the joint systems + ancilla
+state after the step's collisions and before the measurement (unbiased as well, with
+extra noise from the ancilla's incoming level at ``T > 0``).
+
+A step is applied either with precomputed "stage matrices" (the step restricted to one
+excitation sector and one pair of ancilla levels in and out) or collision by collision
+on the systems + ancilla vector when those matrices would not fit in memory
+(:mod:`collision._kernels.trajectories`).  ``result.parameters["trajectory_method"]``
+records the estimator and the stepper used.
+
+Randomness and reproducibility
+------------------------------
+Trajectory ``j`` uses its own SFC64 stream seeded from the ``j``-th child of
+``numpy.random.SeedSequence(seed)`` (:mod:`collision._kernels.rng`).  Trajectories run in
+parallel batches (``numba.prange``); each writes its own row of a batch buffer, and the
+rows are reduced in trajectory order, so a given ``(seed, n_trajectories)`` gives
+bit-identical results on any number of threads.
+
+Statistics are streamed: per batch, the mean and sum of squared deviations of every
+quantity at every saved time (accumulated about the running mean, so without
+cancellation), merged into the running values (Chan, Golub & LeVeque).  Memory is bounded
+by the batch size, never by ``n_trajectories``; the batch size depends on the problem
+only, so results are reproducible on any machine.  ``result.stderr`` is a
+:class:`lindblad.fluxes.FluxStandardErrors`: the standard errors of J2, J12 and the
+total are those of the per-trajectory sums (covariances included).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from lindblad.fluxes import FluxStandardErrors, HeatFluxes
+
+from ._kernels import rng as _rng
+from ._kernels import trajectories as _k
+
+#: Number of trajectories when neither ``n_trajectories`` nor ``target_stderr`` is given.
+DEFAULT_N_TRAJECTORIES = 1000
+#: Upper limit on the trajectories when only ``target_stderr`` is given.
+DEFAULT_MAX_TRAJECTORIES = 100_000
+#: Largest batch (trajectories run in parallel between two statistics updates).
+MAX_BATCH = 1024
+#: Bound on the per-batch result buffer (bytes).
+BATCH_BUFFER_BYTES = 32 * 2**20
+#: Target amount of work per batch (complex multiply-adds, rough), so that a batch takes
+#: about a second or less and the progress bar and Ctrl-C respond.
+BATCH_WORK = 4e8
+#: Largest system dimension for which the trajectory-averaged final state is returned.
+MAX_FINAL_STATE_DIM = 1024
+#: The conditional flux estimator is used when its operator blocks have at most this many
+#: entries in total (16 bytes each) and building them costs at most
+#: ``MAX_CONDITIONAL_COST`` complex multiply-adds (about a second).
+MAX_CONDITIONAL_ENTRIES = 2**22
+MAX_CONDITIONAL_COST = 5e8
+ESTIMATORS = ("auto", "conditional", "collision")
+#: The stage matrices are used when they have at most this many entries in total.
+MAX_STAGE_MATRIX_ENTRIES = 2**22
+STEPPERS = ("auto", "matrices", "collisions")
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def check_n_trajectories(n_trajectories, target_stderr) -> int:
+    """The (maximum) number of trajectories, validated."""
+    if n_trajectories is None:
+        return DEFAULT_N_TRAJECTORIES if target_stderr is None else DEFAULT_MAX_TRAJECTORIES
+    if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, numbers.Integral) \
+            or n_trajectories < 2:
+        raise ValueError(f"n_trajectories must be an integer >= 2 (a standard error needs at "
+                         f"least two trajectories), got {n_trajectories!r}")
+    return int(n_trajectories)
+
+
+def check_target_stderr(target_stderr) -> float | None:
+    """``None`` or a finite number > 0 (units hbar omega gamma)."""
+    if target_stderr is None:
+        return None
+    try:
+        value = float(target_stderr)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(target_stderr, bool) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"target_stderr must be a finite number > 0 (a standard error of the "
+                         f"total heat flux, units hbar omega gamma), got {target_stderr!r}")
+    return value
+
+
+def seed_sequence(seed) -> np.random.SeedSequence:
+    """The root ``SeedSequence`` of a run: from None (fresh entropy), an integer >= 0, or a
+    ``numpy.random.SeedSequence`` (used as is, not modified)."""
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.SeedSequence(int(seed))
+    raise ValueError(f"seed must be None, an integer >= 0 or a numpy.random.SeedSequence, "
+                     f"got {seed!r}")
+
+
+def _uint32_words(value) -> list[int]:
+    """The 32-bit words of an integer >= 0, lowest first (``[0]`` for 0), or of every
+    element of a sequence, concatenated (NumPy's SeedSequence entropy convention)."""
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+        words = [value & 0xFFFFFFFF]
+        value >>= 32
+        while value:
+            words.append(value & 0xFFFFFFFF)
+            value >>= 32
+        return words
+    return [w for v in value for w in _uint32_words(v)]
+
+
+def seed_prefix(ss: np.random.SeedSequence) -> np.ndarray:
+    """Entropy words shared by all children of ``ss``: its run entropy zero-padded to the
+    pool size, then the words of its spawn key (NumPy's ``get_assembled_entropy``)."""
+    run = _uint32_words(ss.entropy)
+    run += [0] * max(0, ss.pool_size - len(run))
+    return np.array(run + _uint32_words(ss.spawn_key), dtype=np.uint64)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+def _grouped(keys: np.ndarray, n_groups: int, members: np.ndarray | None = None):
+    """Indices grouped by key: ``(start, order)`` with group ``g`` =
+    ``order[start[g]:start[g + 1]]``."""
+    members = np.arange(keys.size) if members is None else members
+    order = np.argsort(keys[members], kind="stable")
+    start = np.searchsorted(keys[members][order], np.arange(n_groups + 1))
+    return start.astype(np.int64), members[order].astype(np.int64)
+
+
+def build_tables(model, plan, estimator: str = "auto", stepper: str = "auto"
+                 ) -> tuple[_k.Tables, str, str]:
+    """Kernel tables for one run (see :mod:`collision._kernels.trajectories`).
+
+    Parameters
+    ----------
+    model, plan
+        The model and its run plan.
+    estimator : {"auto", "conditional", "collision"}
+        Correlated-flux estimator; "auto" takes "conditional" when its operator blocks
+        fit in ``MAX_CONDITIONAL_ENTRIES``.
+    stepper : {"auto", "matrices", "collisions"}
+        Stage implementation; "auto" takes "matrices" when they fit in
+        ``MAX_STAGE_MATRIX_ENTRIES`` and the conditional estimator is used.
+
+    Returns
+    -------
+    (tables, estimator, stepper)
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    if stepper not in STEPPERS:
+        raise ValueError(f"stepper must be one of {STEPPERS}, got {stepper!r}")
+    n_sys, d, d_anc = model.n_systems, plan.d_sys, plan.d_anc
+    fock = np.asarray(plan.fock, dtype=np.int64)
+    exc = fock.sum(axis=1)
+    n_max = n_sys * (d - 1)
+    sector_start, sector_states = _grouped(exc, n_max + 1)
+    sizes = np.diff(sector_start)
+    r_max = (n_sys - 1) * (d - 1)
+    others_start = np.zeros((n_sys, r_max + 2), dtype=np.int64)
+    others_base = np.zeros((n_sys, fock.shape[0] // d), dtype=np.int64)
+    for i in range(n_sys):
+        others_start[i], others_base[i] = _grouped(exc, r_max + 1,
+                                                   np.flatnonzero(fock[:, i] == 0))
+    pop = np.asarray(plan.anc_pop, dtype=float)
+    cdf = np.cumsum(pop) / pop.sum()
+    cdf[np.flatnonzero(pop > 0)[-1]:] = 1.0
+
+    # conditional estimator: blocks of C_i (cascade only; without it C_i = 0)
+    n_entries = int(np.sum(sizes**2))
+    if not model.cascade:
+        estimator = "conditional"
+    elif estimator == "auto":
+        fits = (n_sys - 1) * n_entries <= MAX_CONDITIONAL_ENTRIES
+        cheap = _conditional_cost(sizes, pop, n_sys) <= MAX_CONDITIONAL_COST
+        estimator = "conditional" if fits and cheap else "collision"
+    conditional = estimator == "conditional"
+    block_start = np.concatenate([[0], np.cumsum(sizes**2)]).astype(np.int64)
+
+    # stage matrices <l|U_stage|k> from sector N to N + k - l
+    n_stages = 1 if model.cascade else n_sys
+    mat_start = np.full((n_stages, n_max + 1, d_anc, d_anc), -1, dtype=np.int64)
+    n_mat = 0
+    for stage in range(n_stages):
+        for n in range(n_max + 1):
+            for k in np.flatnonzero(pop > 0):
+                for l_out in range(d_anc):
+                    if 0 <= n + k - l_out <= n_max:
+                        mat_start[stage, n, k, l_out] = n_mat
+                        n_mat += sizes[n + k - l_out] * sizes[n]
+    if stepper == "auto":
+        stepper = "matrices" if conditional and n_mat <= MAX_STAGE_MATRIX_ENTRIES \
+            else "collisions"
+    if stepper == "matrices" and not conditional:
+        raise ValueError("stepper='matrices' needs the conditional flux estimator")
+    matrices = stepper == "matrices"
+
+    bu = plan.unitary
+    tables = _k.Tables(
+        cascade=bool(model.cascade), conditional=conditional, matrices=matrices,
+        dt=float(plan.dt), d_anc=int(d_anc), n_max=int(n_max),
+        sector_start=sector_start, sector_states=sector_states,
+        level_of=np.ascontiguousarray(fock[sector_states]),
+        energy=np.asarray(plan.levels, dtype=float),
+        local_flux=np.asarray(plan.local_flux, dtype=float),
+        energy_of=np.ascontiguousarray(np.asarray(plan.levels, dtype=float)[fock[sector_states]]),
+        local_of=np.ascontiguousarray(
+            np.asarray(plan.local_flux, dtype=float)[fock[sector_states]]),
+        anc_cdf=cdf,
+        block_start=block_start, corr_blocks=np.zeros((n_sys, 0), dtype=np.complex128),
+        mat_start=mat_start, mats=np.zeros(0, dtype=np.complex128),
+        stride=(d ** (n_sys - 1 - np.arange(n_sys))).astype(np.int64),
+        others_start=others_start, others_base=others_base,
+        first=np.asarray(bu.first, dtype=np.int64), size=np.asarray(bu.size, dtype=np.int64),
+        u=np.ascontiguousarray(bu.u, dtype=np.complex128))
+    if conditional and model.cascade:
+        blocks = np.zeros((n_sys, n_entries), dtype=np.complex128)
+        _k.correlated_flux_blocks(tables, pop, blocks)
+        tables = tables._replace(corr_blocks=blocks)
+    if matrices:
+        mats = np.zeros(n_mat, dtype=np.complex128)
+        _k.stage_matrices(tables, pop, mat_start, mats)
+        tables = tables._replace(mats=mats)
+    return tables, estimator, stepper
+
+
+def _conditional_cost(sizes: np.ndarray, pop: np.ndarray, n_sys: int) -> float:
+    """Complex multiply-adds of :func:`correlated_flux_blocks`: ``n m_N^2 J_{N+k}`` summed
+    over the sectors ``N`` and the occupied ancilla levels ``k``, with ``J_M`` the size of
+    the joint (systems + ancilla) sector ``M``."""
+    d_anc = pop.size
+    padded = np.concatenate([np.zeros(d_anc - 1), sizes, np.zeros(d_anc)])
+    joint = np.convolve(padded, np.ones(d_anc), mode="valid")  # joint[M] = sum_l m_{M-l}
+    cost = 0.0
+    for k in np.flatnonzero(pop > 0):
+        cost += n_sys * float(np.sum(sizes.astype(float) ** 2 * joint[k:k + sizes.size]))
+    return cost
+
+
+def initial_ensemble(rho0: np.ndarray, tables: _k.Tables) -> _k.InitialEnsemble:
+    """Pure states and weights ``rho0 = sum_j p_j |psi_j><psi_j|`` to sample from.
+
+    If ``rho0`` has no coherence between different total excitation numbers, it is
+    decomposed block by block, so that every ``psi_j`` has a definite excitation number
+    (the kernels then touch one sector per trajectory); diagonal blocks give Fock states.
+    Otherwise the eigenvectors of the whole matrix are used.
+
+    Raises
+    ------
+    ValueError
+        If ``rho0`` has no positive eigenvalue (it cannot be normalised to a state).
+    """
+    rho0 = np.asarray(rho0, dtype=np.complex128)
+    start = tables.sector_start
+    order = tables.sector_states  # basis index of every storage position
+    n_sectors = start.size - 1
+    exc = np.empty(order.size, dtype=np.int64)  # excitation number of every basis state
+    exc[order] = np.repeat(np.arange(n_sectors), np.diff(start))
+    ket, bra = np.nonzero(rho0)
+    weights, vectors, lo, hi = [], [], [], []  # vectors: (positions, amplitudes)
+    if np.all(exc[ket] == exc[bra]):
+        for n in range(n_sectors):
+            pos = np.arange(start[n], start[n + 1])
+            block = rho0[np.ix_(order[pos], order[pos])]
+            if not np.any(block - np.diag(np.diag(block))):  # Fock states
+                pops = np.diag(block).real
+                for a in np.flatnonzero(pops > 0):
+                    weights.append(pops[a])
+                    vectors.append((pos[a:a + 1], np.ones(1, dtype=np.complex128)))
+                    lo.append(n)
+                    hi.append(n)
+                continue
+            evals, evecs = np.linalg.eigh(block)
+            for j in np.flatnonzero(evals > 0):
+                weights.append(evals[j])
+                vectors.append((pos, evecs[:, j]))
+                lo.append(n)
+                hi.append(n)
+    else:
+        evals, evecs = np.linalg.eigh(rho0[np.ix_(order, order)])
+        sector_of = exc[order]
+        for j in np.flatnonzero(evals > 0):
+            nz = np.flatnonzero(evecs[:, j])
+            weights.append(evals[j])
+            vectors.append((nz, evecs[nz, j]))
+            lo.append(int(sector_of[nz].min()))
+            hi.append(int(sector_of[nz].max()))
+    total = float(np.sum(weights)) if weights else 0.0
+    if not total > 0 or not math.isfinite(total):
+        raise ValueError("rho0 has no positive eigenvalue, so no pure states can be sampled "
+                         "from it: it must be a normalisable density matrix (Hermitian, "
+                         "positive semidefinite, trace 1)")
+    cdf = np.cumsum(np.asarray(weights) / total)
+    cdf[-1] = 1.0
+    offsets = np.concatenate([[0], np.cumsum([v[0].size for v in vectors])]).astype(np.int64)
+    return _k.InitialEnsemble(
+        cdf=cdf, start=offsets,
+        pos=np.concatenate([v[0] for v in vectors]).astype(np.int64),
+        amp=np.concatenate([v[1] for v in vectors]).astype(np.complex128),
+        lo=np.asarray(lo, dtype=np.int64), hi=np.asarray(hi, dtype=np.int64))
+
+
+def batch_size(tables: _k.Tables, n_saved: int, n_steps: int, n_trajectories: int) -> int:
+    """Trajectories per batch: a power of two <= ``MAX_BATCH`` bounded by the result
+    buffer size and by a rough work estimate.  Depends on the problem only (never on the
+    machine), so that results are reproducible everywhere."""
+    n_sys = tables.level_of.shape[1]
+    row_bytes = 2 * n_sys * n_saved * 8
+    widest = int(np.max(np.diff(tables.sector_start)))
+    if tables.matrices:
+        work = n_steps * n_sys * widest**2
+    else:
+        work = n_steps * n_sys * widest * tables.u.shape[1] * tables.d_anc**2
+    b = min(MAX_BATCH, BATCH_BUFFER_BYTES // row_bytes, int(BATCH_WORK // max(work, 1)))
+    b = 2 ** int(math.log2(max(b, 16)))
+    return int(min(b, n_trajectories))
+
+
+def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> None:
+    """Run one batch of trajectories (a seam for tests that simulate an interrupt)."""
+    _k.run_batch(states, tables, init, n_steps, save_every, rows, final_psi)
+
+
+# --- driver -------------------------------------------------------------------------------
+
+def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
+                     progress: bool = False, target_stderr: float | None = None, *,
+                     estimator: str = "auto", stepper: str = "auto") -> HeatFluxes:
+    """Monte Carlo estimate of the collision model's heat fluxes, with standard errors.
+
+    Parameters
+    ----------
+    model : CascadeCollisionModel
+    plan : CollisionPlan
+        From ``model.plan(rho0, t_max, dt, save_every)``.
+    n_trajectories : int, optional
+        Number of trajectories (>= 2); with ``target_stderr`` the upper limit.
+        Default 1000, or 100,000 as a limit when only ``target_stderr`` is given.
+    seed : None, int >= 0 or numpy.random.SeedSequence
+        Root of the random streams: trajectory ``j`` uses child ``j`` of
+        ``SeedSequence(seed)``.  None draws fresh entropy (recorded in
+        ``parameters["seed_entropy"]`` so the run can be repeated).
+    progress : bool
+        Show a tqdm progress bar (updated after every batch).
+    target_stderr : float, optional
+        Stop after the first batch at which the largest standard error of the total
+        flux over the saved times is <= this value (units hbar omega gamma).
+    estimator : {"auto", "conditional", "collision"}
+        Correlated-flux estimator (module docstring); "auto" uses "conditional" unless
+        its operator blocks are too large.
+    stepper : {"auto", "matrices", "collisions"}
+        How a step is applied to a state vector (:mod:`collision._kernels.trajectories`);
+        "auto" uses the precomputed stage matrices unless they are too large.  Both give
+        the same statistics; the choice only affects speed and memory.
+
+    Returns
+    -------
+    HeatFluxes
+        Trajectory means at ``plan.times``; ``stderr`` is a :class:`FluxStandardErrors`.
+        ``final_state`` is the trajectory average of ``|psi><psi|`` at the last saved time
+        (lab frame; only for ``D <= 1024``, else None).  ``parameters`` records
+        ``n_trajectories`` (actually used), the seed, the batch size and the estimator.
+        If the run is interrupted with Ctrl-C after at least one batch, the statistics
+        of the finished batches are returned with ``partial = True`` (a batch runs in
+        compiled code and is sized to take about a second or less; the interrupt takes
+        effect when it returns, and that batch is dropped).
+
+    Raises
+    ------
+    ValueError
+        For ``n_trajectories`` not an integer >= 2, a ``seed`` that is not None, an
+        integer >= 0 or a ``SeedSequence``, ``target_stderr`` not a finite number > 0,
+        an unknown ``estimator`` / ``stepper``, or a ``plan.rho0`` without positive
+        eigenvalues.
+    """
+    target = check_target_stderr(target_stderr)
+    n_max_traj = check_n_trajectories(n_trajectories, target)
+    ss = seed_sequence(seed)
+    tables, estimator, stepper = build_tables(model, plan, estimator, stepper)
+    init = initial_ensemble(plan.rho0, tables)
+
+    n_sys = model.n_systems
+    n_saved = plan.times.size
+    dim = tables.level_of.shape[0]
+    batch = batch_size(tables, n_saved, plan.n_steps, n_max_traj)
+    prefix = seed_prefix(ss)
+    first_child = int(ss.n_children_spawned)
+    states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
+    rows = np.zeros((batch, n_saved, 2, n_sys))
+    keep_final = dim <= MAX_FINAL_STATE_DIM
+    final_psi = np.zeros((batch, dim if keep_final else 0), dtype=np.complex128)
+    rho_sum = np.zeros((dim, dim) if keep_final else (0, 0), dtype=np.complex128)
+    n_q = 3 * n_sys + 3
+    # (count, mean, m2, rho_sum) is replaced as one tuple: an interrupt never half-updates it
+    stats = (0, np.zeros((n_q, n_saved)), np.zeros((n_q, n_saved)), rho_sum)
+    partial = False
+    bar = _progress_bar(progress, n_max_traj)
+    try:
+        while stats[0] < n_max_traj:
+            done = stats[0]
+            b = min(batch, n_max_traj - done)
+            _rng.seed_children(prefix, ss.pool_size, first_child + done, states[:b])
+            _run_batch(states[:b], tables, init, plan.n_steps, plan.save_every, rows,
+                       final_psi[:b])
+            stats = _merged(stats, rows, final_psi, b)
+            if bar is not None:
+                bar.update(b)
+            if target is not None:
+                worst = float(np.max(_stderr(stats)[-1]))
+                if bar is not None:
+                    bar.set_postfix(max_stderr=f"{worst:.2e}", target=f"{target:.1e}")
+                if worst <= target:
+                    break
+    except KeyboardInterrupt:
+        if stats[0] < 2:
+            raise
+        partial = True
+    finally:
+        if bar is not None:
+            bar.close()
+    return _result(model, plan, stats, f"{estimator} estimator, {stepper}", ss, seed, target,
+                   n_max_traj, batch, partial)
+
+
+def _progress_bar(progress: bool, total: int):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="traj", desc="trajectories", dynamic_ncols=True)
+
+
+def _merged(stats, rows, final_psi, n_rows):
+    """Statistics with the batch ``rows[:n_rows]`` merged in (new arrays)."""
+    count, mean, m2, rho_sum = stats
+    new_mean = np.empty_like(mean)
+    new_m2 = np.empty_like(m2)
+    _k.merge_batch(rows, n_rows, count, mean, m2, new_mean, new_m2)
+    new_rho = rho_sum.copy()
+    if new_rho.size:
+        _k.add_outer_products(final_psi, n_rows, new_rho)
+    return (count + n_rows, new_mean, new_m2, new_rho)
+
+
+def _stderr(stats) -> np.ndarray:
+    """Standard errors ``sqrt(m2 / (n (n - 1)))`` of every quantity, shape (3n + 3, n_saved)."""
+    count, _, m2, _ = stats
+    return np.sqrt(np.maximum(m2, 0.0) / (count * (count - 1)))
+
+
+def _result(model, plan, stats, method, ss, seed, target, n_max_traj, batch,
+            partial) -> HeatFluxes:
+    count, mean, _, rho_sum = stats
+    n = model.n_systems
+    se = _stderr(stats)
+    t = plan.times
+    errors = FluxStandardErrors(t, se[:n], se[n:2 * n],
+                                sums={"subsystem": se[2 * n:3 * n], "J2": se[3 * n],
+                                      "J12": se[3 * n + 1], "total": se[3 * n + 2]})
+    final_state = None
+    if rho_sum.size:
+        final_state = model.to_lab_frame(rho_sum / count, float(t[-1]))
+    parameters = {
+        "n_trajectories": int(count),
+        "n_trajectories_limit": int(n_max_traj),
+        "seed": int(seed) if isinstance(seed, numbers.Integral) else None,
+        "seed_entropy": ss.entropy,
+        "seed_spawn_key": list(ss.spawn_key),
+        "first_child": int(ss.n_children_spawned),
+        "rng": "SFC64 per trajectory, seeded by numpy SeedSequence(seed).spawn",
+        "target_stderr": target,
+        "batch_size": int(batch),
+        "trajectory_method": method,
+    }
+    return HeatFluxes(t, mean[:n], mean[n:2 * n], stderr=errors, parameters=parameters,
+                      partial=partial, final_state=final_state)
