@@ -93,10 +93,6 @@ class DtConvergence:
 
     def plot(self, path=None, title: str | None = None):
         """Log-log plot of error vs dt with the fitted orders; returns the figure."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6.0, 4.2), constrained_layout=True)
@@ -191,10 +187,6 @@ class TrajectoryConvergence:
         return "\n".join(lines)
 
     def plot(self, path=None):
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6.0, 4.2), constrained_layout=True)

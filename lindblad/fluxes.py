@@ -153,10 +153,7 @@ class HeatFluxes:
         multiplies every flux (e.g. 2 to show qubit fluxes in the paper's units).
         Returns the axes; with ``path`` the figure is also saved there.
         """
-        import matplotlib
-
         if ax is None:
-            matplotlib.use("Agg") if path is not None else None
             import matplotlib.pyplot as plt
 
             fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)

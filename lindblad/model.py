@@ -306,9 +306,9 @@ class CascadeMasterEquation(CascadeSpec):
     def heat_fluxes(self, rho0, times) -> HeatFluxes:
         """Exact heat fluxes (units of hbar omega gamma, ``J = -dU/dt``) at ``times``.
 
-        Only the ``m = 0`` excitation block is propagated.  The result carries the
-        state at ``times[-1]``'s populations block in ``final_state`` only through
-        :meth:`evolve`; here ``final_state`` is None.
+        Only the ``m = 0`` excitation block is propagated (the flux operators conserve
+        the excitation number), so this is much cheaper than :meth:`evolve`; use that
+        when the states themselves are needed.
         """
         rho0 = self._check_state(rho0)
         t = check_times(times)
