@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .operators import local_dimension
+from .operators import embed, local_dimension, lowering
 from .thermal import thermal_populations
 
 #: Absolute tolerance used for Hermiticity, trace and positivity checks.
@@ -202,4 +202,46 @@ def gaussian_mean_occupations(cov) -> np.ndarray:
     d = np.diag(arr)
     return (d[0::2] + d[1::2]) / 2 - 0.5
 
+
+def fock_moments(rho, dims: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """First moments and covariance matrix of a Fock-space density matrix.
+
+    Parameters
+    ----------
+    rho : array_like, shape (D, D)
+        State of ``len(dims)`` modes in the Fock basis (S1 most significant).
+    dims : tuple of int
+        Fock dimension of every mode.
+
+    Returns
+    -------
+    mean : ndarray of complex, shape (n,)
+        ``<a_i>``.
+    cov : ndarray, shape (2n, 2n)
+        Covariance in the order (X1, Y1, X2, Y2, ...), vacuum ``I/2``.
+
+    Only normally ordered moments ``<a_i a_j>`` and ``<a_i^dag a_j>`` are used: with
+    truncated ladder operators they are exact, unlike ``<a a^dag>`` at the top level.
+    With centred moments ``P = <a_i a_j> - <a_i><a_j>`` and
+    ``N = <a_i^dag a_j> - <a_i>^* <a_j>``: ``C_XiXj = Re(P + N)_ij + delta_ij/2``,
+    ``C_YiYj = Re(N - P)_ij + delta_ij/2`` and ``C_XiYj = Im(P + N)_ij``.
+    """
+    dims = tuple(int(d) for d in dims)
+    arr = validate_density_matrix(rho, int(np.prod(dims)))
+    a = [embed(lowering(d), i, dims) for i, d in enumerate(dims)]
+
+    def expect(op) -> complex:  # Tr[rho op] in O(nnz(op))
+        return complex(op.multiply(arr.T).sum())
+
+    n = len(dims)
+    mean = np.array([expect(ai) for ai in a])
+    p = np.array([[expect(ai @ aj) for aj in a] for ai in a]) - np.outer(mean, mean)
+    nn = np.array([[expect(ai.conj().T @ aj) for aj in a] for ai in a]) \
+        - np.outer(mean.conj(), mean)
+    cov = np.zeros((2 * n, 2 * n))
+    cov[0::2, 0::2] = (p + nn).real + np.eye(n) / 2
+    cov[1::2, 1::2] = (nn - p).real + np.eye(n) / 2
+    cov[0::2, 1::2] = (p + nn).imag
+    cov[1::2, 0::2] = cov[0::2, 1::2].T
+    return mean, cov
 

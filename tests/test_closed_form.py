@@ -48,33 +48,6 @@ def _ladders(d: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return sp.kron(a, eye, format="csr"), sp.kron(eye, a, format="csr")
 
 
-def _expect(rho: np.ndarray, op: sp.spmatrix) -> complex:
-    """Tr[rho op] in O(nnz)."""
-    return complex(op.multiply(rho.T).sum())
-
-
-def _moments(rho: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Means <a_i> and covariance matrix (X1, Y1, X2, Y2) of a two-mode Fock state.
-
-    Only normally ordered moments N_ij = <a_i^dag a_j> and P_ij = <a_i a_j> are used:
-    they are exact for truncated operators on states without weight on the top
-    levels, unlike <a a^dag>.  With X = (a + a^dag)/sqrt2, Y = i(a^dag - a)/sqrt2:
-    C(Xi,Xj) = Re(P + N)_ij + delta_ij/2, C(Yi,Yj) = Re(N - P)_ij + delta_ij/2,
-    C(Xi,Yj) = Im(N + P)_ij.
-    """
-    a = _ladders(d)
-    mean = np.array([_expect(rho, ai) for ai in a])
-    n = np.array([[_expect(rho, ai.conj().T @ aj) for aj in a] for ai in a])
-    p = np.array([[_expect(rho, ai @ aj) for aj in a] for ai in a])
-    cov = np.zeros((4, 4))
-    for i in range(2):
-        for j in range(2):
-            cov[2 * i, 2 * j] = (p[i, j] + n[i, j]).real + 0.5 * (i == j)
-            cov[2 * i + 1, 2 * j + 1] = (n[i, j] - p[i, j]).real + 0.5 * (i == j)
-            cov[2 * i, 2 * j + 1] = cov[2 * j + 1, 2 * i] = (n[i, j] + p[i, j]).imag
-    return mean, cov
-
-
 def _restricted_product(n1: float, n2: float, d: int) -> np.ndarray:
     """Thermal occupations n1, n2 of two modes, kept on n1 + n2 <= d - 1 (renormalised)."""
     k = excitations((d, d))
@@ -133,7 +106,7 @@ def _thermal_start(n_s: float, n: float, d: int) -> np.ndarray:
 @pytest.mark.parametrize("n_s, n, d", THERMAL_CASES)
 def test_oscillator_thermal_start_matches_eqs_26_to_30(n_s, n, d):
     rho0 = _thermal_start(n_s, n, d)
-    mean, cov = _moments(rho0, d)
+    mean, cov = states.fock_moments(rho0, (d, d))
     # the truncated initial state has the nominal covariance to < 1e-10
     assert np.max(np.abs(mean)) == 0
     assert np.max(np.abs(cov - (n_s + 0.5) * np.eye(4))) < 1e-10
@@ -155,7 +128,7 @@ def test_zero_temperature_truncation_is_exact():
     forms evaluated at the *measured* moments of the truncated state to round-off."""
     d, n_s = 12, 0.6  # a deliberately small cutoff: the initial tail is ~1e-5
     rho0 = _restricted_product(n_s, n_s, d)
-    _, cov = _moments(rho0, d)
+    _, cov = states.fock_moments(rho0, (d, d))
     n_eff = cov[0, 0] - 0.5
     assert abs(n_eff - n_s) > 1e-7  # the truncation is visible in the initial state ...
     me = CascadeMasterEquation("oscillator", temperature=0.0, cutoff=d)
@@ -184,7 +157,7 @@ def test_oscillator_correlated_start_matches_eqs_32_to_34(n_s, c, n, d):
     # N = 0.1: largest mode occupation N_S + c = 0.45, q = 0.31, q^23 ~ 2e-12.
     rho0 = beam_splitter_state(n_s, c, d)
     states.validate_density_matrix(rho0)
-    mean, cov = _moments(rho0, d)
+    mean, cov = states.fock_moments(rho0, (d, d))
     expected = states.gaussian_correlated(n_s, c, c)  # eq 31 / D1
     assert np.max(np.abs(mean)) < 1e-14
     assert np.max(np.abs(cov - expected)) < 1e-10
@@ -215,7 +188,7 @@ def test_anticorrelated_quadratures_do_not_change_the_flux():
     (eqs 32-34 depend on C13 + C24 only)."""
     d, n_s = 23, 0.1  # kept on n <= 11: tail (N_S/(1+N_S))^12 ~ 3e-13; exact N = 0 dynamics
     rho0 = two_mode_squeezed_vacuum(n_s, d)
-    mean, cov = _moments(rho0, d)
+    mean, cov = states.fock_moments(rho0, (d, d))
     c13 = np.sqrt(n_s * (n_s + 1))
     assert np.max(np.abs(mean)) == 0
     assert np.max(np.abs(np.diag(cov) - (n_s + 0.5))) < 1e-10

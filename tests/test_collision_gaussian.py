@@ -13,7 +13,13 @@ import pytest
 from collision._kernels.gaussian import beam_splitter, occupation, reset_mode
 from collision.gaussian import GaussianCollisionModel, collision_symplectic
 from lindblad.operators import embed, excitations, lowering
-from lindblad.states import _omega, gaussian_correlated, gaussian_thermal, validate_covariance
+from lindblad.states import (
+    _omega,
+    fock_moments,
+    gaussian_correlated,
+    gaussian_thermal,
+    validate_covariance,
+)
 from lindblad.thermal import bose_occupation
 
 FIELDS = ("J1", "J2", "J12", "total")
@@ -54,22 +60,6 @@ def ladders(dims):
 def expect(rho, op):
     """Tr[rho op] for a sparse operator."""
     return np.sum(op.multiply(rho.T))
-
-
-def fock_covariance(rho, a):
-    """Covariance from normally ordered moments (exact with truncated operators)."""
-    n = len(a)
-
-    mean = np.array([expect(rho, ai) for ai in a])
-    aa = np.array([[expect(rho, ai @ aj) for aj in a] for ai in a]) - np.outer(mean, mean)
-    ada = np.array([[expect(rho, ai.conj().T @ aj) for aj in a] for ai in a]) \
-        - np.outer(mean.conj(), mean)
-    cov = np.zeros((2 * n, 2 * n))
-    cov[0::2, 0::2] = (aa + ada).real + np.eye(n) / 2
-    cov[1::2, 1::2] = (-aa + ada).real + np.eye(n) / 2
-    cov[0::2, 1::2] = (aa + ada).imag
-    cov[1::2, 0::2] = cov[0::2, 1::2].T
-    return cov
 
 
 def exchange_unitary(a_sys, b, theta):
@@ -140,9 +130,9 @@ def test_one_collision_matches_fock_space(n_bath, phase_invariant):
     rho = np.kron(rho_s, thermal_ancilla(n_bath, d, kept=4))
     u = exchange_unitary(a[0], a[1], theta)
     after = u @ rho @ u.conj().T
-    cov = fock_covariance(rho, a)
+    cov = fock_moments(rho, dims)[1]
     beam_splitter(cov, 0, 1, math.cos(theta), math.sin(theta))
-    np.testing.assert_allclose(cov, fock_covariance(after, a), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(cov, fock_moments(after, dims)[1], rtol=0, atol=1e-13)
     # energy: what S1 loses the ancilla gains (U conserves a^dag a + b^dag b)
     n_op = [x.conj().T @ x for x in a]
     loss_s = expect(rho - after, n_op[0]).real
@@ -185,8 +175,8 @@ def test_one_step_of_run_matches_fock_space(cascade):
     b1, b2 = (a[2], a[2]) if cascade else (a[2], a[3])
     u = exchange_unitary(a[1], b2, theta) @ exchange_unitary(a[0], b1, theta)
     after = u @ rho @ u.conj().T
-    cov_before = fock_covariance(rho, a)[:4, :4]
-    cov_after = fock_covariance(after, a)[:4, :4]
+    cov_before = fock_moments(rho, dims)[1][:4, :4]
+    cov_after = fock_moments(after, dims)[1][:4, :4]
     n_before = [expect(rho, x.conj().T @ x).real for x in a[:2]]
     n_after = [expect(after, x.conj().T @ x).real for x in a[:2]]
     result = GaussianCollisionModel(omega=omega, cascade=cascade).run(cov_before, dt, dt)

@@ -30,7 +30,7 @@ import scipy.sparse.linalg as spla
 from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
 from lindblad.model import CascadeMasterEquation
 from lindblad.operators import embed, excitations, lowering
-from lindblad.states import gaussian_correlated, gaussian_thermal
+from lindblad.states import fock_moments, gaussian_correlated, gaussian_thermal
 from lindblad.thermal import bose_occupation
 
 FIELDS = ("J1", "J2", "J12", "total")
@@ -42,32 +42,6 @@ TIMES = np.linspace(0.0, 5.0, 26)
 def _ladders(dims):
     """Sparse ladder operators of every mode on the truncated joint space."""
     return [embed(lowering(d), i, dims) for i, d in enumerate(dims)]
-
-
-def fock_covariance(rho, dims):
-    """Covariance (X1, Y1, ...) of a Fock density matrix from normally ordered moments.
-
-    ``<a_i a_j>`` and ``<a_i^dag a_j>`` are exact with truncated ladder operators (unlike
-    ``X^2``, which needs ``a a^dag`` at the top level).  With centred moments:
-    C_XiXj = Re<a_i a_j> + Re<a_i^dag a_j> + d_ij/2,  C_YiYj = -Re<a_i a_j> + Re<a_i^dag a_j> + d_ij/2,
-    C_XiYj = Im<a_i a_j> + Im<a_i^dag a_j>.
-    """
-    a = _ladders(dims)
-    n = len(dims)
-
-    def expect(op):  # Tr[rho op] for a sparse op
-        return np.sum(op.multiply(rho.T))
-
-    mean = np.array([expect(ai) for ai in a])
-    aa = np.array([[expect(ai @ aj) for aj in a] for ai in a]) - np.outer(mean, mean)
-    ada = np.array([[expect(ai.conj().T @ aj) for aj in a] for ai in a]) \
-        - np.outer(mean.conj(), mean)
-    cov = np.zeros((2 * n, 2 * n))
-    cov[0::2, 0::2] = (aa + ada).real + np.eye(n) / 2
-    cov[1::2, 1::2] = (-aa + ada).real + np.eye(n) / 2
-    cov[0::2, 1::2] = (aa + ada).imag
-    cov[1::2, 0::2] = cov[0::2, 1::2].T
-    return cov
 
 
 def triangle_thermal(occupations, cutoff):
@@ -215,7 +189,7 @@ def test_heat_fluxes_match_fock_space_reference(case):
     rho, dims, _ = triangle_thermal(occ, cutoff)
     if split:
         rho = beam_split(rho, dims, 0, 1)
-    cov0 = fock_covariance(rho, dims)
+    cov0 = fock_moments(rho, dims)[1]
     if split:  # the state really is correlated: |C13| = |C24| = |n_1 - n_2| / 2
         assert abs(cov0[0, 2]) > 0.4 * (cov0[0, 0] - 0.5)
         np.testing.assert_allclose(cov0[1, 3], cov0[0, 2], rtol=1e-12)
@@ -238,7 +212,7 @@ def test_gaussian_correlated_state_matches_its_fock_form(c):
     rho, dims, tail = correlated_fock_state(n_s, c, cutoff)
     assert tail < 1e-10
     cov = gaussian_correlated(n_s, c, c)
-    np.testing.assert_allclose(fock_covariance(rho, dims), cov, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fock_moments(rho, dims)[1], cov, rtol=0, atol=1e-9)
     fock = CascadeMasterEquation("oscillator", 2, cutoff=cutoff).heat_fluxes(rho, TIMES)
     gauss = GaussianMasterEquation().heat_fluxes(cov, TIMES)
     assert_fluxes_close(gauss, fock, atol=1e-8)
@@ -252,7 +226,7 @@ def test_two_mode_squeezed_state_covariance_matches_fock_in_the_lab_frame():
     2n <= cutoff - 1 (triangle), so at N = 0 the Fock evolution is exact."""
     r, cutoff, omega = 0.35, 9, 1.7
     rho, dims = tmsv_state(r, cutoff)
-    cov0 = fock_covariance(rho, dims)
+    cov0 = fock_moments(rho, dims)[1]
     # close to the ideal state: diagonal cosh(2r)/2, C13 = -C24 = sinh(2r)/2, all else 0
     ideal = np.cosh(2 * r) / 2 * np.eye(4)
     ideal[0, 2] = ideal[2, 0] = np.sinh(2 * r) / 2
@@ -265,7 +239,7 @@ def test_two_mode_squeezed_state_covariance_matches_fock_in_the_lab_frame():
     # the reference's generator, propagated on the full (D^2) space
     rhos = spla.expm_multiply(me.liouvillian(), rho.ravel(), start=0, stop=t[-1], num=t.size,
                               endpoint=True).reshape(t.size, *rho.shape)
-    fock_cov = np.array([fock_covariance(x, dims) for x in rhos])
+    fock_cov = np.array([fock_moments(x, dims)[1] for x in rhos])
     lab = g.evolve(cov0, t, frame="lab")
     np.testing.assert_allclose(lab, fock_cov, rtol=0, atol=1e-12)
     assert np.abs(lab - g.evolve(cov0, t)).max() > 0.1  # the frames do differ here
