@@ -5,15 +5,15 @@ levels, and this module chooses ``d_b`` from a stated error bound.
 
 The error bound
 ---------------
-``leak(d_b)`` is the probability that one collision of a thermal ancilla with a
-subsystem needs an ancilla level ``>= d_b``: either the ancilla arrives with ``>= d_b``
-quanta (thermal weight ``(N/(N+1))^d_b``) or the exchange lifts it there.  It is computed
-exactly from the untruncated beam-splitter amplitudes (the block unitary of
-:mod:`collision.unitaries` with an ancilla space large enough to hold every reachable
-level), for the subsystem populations ``P(n)`` taken as the elementwise maximum of the
-initial reduced populations of every subsystem and of the reservoir-temperature Gibbs
-populations.  The bound follows the ancilla's level distribution through all
-``n_systems`` collisions of a step (every subsystem given the bounding populations).
+``leak(d_b)`` is the probability that one time step ever needs an ancilla level
+``>= d_b``: the ancilla arrives with ``>= d_b`` quanta (thermal weight
+``(N/(N+1))^d_b``), or one of the step's ``n_systems`` collisions lifts it there.  The
+ancilla's level distribution is followed through the collisions with the untruncated
+beam-splitter amplitudes (the block unitary of :mod:`collision.unitaries` with an
+ancilla space large enough to hold every reachable level); weight that leaves the kept
+levels is counted once and dropped.  Every subsystem is given the populations ``P(n)``:
+the elementwise maximum of the initial reduced populations of every subsystem and of
+the reservoir-temperature Gibbs populations (a bound, since the leak is linear in them).
 
 The ancilla enters with its Gibbs populations restricted to the ``d_b`` kept levels and
 renormalised (the exact Gibbs state of the truncated mode).

@@ -93,8 +93,8 @@ def cmd_converge(args) -> int:
     from .convergence import dt_convergence, trajectory_convergence
 
     model = CascadeCollisionModel(args.system, 2, temperature=args.temperature, cutoff=args.cutoff)
-    args.engine, args.n_systems, args.rho23, args.c13, args.c24 = "density", 2, None, 0.0, 0.0
-    rho0 = _initial_state(args)
+    one = states.thermal(args.system, args.ts, args.cutoff)
+    rho0 = states.product(one, one)
     dts = [float(x) for x in args.dts.split(",")]
     conv = dt_convergence(model, rho0, dts, t_max=args.t_max, progress=not args.quiet)
     out = Path(args.out)

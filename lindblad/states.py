@@ -183,7 +183,7 @@ def gaussian_correlated(n_s: float, c13: float, c24: float) -> np.ndarray:
     c11 = float(n_s) + 0.5
     c13, c24 = float(c13), float(c24)
     for label, c in (("C13", c13), ("C24", c24)):
-        if not np.isfinite(c) or (abs(c) >= c11 and c != 0.0):
+        if not np.isfinite(c) or abs(c) >= c11:
             raise ValueError(f"|{label}| = {abs(c):.6g} must be < C11 = N_S + 1/2 = {c11:.6g} "
                              "(eq D3)")
     cov[0, 2] = cov[2, 0] = c13
