@@ -156,6 +156,7 @@ class CascadeMasterEquation(CascadeSpec):
                                for j in range(self.n_systems) for i in range(j)} \
             if self.cascade else {}
         self._sectors: dict[int, _Sector] = {}
+        self._flux_weights: tuple[np.ndarray, np.ndarray] | None = None
 
     # --- operators ------------------------------------------------------------------
     def lowering_operator(self, i: int) -> sp.csr_matrix:
@@ -297,11 +298,14 @@ class CascadeMasterEquation(CascadeSpec):
         Returns ``(w_local, w_corr)``, each of shape ``(n_systems, len(sector(0)))``, with
         ``J_local[i] = Re(w_local[i] @ v)`` where ``v = rho[sector.ket, sector.bra]``.  The
         flux operators conserve the excitation number, so no other block contributes.
+        Computed once per model and cached.
         """
-        sec = self.sector(0)
-        local, correlated = self.flux_operators()
-        return (np.array([sec.trace_weights(op) for op in local]),
-                np.array([sec.trace_weights(op) for op in correlated]))
+        if self._flux_weights is None:
+            sec = self.sector(0)
+            local, correlated = self.flux_operators()
+            self._flux_weights = (np.array([sec.trace_weights(op) for op in local]),
+                                  np.array([sec.trace_weights(op) for op in correlated]))
+        return self._flux_weights
 
     def heat_fluxes(self, rho0, times) -> HeatFluxes:
         """Exact heat fluxes (units of hbar omega gamma, ``J = -dU/dt``) at ``times``.
