@@ -1,23 +1,178 @@
 """Command line: ``collision run | converge | figures | bench``.
 
-Every subcommand prints the files it wrote.  Long runs show a progress bar;
-``--quiet`` silences it.
+Every subcommand checks its options and its output folder before computing, prints the
+files it wrote, and writes nothing when it fails (files are staged in a hidden folder
+inside ``--out`` and moved into place at the end).  Bad input ends with one line on
+stderr naming the option, and exit status 2.  Long runs show a progress bar;
+``--quiet`` silences it.  Ctrl-C during ``run`` keeps what the engine finished: the
+files are written, marked partial, and the command says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from lindblad import states
-from lindblad.thermal import bose_occupation, qubit_polarisation
+from lindblad.thermal import bose_occupation, qubit_polarisation, thermal_populations
 
 from .model import CascadeCollisionModel
 
 ENGINES = ("density", "trajectories", "gaussian")
+#: The automatic Fock cutoff of an oscillator is the smallest for which the top level of
+#: the Gibbs state at ``max(T, T_S)`` holds at most this population: the truncation
+#: error of the fluxes is then ~1e-3 relative, below the O(dt) error at the default dt.
+CUTOFF_TOL = 1e-4
+#: Largest joint Fock dimension the automatic cutoff may choose (the density engine's
+#: cost grows about as its 3/2 power times the bath cutoff cubed).
+MAX_AUTO_DIM = 1600
+#: Largest number of the engine's saved times at which the reference is evaluated.
+MAX_REFERENCE_POINTS = 2001
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+# --- option types: messages name the option ------------------------------------------------
+
+def _number(text: str, kind=float):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a {kind.__name__} number, got {text!r}") \
+            from None
+    if not np.all(np.isfinite([value])):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def _float_at_least(low: float, strict: bool, unit: str = ""):
+    def parse(text: str) -> float:
+        value = _number(text)
+        if value < low or (strict and value == low):
+            relation = ">" if strict else ">="
+            raise argparse.ArgumentTypeError(f"must be a number {relation} {low:g}{unit}, "
+                                             f"got {text!r}")
+        return value
+    return parse
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") \
+                from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
+        return value
+    return parse
+
+
+def _finite_complex(text: str) -> complex:
+    return _number(text.replace(" ", ""), complex)
+
+
+def _float_list(text: str) -> list[float]:
+    parse = _float_at_least(0.0, strict=True)
+    return [parse(x) for x in text.split(",")]
+
+
+def _int_list(text: str) -> list[int]:
+    parse = _int_at_least(2)
+    return [parse(x) for x in text.split(",")]
+
+
+# --- output folder ---------------------------------------------------------------------------
+
+def _writable_folder(out: str) -> Path:
+    """``--out`` as a folder that exists and can be written (checked before computing)."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+    return path
+
+
+@contextlib.contextmanager
+def _staged(out: Path):
+    """A hidden folder inside ``out`` whose files move into ``out`` only on success."""
+    stage = Path(tempfile.mkdtemp(prefix=".collision-", dir=out))
+    try:
+        yield stage
+        for item in sorted(stage.iterdir()):
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+# --- the run command -------------------------------------------------------------------------
+
+def auto_cutoff(temperatures, n_systems: int) -> int:
+    """Smallest Fock cutoff whose Gibbs state at ``max(temperatures)`` has at most
+    ``CUTOFF_TOL`` population in its top level.
+
+    Raises
+    ------
+    UsageError
+        If ``n_systems`` oscillators with that cutoff exceed ``MAX_AUTO_DIM`` joint states.
+    """
+    hottest = max(temperatures)
+    cutoff = 2
+    while thermal_populations("oscillator", hottest, cutoff=cutoff)[-1] > CUTOFF_TOL:
+        cutoff += 1
+        if cutoff**n_systems > MAX_AUTO_DIM:
+            raise UsageError(
+                f"--ts/--temperature up to {hottest:g} need a Fock cutoff above {cutoff - 1} "
+                f"per oscillator (top level of the Gibbs state at T = {hottest:g} below "
+                f"{CUTOFF_TOL:g}); {n_systems} oscillators would have more than "
+                f"{MAX_AUTO_DIM} joint states.  Use --engine gaussian (exact, no cutoff), or "
+                "set --cutoff yourself (the engines warn when population reaches the top "
+                "level)")
+    return cutoff
+
+
+def _check_run_options(args) -> None:
+    """Refuse options that do not apply to the chosen engine and system."""
+    given = {name for name in ("system", "rho23", "cutoff", "bath", "n_trajectories", "seed",
+                               "c13", "c24") if getattr(args, name) is not None}
+    if args.engine == "gaussian":
+        wrong = given & {"rho23", "cutoff", "bath"}
+        if args.system == "qubit":
+            wrong.add("system")
+        if wrong:
+            names = ", ".join(f"--{w.replace('_', '-')}" for w in sorted(wrong))
+            raise UsageError(f"{names} do(es) not apply to --engine gaussian, which simulates "
+                             "oscillators on covariance matrices (no Fock cutoff, boson bath)")
+    elif given & {"c13", "c24"}:
+        raise UsageError("--c13/--c24 need --engine gaussian (Gaussian correlated oscillators)")
+    if args.engine != "trajectories" and given & {"n_trajectories", "seed"}:
+        raise UsageError("--n-trajectories and --seed apply to --engine trajectories only")
+    args.system = args.system or ("oscillator" if args.engine == "gaussian" else "qubit")
+    if args.system == "qubit" and args.cutoff is not None:
+        raise UsageError("--cutoff applies to oscillators only (a qubit has 2 levels)")
+    if args.rho23 is not None and (args.system != "qubit" or args.n_systems != 2):
+        raise UsageError("--rho23 describes two qubits (paper eq 41)")
+    if (args.c13 or args.c24) and args.n_systems != 2:
+        raise UsageError("--c13/--c24 describe two oscillators (paper eq 31)")
+    if args.system == "oscillator" and args.engine != "gaussian" and args.cutoff is None:
+        args.cutoff = auto_cutoff((args.temperature, args.ts), args.n_systems)
+    if os.sep in args.name or args.name in ("", ".", ".."):
+        raise UsageError(f"--name must be a plain file stem, got {args.name!r}")
 
 
 def _initial_state(args) -> np.ndarray:
@@ -25,23 +180,16 @@ def _initial_state(args) -> np.ndarray:
     if args.engine == "gaussian":
         n_s = bose_occupation(args.ts)
         if args.c13 or args.c24:
-            if args.n_systems != 2:
-                raise ValueError("--c13/--c24 describe two oscillators (paper eq 31)")
-            return states.gaussian_correlated(n_s, args.c13, args.c24)
+            return states.gaussian_correlated(n_s, args.c13 or 0.0, args.c24 or 0.0)
         return states.gaussian_thermal(n_s, args.n_systems)
-    if args.c13 or args.c24:
-        raise ValueError("--c13/--c24 need --engine gaussian (Gaussian correlated oscillators)")
     if args.rho23 is not None:
-        if args.system != "qubit" or args.n_systems != 2:
-            raise ValueError("--rho23 describes two qubits (paper eq 41)")
-        return states.correlated_qubits(qubit_polarisation(args.ts), complex(args.rho23))
+        return states.correlated_qubits(qubit_polarisation(args.ts), args.rho23)
     one = states.thermal(args.system, args.ts, args.cutoff)
     return states.product(*[one] * args.n_systems)
 
 
-def _simulate(args):
-    """Run the chosen engine and the matching exact reference."""
-    rho0 = _initial_state(args)
+def _models(args):
+    """The collision model and its exact reference for the chosen engine."""
     if args.engine == "gaussian":
         from lindblad.gaussian import GaussianMasterEquation
 
@@ -49,72 +197,116 @@ def _simulate(args):
 
         kw = dict(n_systems=args.n_systems, temperature=args.temperature,
                   cascade=not args.independent)
-        result = GaussianCollisionModel(**kw).run(rho0, args.t_max, args.dt,
-                                                  save_every=args.save_every)
-        reference = GaussianMasterEquation(**kw).heat_fluxes(rho0, _fine(result.t))
-        return result, reference
+        return GaussianCollisionModel(**kw), GaussianMasterEquation(**kw)
     model = CascadeCollisionModel(args.system, args.n_systems, temperature=args.temperature,
                                   cutoff=args.cutoff, bath=args.bath,
                                   cascade=not args.independent)
+    return model, model.master_equation()
+
+
+def _simulate(args, model, state):
+    """Run the chosen engine (a Ctrl-C returns the finished part, marked partial)."""
+    if args.engine == "gaussian":
+        return model.run(state, args.t_max, args.dt, save_every=args.save_every)
     extra = {}
     if args.engine == "trajectories":
-        extra = {"n_trajectories": args.n_trajectories, "seed": args.seed}
-    result = model.run(rho0, args.t_max, args.dt, method=args.engine,
-                       save_every=args.save_every, progress=not args.quiet, **extra)
-    reference = model.master_equation().heat_fluxes(rho0, _fine(result.t))
-    return result, reference
+        extra = {"n_trajectories": args.n_trajectories or 2000, "seed": args.seed or 0}
+    return model.run(state, args.t_max, args.dt, method=args.engine,
+                     save_every=args.save_every, progress=not args.quiet, **extra)
 
 
-def _fine(t: np.ndarray) -> np.ndarray:
-    return np.linspace(0.0, t[-1], 401)
+def _reference_times(t: np.ndarray) -> np.ndarray:
+    """The engine's saved times, thinned to at most ``MAX_REFERENCE_POINTS``."""
+    every = max(1, math.ceil((t.size - 1) / (MAX_REFERENCE_POINTS - 1)))
+    return t[::every]
 
 
 def cmd_run(args) -> int:
-    result, reference = _simulate(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_run_options(args)
+    out = _writable_folder(args.out)
+    model, master = _models(args)
+    state = _initial_state(args)
+    result = _simulate(args, model, state)
+    reference = None
+    try:
+        reference = master.heat_fluxes(state, _reference_times(result.t))
+    except KeyboardInterrupt:
+        print("interrupted while computing the Lindblad reference: the engine's result is "
+              "written without it")
     stem = args.name
-    written = [result.save(out / f"{stem}.csv"), reference.save(out / f"{stem}_reference.csv")]
     title = (f"{args.n_systems} {args.system}s, {args.engine} engine, T = {args.temperature:g}, "
              f"$T_S$ = {args.ts:g}, dt = {args.dt:g}")
+    if result.partial:
+        title += f"\nPARTIAL: interrupted at t = {result.t[-1]:g} of {args.t_max:g}"
     ylabel = None
-    if args.system == "qubit" and args.engine != "gaussian":
+    if args.system == "qubit":
         ylabel = r"heat flux  [$\hbar\omega\gamma$; physical, the paper's qubit plots are 2x]"
-    result.plot(reference=reference, title=title, path=out / f"{stem}.png", ylabel=ylabel)
-    written.append(out / f"{stem}.png")
-    err = np.max(np.abs(result.total - np.interp(result.t, reference.t, reference.total)))
-    print(f"max |J_total - J_total(Lindblad)| = {err:.3e} (hbar omega gamma)")
+    with _staged(out) as stage:
+        result.save(stage / f"{stem}.csv")
+        written = [out / f"{stem}.csv"]
+        if reference is not None:
+            reference.save(stage / f"{stem}_reference.csv")
+            written.append(out / f"{stem}_reference.csv")
+        ax = result.plot(reference=reference, title=title, path=stage / f"{stem}.png",
+                         ylabel=ylabel)
+        written.append(out / f"{stem}.png")
+        import matplotlib.pyplot as plt
+
+        plt.close(ax.figure)
+    if reference is not None:
+        idx = np.searchsorted(result.t, reference.t)
+        err = np.max(np.abs(result.total[idx] - reference.total))
+        where = (f"the engine's {reference.t.size} saved times" if idx.size == result.t.size
+                 else f"{reference.t.size} of the engine's {result.t.size} saved times")
+        print(f"max |J_total - J_total(Lindblad)| = {err:.3e} (hbar omega gamma) at {where}")
+    if result.partial:
+        print(f"partial result: interrupted at t = {result.t[-1]:g} of t_max = "
+              f"{args.t_max:g}; the files hold the finished part")
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
+# --- the other commands ----------------------------------------------------------------------
+
 def cmd_converge(args) -> int:
     from .convergence import dt_convergence, trajectory_convergence
 
+    if len(set(args.dts)) != len(args.dts) or len(args.dts) < 2:
+        raise UsageError(f"--dts needs at least two distinct time steps, got "
+                         f"{','.join(f'{d:g}' for d in args.dts)}")
+    if args.system == "qubit" and args.cutoff is not None:
+        raise UsageError("--cutoff applies to oscillators only (a qubit has 2 levels)")
+    if args.system == "oscillator" and args.cutoff is None:
+        args.cutoff = auto_cutoff((args.temperature, args.ts), 2)
+    out = _writable_folder(args.out)
     model = CascadeCollisionModel(args.system, 2, temperature=args.temperature, cutoff=args.cutoff)
     one = states.thermal(args.system, args.ts, args.cutoff)
     rho0 = states.product(one, one)
-    dts = [float(x) for x in args.dts.split(",")]
-    conv = dt_convergence(model, rho0, dts, t_max=args.t_max, progress=not args.quiet)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(conv.table())
-    rows = np.column_stack([conv.dts, *conv.errors.values(), conv.state_errors])
-    np.savetxt(out / "converge_dt.csv", rows, delimiter=",",
-               header="dt,J1,J2,J12,total,trace_distance", comments="")
-    conv.plot(out / "converge_dt.png",
-              title=f"2 {args.system}s, T = {args.temperature:g}, $T_S$ = {args.ts:g}")
-    written = [out / "converge_dt.csv", out / "converge_dt.png"]
+    conv = dt_convergence(model, rho0, args.dts, t_max=args.t_max, progress=not args.quiet)
+    tc = None
     if args.trajectories:
-        ns = [int(x) for x in args.trajectories.split(",")]
-        tc = trajectory_convergence(model, rho0, args.t_max, max(dts), ns, seed=args.seed)
+        tc = trajectory_convergence(model, rho0, args.t_max, max(args.dts), args.trajectories,
+                                    seed=args.seed)
+    import matplotlib.pyplot as plt
+
+    with _staged(out) as stage:
+        rows = np.column_stack([conv.dts, *conv.errors.values(), conv.state_errors])
+        np.savetxt(stage / "converge_dt.csv", rows, delimiter=",",
+                   header="dt,J1,J2,J12,total,trace_distance", comments="")
+        plt.close(conv.plot(stage / "converge_dt.png",
+                            title=f"2 {args.system}s, T = {args.temperature:g}, "
+                                  f"$T_S$ = {args.ts:g}"))
+        written = [out / "converge_dt.csv", out / "converge_dt.png"]
+        if tc is not None:
+            np.savetxt(stage / "converge_trajectories.csv",
+                       np.column_stack([tc.n, tc.stderr, tc.error]), delimiter=",",
+                       header="n_trajectories,max_stderr,max_error", comments="")
+            plt.close(tc.plot(stage / "converge_trajectories.png"))
+            written += [out / "converge_trajectories.csv", out / "converge_trajectories.png"]
+    print(conv.table())
+    if tc is not None:
         print(tc.table())
-        np.savetxt(out / "converge_trajectories.csv",
-                   np.column_stack([tc.n, tc.stderr, tc.error]), delimiter=",",
-                   header="n_trajectories,max_stderr,max_error", comments="")
-        tc.plot(out / "converge_trajectories.png")
-        written += [out / "converge_trajectories.csv", out / "converge_trajectories.png"]
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -123,18 +315,21 @@ def cmd_converge(args) -> int:
 def cmd_figures(args) -> int:
     from .figures import make_all
 
-    report = make_all(args.out, quick=args.quick, progress=not args.quiet)
+    out = _writable_folder(args.out)
+    report = make_all(out, quick=args.quick, progress=not args.quiet)
     for path in report.files:
         print(f"wrote {path}")
     print(f"paper figures done in {report.seconds['total']:.1f} s; numbers in {report.path}")
-    return 0
+    failures = getattr(report, "failures", {})
+    for name, message in failures.items():
+        print(f"collision figures: {name} failed: {message}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_bench(args) -> int:
     from . import bench
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _writable_folder(args.out)
     text = []
     for title, func in bench.suites(quick=args.quick):
         print(f"== {title}", flush=True)
@@ -148,69 +343,95 @@ def cmd_bench(args) -> int:
     return 0
 
 
+# --- parser ----------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """Raises :class:`UsageError` instead of exiting, so ``main`` returns 2."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--out", default="results", help="output folder, created if needed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _physics(p: argparse.ArgumentParser, system_default) -> None:
+    nonneg = _float_at_least(0.0, strict=False, unit=" (units of hbar omega / k_B)")
+    p.add_argument("--system", choices=("qubit", "oscillator"), default=system_default,
+                   help="kind of subsystem (run: qubit, or oscillator for --engine gaussian)")
+    p.add_argument("--temperature", type=nonneg, default=1.0,
+                   help="reservoir temperature T (hbar omega / k_B)")
+    p.add_argument("--ts", type=nonneg, default=2.0,
+                   help="initial temperature T_S of every subsystem (hbar omega / k_B)")
+    p.add_argument("--cutoff", type=_int_at_least(2), default=None,
+                   help="Fock dimension per oscillator (default: the smallest whose Gibbs "
+                        f"state at max(T, T_S) has top-level population <= {CUTOFF_TOL:g})")
+    p.add_argument("--t-max", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
+                   default=5.0, help="final time (1/gamma)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="collision",
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = _Parser(
+        prog="collision", formatter_class=fmt,
         description="Collision-model simulations of cascaded open quantum systems "
                     "(units: hbar = k_B = 1, time 1/gamma, flux hbar omega gamma).")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="one simulation with the Lindblad reference overlaid "
-                                     "(default: the paper's Fig. 2 qubit case)")
-    run.add_argument("--system", choices=("qubit", "oscillator"), default="qubit")
-    run.add_argument("--n-systems", type=int, default=2)
-    run.add_argument("--temperature", type=float, default=1.0,
-                     help="reservoir temperature T (default 1)")
-    run.add_argument("--ts", type=float, default=2.0,
-                     help="initial temperature T_S of every subsystem (default 2)")
-    run.add_argument("--rho23", type=complex, default=None,
+    run = sub.add_parser("run", formatter_class=fmt,
+                         help="one simulation with the Lindblad reference overlaid "
+                              "(default: the paper's Fig. 2 qubit case)")
+    _physics(run, None)
+    run.add_argument("--n-systems", type=_int_at_least(2), default=2, help="chain length")
+    run.add_argument("--rho23", type=_finite_complex, default=None,
                      help="qubits: start in the correlated state of eq 41 with this rho23 "
-                          "(paper's symbol, |rho23| <= 1 - xi_S^2)")
-    run.add_argument("--c13", type=float, default=0.0, help="Gaussian engine: C13(0) (eq 31)")
-    run.add_argument("--c24", type=float, default=0.0, help="Gaussian engine: C24(0) (eq 31)")
-    run.add_argument("--cutoff", type=int, default=None,
-                     help="Fock dimension per oscillator (default 12 for oscillators)")
-    run.add_argument("--bath", choices=("qubit", "boson"), default=None)
+                          "(paper's symbol, |rho23| <= 1 - xi_S^2; e.g. 0.3+0.1j)")
+    run.add_argument("--c13", type=_number, default=None,
+                     help="--engine gaussian: C13(0) of eq 31 (default 0)")
+    run.add_argument("--c24", type=_number, default=None,
+                     help="--engine gaussian: C24(0) of eq 31 (default 0)")
+    run.add_argument("--bath", choices=("qubit", "boson"), default=None,
+                     help="reservoir ancillas (default: qubit for qubits, boson for oscillators)")
     run.add_argument("--independent", action="store_true",
                      help="independent reservoirs instead of the cascade (Fig. 1b)")
-    run.add_argument("--engine", choices=ENGINES, default="density")
-    run.add_argument("--dt", type=float, default=0.01)
-    run.add_argument("--t-max", type=float, default=5.0)
-    run.add_argument("--save-every", type=int, default=1)
-    run.add_argument("--n-trajectories", type=int, default=2000)
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--name", default="run", help="file stem (default: run)")
+    run.add_argument("--engine", choices=ENGINES, default="density",
+                     help="exact average, Monte Carlo, or covariance matrices")
+    run.add_argument("--dt", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
+                     default=0.01, help="collision time step (1/gamma)")
+    run.add_argument("--save-every", type=_int_at_least(1), default=1,
+                     help="save the fluxes every this many steps")
+    run.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
+                     help="--engine trajectories: number of trajectories (default 2000)")
+    run.add_argument("--seed", type=_int_at_least(0), default=None,
+                     help="--engine trajectories: random seed (default 0)")
+    run.add_argument("--name", default="run", help="file stem of the outputs")
     _common(run)
     run.set_defaults(func=cmd_run)
 
-    conv = sub.add_parser("converge", help="error vs dt (fitted order, Richardson) and "
-                                           "optionally vs number of trajectories")
-    conv.add_argument("--system", choices=("qubit", "oscillator"), default="qubit")
-    conv.add_argument("--temperature", type=float, default=1.0)
-    conv.add_argument("--ts", type=float, default=2.0)
-    conv.add_argument("--cutoff", type=int, default=None)
-    conv.add_argument("--dts", default="0.1,0.05,0.025,0.0125,0.00625",
+    conv = sub.add_parser("converge", formatter_class=fmt,
+                          help="error vs dt (fitted order, Richardson) and optionally vs "
+                               "number of trajectories")
+    _physics(conv, "qubit")
+    conv.add_argument("--dts", type=_float_list, default="0.1,0.05,0.025,0.0125,0.00625",
                       help="comma-separated time steps (halving gives Richardson)")
-    conv.add_argument("--t-max", type=float, default=5.0)
-    conv.add_argument("--trajectories", default="",
+    conv.add_argument("--trajectories", type=_int_list, default=None,
                       help="comma-separated trajectory counts, e.g. 250,1000,4000")
-    conv.add_argument("--seed", type=int, default=0)
+    conv.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed")
     _common(conv)
     conv.set_defaults(func=cmd_converge)
 
-    figs = sub.add_parser("figures", help="the paper's Figs 2-7: collision engines (markers) vs "
-                                          "the exact reference (lines), CSV + PNG + REPORT.md")
+    figs = sub.add_parser("figures", formatter_class=fmt,
+                          help="the paper's Figs 2-7: collision engines (markers) vs the exact "
+                               "reference (lines), CSV + PNG + REPORT.md")
     figs.add_argument("--quick", action="store_true", help="coarse grids and dt = 0.02")
     _common(figs)
     figs.set_defaults(func=cmd_figures)
 
-    bench = sub.add_parser("bench", help="throughput and the QuTiP comparison (needs the "
-                                         "'bench' extra for the peer)")
+    bench = sub.add_parser("bench", formatter_class=fmt,
+                           help="throughput and the QuTiP comparison (needs the 'bench' extra "
+                                "for the peer)")
     bench.add_argument("--quick", action="store_true", help="smaller problems")
     _common(bench)
     bench.set_defaults(func=cmd_bench)
@@ -218,17 +439,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failed figures, 2 bad input,
+    130 interrupted before any result)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "system", None) == "oscillator" and args.cutoff is None:
-        args.cutoff = 12
+    command = (argv if argv is not None else sys.argv[1:])[:1]
     try:
+        args = parser.parse_args(argv)
         return args.func(args)
-    except ValueError as exc:  # bad input: one clear line, no traceback
-        print(f"collision {args.command}: error: {exc}", file=sys.stderr)
+    except (UsageError, ValueError) as exc:  # bad input: one clear line, no traceback
+        name = f"collision {command[0]}" if command else "collision"
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted before any result was finished; nothing written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

@@ -129,9 +129,15 @@ def dt_convergence(model: CascadeCollisionModel, rho0, dts, t_max: float = 5.0,
     t_state : float
         The state is compared at this time (trace distance).
     """
-    dts = np.sort(np.asarray(dts, dtype=float))[::-1]
+    dts = np.sort(np.asarray(dts, dtype=float).ravel())[::-1]
+    if not np.all(np.isfinite(dts)) or np.any(dts <= 0):
+        raise ValueError(f"dts must be finite time steps > 0, got {dts.tolist()}")
+    if np.unique(dts).size != dts.size:
+        raise ValueError(f"dts has repeated values {dts.tolist()}: a convergence order needs "
+                         "distinct time steps")
     if dts.size < 2:
-        raise ValueError("dt_convergence needs at least two time steps")
+        raise ValueError(f"dts must hold at least two distinct time steps to fit an order, "
+                         f"got {dts.tolist()}")
     for dt in dts:
         for t in (t_max, t_state):
             if abs(t / dt - round(t / dt)) > 1e-9:
