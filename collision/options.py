@@ -1,0 +1,196 @@
+"""Engine options: one small frozen object per engine, and the table of engines.
+
+A run is ``model.run(state, t_max, dt, method=NAME, options=...)``; ``NAME`` is one of
+:data:`ENGINES` and ``options`` the matching options object (or None for the defaults).
+The same table serves :meth:`collision.CascadeCollisionModel.run`,
+:meth:`collision.GaussianCollisionModel.run`, the command line and the benchmarks, so
+an engine is added in one place.  Options are frozen dataclasses of plain values: they
+are recorded in every result (``result.parameters["options"]``) and rebuilt with
+:func:`options_from_dict`, so a result says exactly how it was produced.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import numbers
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+
+def _check_choice(value, name: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def _check_int(value, name: str, minimum: int, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}"
+                         f"{' or None' if allow_none else ''}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Options every engine takes.
+
+    Attributes
+    ----------
+    progress : bool
+        Show a progress bar (tqdm) while the engine runs.
+    """
+
+    method: ClassVar[str] = ""
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.progress, bool):
+            raise ValueError(f"progress must be True or False, got {self.progress!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as plain values, with the engine's name under ``"method"``."""
+        return {"method": self.method, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class DensityOptions(EngineOptions):
+    """Options of the exact averaged engine (:mod:`collision.density`).
+
+    Attributes
+    ----------
+    scheme : {"auto", "kraus", "superoperator"}
+        Kernel: Kraus operators in excitation blocks, or the tabulated step map of each
+        sector; "auto" takes the cheaper one.  All give the same numbers to rounding.
+    """
+
+    method: ClassVar[str] = "density"
+    scheme: str = "auto"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_choice(self.scheme, "scheme", ("auto", "kraus", "superoperator"))
+
+
+@dataclass(frozen=True)
+class TrajectoryOptions(EngineOptions):
+    """Options of the Monte Carlo engine (:mod:`collision.trajectories`).
+
+    Attributes
+    ----------
+    n_trajectories : int, optional
+        Trajectories to run (>= 2); with ``target_stderr`` the upper limit.  Default
+        1000, or 100,000 as a limit when only ``target_stderr`` is given.
+    seed : int, optional
+        Root of the random streams: trajectory ``j`` uses child ``j`` of
+        ``numpy.random.SeedSequence(seed)``.  None draws fresh entropy (recorded).
+    first_trajectory : int
+        Index of the first trajectory: a run over ``first_trajectory ..
+        first_trajectory + n_trajectories - 1`` uses exactly those streams, so runs over
+        disjoint ranges of one seed can be merged (:mod:`collision.statistics`).
+    target_stderr : float, optional
+        Stop once the largest standard error of the total flux is at most this
+        (units hbar omega gamma).
+    estimator : {"auto", "conditional", "collision"}
+        Flux estimator (see :mod:`collision.trajectories`).
+    stepper : {"auto", "matrices", "collisions"}
+        How a step is applied to a state vector.
+    n_threads : int, optional
+        numba threads for this run (default: numba's setting).  Results do not depend
+        on it.
+    """
+
+    method: ClassVar[str] = "trajectories"
+    n_trajectories: int | None = None
+    seed: int | None = None
+    first_trajectory: int = 0
+    target_stderr: float | None = None
+    estimator: str = "auto"
+    stepper: str = "auto"
+    n_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_int(self.n_trajectories, "n_trajectories", 2)
+        _check_int(self.first_trajectory, "first_trajectory", 0, allow_none=False)
+        _check_int(self.n_threads, "n_threads", 1)
+        _check_choice(self.estimator, "estimator", ("auto", "conditional", "collision"))
+        _check_choice(self.stepper, "stepper", ("auto", "matrices", "collisions"))
+        if self.target_stderr is not None:
+            value = self.target_stderr
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"target_stderr must be a finite number > 0 (a standard "
+                                 f"error of the total heat flux, units hbar omega gamma), "
+                                 f"got {value!r}")
+
+
+@dataclass(frozen=True)
+class GaussianOptions(EngineOptions):
+    """Options of the covariance-matrix engine (:mod:`collision.gaussian`)."""
+
+    method: ClassVar[str] = "gaussian"
+
+
+#: Engine name -> (options class, driver ``"module:function"``).  A driver is called as
+#: ``driver(model, plan, options)`` and returns a :class:`lindblad.fluxes.HeatFluxes`.
+ENGINES: dict[str, tuple[type[EngineOptions], str]] = {
+    "density": (DensityOptions, "collision.density:run_density"),
+    "trajectories": (TrajectoryOptions, "collision.trajectories:run_trajectories"),
+    "gaussian": (GaussianOptions, "collision.gaussian:run_gaussian"),
+}
+
+
+def engine_options(method: str, options: EngineOptions | None = None,
+                   **overrides) -> EngineOptions:
+    """The options object of engine ``method``.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`ENGINES`.
+    options : EngineOptions, optional
+        Options to start from (must belong to ``method``); default: the defaults.
+    **overrides
+        Fields to set; ``None`` values are ignored (so loose keyword arguments of
+        ``run`` can be passed through).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, options of another engine, or a field the engine does
+        not have (e.g. ``seed`` for ``method="density"``).
+    """
+    if method not in ENGINES:
+        raise ValueError(f"method must be one of {tuple(ENGINES)}, got {method!r}")
+    cls = ENGINES[method][0]
+    if options is None:
+        options = cls()
+    elif type(options) is not cls:
+        raise ValueError(f"options must be a {cls.__name__} for method={method!r}, got "
+                         f"{type(options).__name__}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        owners = [m for m, (c, _) in ENGINES.items() if set(unknown) <= {f.name for f in fields(c)}]
+        hint = f" (they apply to method={owners[0]!r})" if owners else ""
+        raise ValueError(f"{', '.join(unknown)} do(es) not apply to method={method!r}{hint}")
+    if not given:
+        return options
+    return cls(**{**asdict(options), **given})
+
+
+def options_from_dict(record: dict[str, Any]) -> EngineOptions:
+    """Rebuild the options recorded by :meth:`EngineOptions.as_dict`."""
+    record = dict(record)
+    method = record.pop("method", None)
+    if method not in ENGINES:
+        raise ValueError(f"the record's method must be one of {tuple(ENGINES)}, got {method!r}")
+    return ENGINES[method][0](**record)
+
+
+def driver(method: str):
+    """The function that runs engine ``method`` (imported on first use)."""
+    module, name = ENGINES[method][1].split(":")
+    return getattr(importlib.import_module(module), name)
