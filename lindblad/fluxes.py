@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,9 @@ from typing import Any
 import numpy as np
 
 FIELDS = ("J1", "J2", "J12", "total")
+SUFFIXES = (".csv", ".npz")
+_PARAMETERS = "# parameters: "
+_PARTIAL = "# partial: "
 
 
 @dataclass
@@ -41,14 +46,58 @@ class HeatFluxes:
     local, correlated : ndarray, shape (n_systems, n_t)
         Per-subsystem local and correlated fluxes (units of hbar omega gamma).
     stderr : HeatFluxes or None
-        Standard errors of every field (Monte Carlo results only).
+        Standard errors of every field (Monte Carlo results only; a
+        :class:`FluxStandardErrors`).
     parameters : dict
-        The parameters that produced the result (saved alongside the numbers).
+        The parameters that produced the result (saved alongside the numbers).  Where a
+        producer sets it, ``parameters["frame"]`` names the frame of ``final_state``
+        (``"lab"``).
     partial : bool
         True when a run was interrupted and the statistics are incomplete.
     final_state : ndarray or None
-        The state at ``t[-1]`` where the producer offers it (density matrix or
-        covariance matrix).
+        The state at ``t[-1]`` in the lab frame (not the frame rotating at ``omega``),
+        for every producer that offers one: a complex density matrix of shape (D, D)
+        (basis of :mod:`lindblad.operators`), or a real covariance matrix of shape
+        (2n, 2n) (quadratures X1, Y1, X2, Y2, ...) from the Gaussian models; else None.
+
+    Notes
+    -----
+    Files written by :meth:`save` and read back by :meth:`load`:
+
+    ``.csv`` (text, one layout for every chain length; no ``final_state``: save a
+    ``.npz`` for that):
+
+    1. One row of comma-separated column names, in this order:
+
+       * ``t, J1, J2, J12, total``: the paper's fields (:data:`FIELDS`), always first;
+       * ``J1_stderr, J2_stderr, J12_stderr, total_stderr``, when ``stderr`` is set
+         (Monte Carlo results);
+       * ``local_1 .. local_n, correlated_1 .. correlated_n``: every subsystem, written
+         for every ``n`` (one layout; for ``n = 2`` they repeat ``J1``, ``J2``, ``J12``
+         and ``correlated_1 = 0``);
+       * ``local_i_stderr, correlated_i_stderr, subsystem_i_stderr`` (i = 1 .. n), when
+         ``stderr`` is set.
+
+       The ``*_stderr`` of ``J2``, ``J12``, ``total`` and ``subsystem`` are the standard
+       errors of those sums (:class:`FluxStandardErrors`).
+    2. ``# parameters: {...}``: :attr:`parameters` as one line of JSON (sorted keys;
+       numpy scalars and arrays as numbers and lists, other objects as their ``str``;
+       non-finite floats as ``NaN`` / ``Infinity``, which Python's :mod:`json` reads).
+    3. ``# partial: ...``, only when the run was interrupted.
+    4. One row per time: ``t`` in 1/gamma, every flux and standard error in
+       hbar omega gamma, each number its shortest exact ``repr`` (the round trip is
+       exact; ``nan`` for a missing value).
+
+    The names come first because ``numpy.genfromtxt(names=True)`` takes them from the
+    first line even when it is a comment.  Readers: :meth:`load`,
+    ``pandas.read_csv(path, comment="#")``,
+    ``numpy.genfromtxt(path, delimiter=",", names=True, comments="#")``, or
+    :class:`csv.DictReader` over the lines that do not start with ``#``.
+
+    ``.npz`` (everything): arrays ``t``, ``local``, ``correlated``, ``parameters`` (the
+    JSON string), ``partial``, and where present ``stderr_local``,
+    ``stderr_correlated``, ``stderr_sum_<name>`` (:attr:`FluxStandardErrors.sums`) and
+    ``final_state``.
     """
 
     t: np.ndarray
@@ -100,12 +149,30 @@ class HeatFluxes:
 
     # persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write to ``.csv`` (columns t, J1, J2, J12, total, and *_stderr if present;
-        parameters in a ``# `` header line) or ``.npz`` (everything, loadable with
-        :meth:`load`)."""
+        """Write the result to a ``.csv`` or ``.npz`` file (layouts in the class Notes).
+
+        Parameters
+        ----------
+        path : str or Path
+            Ends in ``.csv`` (text; everything but ``final_state``) or ``.npz``
+            (everything).  Missing parent folders are created.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        ValueError
+            For any other suffix.
+        """
         path = Path(path)
+        if path.suffix not in SUFFIXES:
+            raise ValueError(f"save() writes .csv or .npz files, got {path.name!r} "
+                             f"(suffix {path.suffix!r})")
         path.parent.mkdir(parents=True, exist_ok=True)
-        params = json.dumps(self.parameters, default=_jsonable, sort_keys=True)
+        params = json.dumps(_plain(self.parameters), sort_keys=True)
         if path.suffix == ".npz":
             arrays = {"t": self.t, "local": self.local, "correlated": self.correlated,
                       "parameters": np.array(params), "partial": np.array(self.partial)}
@@ -114,35 +181,141 @@ class HeatFluxes:
                 arrays["stderr_correlated"] = self.stderr.correlated
                 for key, value in getattr(self.stderr, "sums", {}).items():
                     arrays[f"stderr_sum_{key}"] = value
+            if self.final_state is not None:
+                arrays["final_state"] = np.asarray(self.final_state)
             np.savez(path, **arrays)
             return path
-        if path.suffix != ".csv":
-            raise ValueError(f"save() writes .csv or .npz files, got {path.name!r}")
-        cols = self.as_dict()
-        if self.stderr is not None:
-            cols.update({f"{k}_stderr": getattr(self.stderr, k) for k in FIELDS})
-        with path.open("w", newline="") as fh:
-            fh.write(f"# parameters: {params}\n")
+        cols = self._csv_columns()
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(cols)
+            fh.write(f"{_PARAMETERS}{params}\n")
             if self.partial:
-                fh.write("# partial: the run was interrupted before it finished\n")
-            writer = csv.writer(fh)
-            writer.writerow(list(cols))
+                fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
             for row in zip(*cols.values(), strict=True):
-                writer.writerow([f"{v:.12g}" for v in row])
+                writer.writerow([repr(float(v)) for v in row])
         return path
+
+    def _csv_columns(self) -> dict[str, np.ndarray]:
+        """The CSV columns in file order (class Notes)."""
+        def numbered(name: str, rows: np.ndarray, suffix: str = "") -> dict[str, np.ndarray]:
+            return {f"{name}_{i}{suffix}": row for i, row in enumerate(rows, start=1)}
+
+        cols = self.as_dict()
+        err = self.stderr
+        if err is not None:
+            cols.update({f"{k}_stderr": getattr(err, k) for k in FIELDS})
+        cols.update(numbered("local", self.local) | numbered("correlated", self.correlated))
+        if err is not None:
+            for name in ("local", "correlated", "subsystem"):
+                cols.update(numbered(name, getattr(err, name), "_stderr"))
+        return cols
 
     @classmethod
     def load(cls, path: str | Path) -> HeatFluxes:
-        """Read a result written by :meth:`save` to ``.npz``."""
-        with np.load(Path(path)) as z:
-            stderr = None
-            if "stderr_local" in z:
-                sums = {k[len("stderr_sum_"):]: z[k] for k in z.files
-                        if k.startswith("stderr_sum_")}
-                stderr = FluxStandardErrors(z["t"], z["stderr_local"], z["stderr_correlated"],
-                                            sums=sums)
-            return cls(z["t"], z["local"], z["correlated"], stderr=stderr,
-                       parameters=json.loads(str(z["parameters"])), partial=bool(z["partial"]))
+        """Read a result written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.csv`` or ``.npz`` file.  From a CSV, ``final_state`` is None.
+
+        Returns
+        -------
+        HeatFluxes
+            Equal to the saved one: the same numbers bit for bit, ``parameters`` as the
+            plain Python types of their JSON, ``partial``, and ``stderr`` as a
+            :class:`FluxStandardErrors` (a CSV keeps the standard errors of every sum).
+
+        Raises
+        ------
+        ValueError
+            If the suffix is not ``.csv`` or ``.npz``, or the file is not a result
+            written by :meth:`save` (the message names the file and what is missing).
+        """
+        path = Path(path)
+        if path.suffix == ".csv":
+            return cls._load_csv(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"load() reads .csv or .npz files written by save(), got "
+                             f"{path.name!r} (suffix {path.suffix!r})")
+        try:
+            archive = np.load(path)
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path} is not a .npz archive written by HeatFluxes.save "
+                             f"({exc})") from exc
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} is a single .npy array, not a .npz archive written "
+                             f"by HeatFluxes.save")
+        with archive:
+            arrays = {k: archive[k] for k in archive.files}
+        missing = [k for k in ("t", "local", "correlated", "parameters", "partial")
+                   if k not in arrays]
+        if missing:
+            raise ValueError(f"{path} is not a HeatFluxes .npz file: it has no "
+                             f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
+        stderr = None
+        if "stderr_local" in arrays:
+            sums = {k[len("stderr_sum_"):]: v for k, v in arrays.items()
+                    if k.startswith("stderr_sum_")}
+            stderr = FluxStandardErrors(arrays["t"], arrays["stderr_local"],
+                                        arrays["stderr_correlated"], sums=sums)
+        return cls(arrays["t"], arrays["local"], arrays["correlated"], stderr=stderr,
+                   parameters=_parse_parameters(str(arrays["parameters"]), path),
+                   partial=bool(arrays["partial"]), final_state=arrays.get("final_state"))
+
+    @classmethod
+    def _load_csv(cls, path: Path) -> HeatFluxes:
+        """Read the CSV layout of the class Notes (comment lines may stand anywhere)."""
+        def not_ours(why: str) -> ValueError:
+            return ValueError(f"{path} is not a HeatFluxes CSV written by save(): {why}")
+
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise not_ours("it is not text") from exc
+        parameters, partial, table = {}, False, []
+        for line in lines:
+            if line.startswith(_PARAMETERS):
+                parameters = _parse_parameters(line[len(_PARAMETERS):], path)
+            elif line.startswith(_PARTIAL):
+                partial = True
+            elif line.strip() and not line.startswith("#"):
+                table.append(line)
+        if not table:
+            raise not_ours("it has no row of column names")
+        header, *rows = csv.reader(table)
+        if any(len(row) != len(header) for row in rows):
+            raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
+        try:
+            values = np.array(rows, dtype=float).reshape(len(rows), len(header))
+        except ValueError as exc:
+            raise not_ours(f"a value is not a number ({exc})") from exc
+        column = dict(zip(header, values.T, strict=True))
+
+        n = sum(1 for name in header if re.fullmatch(r"local_\d+", name))
+        expected = ["t", *(f"{name}_{i}" for name in ("local", "correlated")
+                           for i in range(1, n + 1))]
+        err_names = [f"{k}_stderr" for k in FIELDS[1:]] + [
+            f"{name}_{i}_stderr" for name in ("local", "correlated", "subsystem")
+            for i in range(1, n + 1)]
+        has_stderr = any(name.endswith("_stderr") for name in header)
+        missing = [k for k in expected + (err_names if has_stderr else []) if k not in column]
+        if n == 0 or missing:
+            names = ", ".join(missing) or "local_1, correlated_1, ..."
+            raise not_ours(f"missing column(s) {names} (it has {', '.join(header)})")
+
+        def stack(name: str, suffix: str = "") -> np.ndarray:
+            return np.array([column[f"{name}_{i}{suffix}"] for i in range(1, n + 1)])
+
+        stderr = None
+        if has_stderr:
+            sums = {k: column[f"{k}_stderr"] for k in FIELDS[1:]}
+            sums["subsystem"] = stack("subsystem", "_stderr")
+            stderr = FluxStandardErrors(column["t"], stack("local", "_stderr"),
+                                        stack("correlated", "_stderr"), sums=sums)
+        return cls(column["t"], stack("local"), stack("correlated"), stderr=stderr,
+                   parameters=parameters, partial=partial)
 
     # plotting ------------------------------------------------------------------
     def plot(self, ax=None, reference: HeatFluxes | None = None, title: str | None = None,
@@ -151,7 +324,8 @@ class HeatFluxes:
 
         ``reference`` is drawn as lines and this result as markers.  ``scale``
         multiplies every flux (e.g. 2 to show qubit fluxes in the paper's units).
-        Returns the axes; with ``path`` the figure is also saved there.
+        Returns the axes; with ``path`` the figure is also saved there (missing parent
+        folders are created).
         """
         if ax is None:
             import matplotlib.pyplot as plt
@@ -178,9 +352,9 @@ class HeatFluxes:
             ax.set_title(title)
         ax.legend(fontsize=7, ncol=2)
         if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             ax.figure.savefig(path, dpi=130)
         return ax
-
 
 
 @dataclass
@@ -190,7 +364,8 @@ class FluxStandardErrors(HeatFluxes):
     ``local`` and ``correlated`` hold the standard errors of each subsystem's fluxes.
     ``J2``, ``J12``, ``total`` and ``subsystem`` are the standard errors of those *sums*,
     estimated from the per-trajectory sums (correlations between the terms included),
-    not sums of standard errors.
+    not sums of standard errors: ``sums`` maps ``"J2"``, ``"J12"``, ``"total"`` and
+    ``"subsystem"`` to them; a missing key falls back to the sum of the parts' errors.
     """
 
     sums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -211,9 +386,31 @@ class FluxStandardErrors(HeatFluxes):
     def subsystem(self) -> np.ndarray:
         return self.sums["subsystem"] if "subsystem" in self.sums else super().subsystem
 
-def _jsonable(obj: Any) -> Any:
+
+def _plain(obj: Any) -> Any:
+    """``obj`` in plain JSON types: numpy scalars and arrays as Python numbers and lists,
+    tuples as lists, mapping keys as strings, anything else (complex numbers, paths,
+    ...) as its ``str``."""
+    if isinstance(obj, dict):
+        return {k if isinstance(k, str) else str(_plain(k)): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return _plain(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
+        return _plain(obj.item())
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
     return str(obj)
+
+
+def _parse_parameters(text: str, path: Path) -> dict[str, Any]:
+    """The parameters JSON of a saved result (``NaN`` and ``Infinity`` allowed)."""
+    try:
+        parameters = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: the saved parameters are not valid JSON ({exc})") from exc
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{path}: the saved parameters are a {type(parameters).__name__}, "
+                         f"not a JSON object")
+    return parameters

@@ -42,11 +42,15 @@ def test_csv_has_header_parameters_and_stderr(tmp_path):
     hf.partial = True
     path = hf.save(tmp_path / "r.csv")
     lines = path.read_text().splitlines()
-    assert lines[0].startswith("# parameters:") and '"dt": 0.1' in lines[0]
-    assert lines[1].startswith("# partial")
-    rows = list(csv.DictReader(lines[2:]))
-    np.testing.assert_allclose([float(r["total"]) for r in rows], hf.total, rtol=1e-10)
-    np.testing.assert_allclose([float(r["J12_stderr"]) for r in rows], hf.stderr.J12, rtol=1e-10)
+    # names first: numpy.genfromtxt(names=True) would take them from a leading comment
+    assert lines[0].startswith("t,J1,J2,J12,total,")
+    assert lines[1].startswith("# parameters:") and '"dt": 0.1' in lines[1]
+    assert lines[2].startswith("# partial")
+    rows = list(csv.DictReader([lines[0], *lines[3:]]))
+    assert len(rows) == hf.t.size
+    # numbers are written as their shortest exact repr, so the values come back bit for bit
+    np.testing.assert_array_equal([float(r["total"]) for r in rows], hf.total)
+    np.testing.assert_array_equal([float(r["J12_stderr"]) for r in rows], hf.stderr.J12)
 
 
 def test_save_rejects_unknown_suffix(tmp_path):
