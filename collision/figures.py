@@ -33,6 +33,12 @@ Choices the paper leaves open
   follow the caption.
 * Fig. 6: the caption's ``xi_S = 0.25`` (the text says ``xi_S = 0``).
 * Fig. 7: ``N_S = 0.1, 0.5, 1, 5``.
+* Boundaries of the physical states (eq D2 for eq 31, eq 42 for eq 41) come from closed
+  forms (:func:`lowest_uncertainty_eigenvalue`, :func:`class_half_width`), never from
+  bisecting a numerical check.  Sampled class members (Figs 4b, 4c, 6b) lie
+  :data:`BOUNDARY_RTOL` x scale inside; the only states exactly on a boundary are those the
+  paper puts there (``|C13 + C24| = 2 N_S``, ``|rho23| = 1 - xi_S^2`` with ``Im rho23 = 0``),
+  whose lowest eigenvalue is exactly 0 with exactly representable entries.
 * Release times ``tau_p`` from an engine: the engine's flux at ``t_k`` is the energy
   released during the step ``[t_k, t_k + dt]`` divided by ``dt``, so its exact running
   integral is the step sum ``Q(t_k) = dt sum_{j<k} J_j = U(0) - U(t_k)``.  That is the
@@ -54,13 +60,13 @@ import numpy as np
 from lindblad import closed_form as cf
 from lindblad import correlations, states
 from lindblad.fluxes import HeatFluxes
-from lindblad.states import ATOL
 from lindblad.thermal import bose_occupation
 
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel
 
 __all__ = [
+    "BOUNDARY_RTOL",
     "FIG2_T_S",
     "FIG7_N_S",
     "P_VALUES",
@@ -75,6 +81,7 @@ __all__ = [
     "Report",
     "StationaryCheck",
     "class_half_width",
+    "cov31_scale",
     "figure_2",
     "figure_3a",
     "figure_3b",
@@ -87,6 +94,7 @@ __all__ = [
     "figure_6a",
     "figure_6b",
     "figure_7",
+    "lowest_uncertainty_eigenvalue",
     "make_all",
     "physical_mask",
     "release_times_from_flux",
@@ -111,6 +119,14 @@ FIG3B_RHO23 = (-0.75, 0.0, 0.75)
 FIG7_N_S = (0.1, 0.5, 1.0, 5.0)
 #: C13 + C24 of the stationary-point check of eqs 35-38.
 STATIONARY_C_SUMS = (-2.0, -1.4, -0.7, 0.0, 0.7, 1.4, 2.0)
+#: Width of the round-off band at the boundary of the physical states, relative to the
+#: state's scale (``2 N_S + 1`` for eq 31, 1 for a density matrix): grids count states whose
+#: lowest eigenvalue (of ``C + (i/2) Omega``, or of ``rho``) is ``>= -BOUNDARY_RTOL x scale`` as
+#: physical, and sampled class segments end where it is ``+BOUNDARY_RTOL x scale``.  It is 100x
+#: inside the package's validation tolerance (1e-10 of the scale) and 1000x above the
+#: round-off of a 4x4 eigensolver (~1e-15), so no sampled state is accepted or rejected by
+#: the last bits of an eigenvalue; it moves a class end by ~1e-12 (tests resolve 1e-9).
+BOUNDARY_RTOL = 1e-12
 
 QUBIT_SCALE_NOTE = "physical units; the paper's Sec. VI qubit curves are 2x these"
 _TEX = {"E_N": r"$E_N$", "D_G": r"$D_G$", "D_Z": r"$D_Z$"}
@@ -289,11 +305,16 @@ class ClassRangeFigure(FigureResult):
     diagonal : ndarray, shape (n_c,)
         The member with ``C13 = C24`` (oscillators) or ``Im rho23 = 0`` (qubits).
     half_width : ndarray, shape (n_c,)
-        Extent of the class along its line.
+        Extent of the class along its line (exact, closed form).
     argmin, argmax : ndarray, shape (n_c,)
         Position along the line (``d`` or ``Im rho23``) of the minimum and maximum.
     samples : ndarray, shape (n_c, n_line)
         The sampled values.
+    positions : ndarray, shape (n_c, n_line)
+        Where they were sampled (``d`` or ``Im rho23``): a symmetric grid with the diagonal
+        member in the middle, ending :data:`BOUNDARY_RTOL` x scale inside the class ends
+        (``|positions| < half_width``), so every sampled state is strictly physical; a class
+        that is a single state on the boundary is sampled there (``positions = 0``).
     """
 
     parameter: str
@@ -307,6 +328,7 @@ class ClassRangeFigure(FigureResult):
     argmin: np.ndarray
     argmax: np.ndarray
     samples: np.ndarray
+    positions: np.ndarray
 
 
 @dataclass(kw_only=True)
@@ -344,7 +366,8 @@ class DomainFigure(FigureResult):
     physical : ndarray of bool, shape (n_panels, n_u, n_u)
         ``physical[k, j, i]`` for ``(C13, C24) = (u[i], u[j]) (N_S + 1/2)``.
     diagonal_extent : ndarray, shape (n_panels,)
-        Largest ``|C13|`` with ``C13 = C24`` physical (bisection; eq D5 says ``N_S``).
+        Largest ``|C13|`` with ``C13 = C24`` physical (bisection of eq D2 in closed form,
+        :func:`lowest_uncertainty_eigenvalue` ``>= 0``; eq D5 says ``N_S``).
     area_fraction : ndarray, shape (n_panels,)
         Fraction of the square ``[-1, 1]^2`` that is physical.
     """
@@ -487,15 +510,67 @@ def _cov31(n_s: float, c13, c24) -> np.ndarray:
     return cov
 
 
-_OMEGA2 = np.kron(np.eye(2), np.array([[0.0, 1.0], [-1.0, 0.0]]))
+def _check_n_s(n_s: float) -> float:
+    n_s = float(n_s)
+    if not math.isfinite(n_s) or n_s < 0:
+        raise ValueError(f"n_s (mean occupation N_S) must be a finite number >= 0, got {n_s!r}")
+    return n_s
 
 
-def physical_mask(n_s: float, c13, c24, atol: float = ATOL) -> np.ndarray:
+def _check_margin(margin: float, name: str = "margin") -> float:
+    margin = float(margin)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {margin!r}")
+    return margin
+
+
+def cov31_scale(n_s: float) -> float:
+    """Scale of the covariance matrices of eq 31: ``2 N_S + 1`` (= ``Tr C / 2``, the energy).
+
+    It bounds the spectral norm, ``||C|| = N_S + 1/2 + max(|C13|, |C24|) < 2 N_S + 1``, and is
+    ``>= 1``: tolerances at the boundary of eq D2 are relative to it.
+    """
+    return 2.0 * _check_n_s(n_s) + 1.0
+
+
+def lowest_uncertainty_eigenvalue(n_s: float, c13, c24) -> np.ndarray:
+    """Lowest eigenvalue of ``C + (i/2) Omega`` for eq 31, in closed form (eq D2), vectorised.
+
+    In the basis ``(X1 +- X2)/sqrt2, (Y1 +- Y2)/sqrt2`` the matrix splits into the two 2x2
+    blocks ``[[p, i/2], [-i/2, q]]`` with ``(p, q) = (C11 +- C13, C11 +- C24)``, whose lower
+    eigenvalues are ``(p + q)/2 - sqrt((p - q)^2 + 1)/2``.  (Their symplectic eigenvalues are
+    ``nu_pm = sqrt(p q)``, eq D4; the state is physical iff both blocks are positive, i.e.
+    ``p, q > 0`` (eq D3) and ``p q >= 1/4``.)  No eigensolver: exact up to the round-off of a
+    few flops, ~1e-16 of :func:`cov31_scale`.
+
+    Parameters
+    ----------
+    n_s : float
+        Local occupation ``N_S`` (``C11 = N_S + 1/2``), >= 0.
+    c13, c24 : array_like
+        Broadcastable arrays of correlations.
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(c13, c24)``
+        In the units of ``C`` (negative: unphysical).
+    """
+    c11 = _check_n_s(n_s) + 0.5
+    c13, c24 = np.broadcast_arrays(np.asarray(c13, dtype=float), np.asarray(c24, dtype=float))
+    lows = [0.5 * (p + q) - 0.5 * np.hypot(p - q, 1.0)
+            for p, q in ((c11 + c13, c11 + c24), (c11 - c13, c11 - c24))]
+    return np.minimum(*lows)
+
+
+def physical_mask(n_s: float, c13, c24, rtol: float = BOUNDARY_RTOL) -> np.ndarray:
     """Whether eq 31 with ``(C13, C24)`` is a physical Gaussian state (eq D2), vectorised.
 
-    The criterion of :func:`lindblad.states.validate_covariance` (and
-    :func:`lindblad.correlations.is_physical_covariance`): the lowest eigenvalue of
-    ``C + (i/2) Omega`` is ``>= -atol``, evaluated as one batched ``eigvalsh``.
+    True where :func:`lowest_uncertainty_eigenvalue` is ``>= -rtol * (2 N_S + 1)``: the exact
+    criterion, with states on the boundary up to round-off counted as physical.  The default
+    ``rtol`` (:data:`BOUNDARY_RTOL`) is 100x inside the tolerance of
+    :func:`lindblad.states.validate_covariance`, so every state this mask accepts passes
+    the package's validation whatever the last bits of its eigensolver; the two disagree
+    only on states less than 1e-10 of the scale outside the boundary.
 
     Parameters
     ----------
@@ -503,39 +578,62 @@ def physical_mask(n_s: float, c13, c24, atol: float = ATOL) -> np.ndarray:
         Local occupation ``N_S`` (``C11 = N_S + 1/2``).
     c13, c24 : array_like
         Broadcastable arrays of correlations.
-    atol : float
-        Tolerance (the package's ``ATOL``).
+    rtol : float
+        Allowance below zero, relative to :func:`cov31_scale`; 0 is the exact criterion.
 
     Returns
     -------
     ndarray of bool, shape ``broadcast(c13, c24)``
     """
-    cov = _cov31(n_s, c13, c24)
-    lowest = np.linalg.eigvalsh(cov + 0.5j * _OMEGA2)[..., 0]
-    return lowest >= -atol
+    rtol = _check_margin(rtol, "rtol")
+    return lowest_uncertainty_eigenvalue(n_s, c13, c24) >= -rtol * cov31_scale(n_s)
 
 
-def class_half_width(n_s: float, c_sum: float) -> float:
-    """Half-width ``d_max`` of the class ``C13 + C24 = c_sum`` of eq 31.
+def class_half_width(n_s: float, c_sum: float, margin: float = 0.0) -> float:
+    """Half-width ``d_max`` of the class ``C13 + C24 = c_sum`` of eq 31, in closed form.
 
-    The physical states of eq 31 form a convex set, symmetric under ``C13 <-> C24``,
-    so the class is the segment ``C13 - C24 = d``, ``|d| <= d_max``.  Found by
-    bisection (to 1e-13) with :func:`physical_mask`; NaN when the class is empty
-    (``|c_sum| > 2 N_S``).  At ``|c_sum| = 2 N_S`` (eq D5) only ``C13 = C24`` is exactly
-    allowed; there the boundary is quadratic in ``d``, so the eigenvalue tolerance ``ATOL``
-    (1e-10, the package's) shows as a width of ~2e-5.
+    The class is the segment ``C13 - C24 = d`` (the physical states of eq 31 form a convex
+    set, symmetric under ``C13 <-> C24``).  Along it :func:`lowest_uncertainty_eigenvalue`
+    is ``lambda(d) = (2 N_S + 1 - |c_sum| - sqrt(1 + d^2)) / 2``, so the class is
+    ``|d| <= sqrt((2 N_S + 1 - |c_sum|)^2 - 1)``: empty for ``|c_sum| > 2 N_S`` (eq D5) and
+    the single state ``C13 = C24 = c_sum / 2``, on the boundary, at ``|c_sum| = 2 N_S``.
+
+    Parameters
+    ----------
+    n_s : float
+        Local occupation ``N_S``, >= 0.
+    c_sum : float
+        ``C13 + C24``.
+    margin : float
+        Keep only the members with ``lambda(d) >= margin`` (units of ``C``; sampling uses
+        ``BOUNDARY_RTOL * (2 N_S + 1)``): the half-width is then
+        ``sqrt((2 N_S + 1 - |c_sum| - 2 margin)^2 - 1)``.  A class thinner than that keeps
+        its member ``d = 0`` (half-width 0), e.g. the boundary state at ``|c_sum| = 2 N_S``.
+
+    Returns
+    -------
+    float
+        ``d_max`` (units of ``C``); NaN when the class is empty.
     """
-    half = 0.5 * c_sum
-    if not physical_mask(n_s, half, half):
+    n_s = _check_n_s(n_s)
+    margin = _check_margin(margin)
+    c_sum = float(c_sum)
+    if not math.isfinite(c_sum):
+        raise ValueError(f"c_sum (C13 + C24) must be finite, got {c_sum!r}")
+    room = 2.0 * n_s + 1.0 - abs(c_sum)     # = sqrt(1 + d^2) + 2 lambda(d)
+    if room < 1.0:
         return float("nan")
-    lo, hi = 0.0, 2.0 * (n_s + 0.5)
-    while hi - lo > 1e-13:
-        mid = 0.5 * (lo + hi)
-        if physical_mask(n_s, half + 0.5 * mid, half - 0.5 * mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return math.sqrt(max((room - 2.0 * margin) ** 2 - 1.0, 0.0))
+
+
+def _qubit_class_half_width(xi_s: float, re: float, margin: float = 0.0) -> float:
+    """Largest ``|Im rho23|`` of eq 41 with ``Re rho23 = re`` and the lowest eigenvalue of
+    ``rho``, ``(1 - xi_s^2 - |rho23|) / 4`` (eq 42), ``>= margin``; 0 if only ``Im = 0``
+    qualifies (the boundary states ``|re| = 1 - xi_s^2``), NaN if none is physical."""
+    bound = 1.0 - xi_s**2
+    if abs(re) > bound:
+        return float("nan")
+    return math.sqrt(max((bound - 4.0 * margin) ** 2 - re**2, 0.0))
 
 
 def _engine_grid(t_max: float, dt: float) -> float:
@@ -981,9 +1079,10 @@ def _oscillator_class_figure(name: str, measure: str, unit: str,
     samples = np.zeros((classes.size, n_line))
     widths = np.zeros(classes.size)
     positions = np.zeros((classes.size, n_line))
+    margin = BOUNDARY_RTOL * cov31_scale(N_S)
     for i, c in enumerate(classes):
-        w = class_half_width(N_S, c)
-        widths[i] = w
+        widths[i] = class_half_width(N_S, c)
+        w = class_half_width(N_S, c, margin=margin)   # every sample strictly physical
         d = np.linspace(-w, w, n_line)
         d[n_line // 2] = 0.0
         positions[i] = d
@@ -991,8 +1090,10 @@ def _oscillator_class_figure(name: str, measure: str, unit: str,
         samples[i] = [func(cov) for cov in covs]
     result = _class_result(name, out, "C13 + C24", measure, unit, classes, samples, widths,
                            positions, f"N_S = {N_S:g}; each class C13 + C24 = const is the "
-                           f"segment C13 - C24 = d, |d| <= d_max (bisection of eq D2), "
-                           f"sampled at {n_line} points; d = 0 is C13 = C24")
+                           f"segment C13 - C24 = d, |d| <= d_max = sqrt((2 N_S + 1 - "
+                           f"|C13 + C24|)^2 - 1) (eq D2 in closed form), sampled at {n_line} "
+                           f"points up to {BOUNDARY_RTOL:g} (2 N_S + 1) inside the boundary; "
+                           f"d = 0 is C13 = C24")
     _plot_class(result, r"$C_{13}(0) + C_{24}(0)$",
                 f"Fig. {name[3:]}: {_TEX[measure]} over each class $C_{{13}} + C_{{24}}$ = const "
                 f"(oscillators, $N_S$ = {N_S:g}, N = 0)")
@@ -1010,7 +1111,8 @@ def _class_result(name, out, parameter, measure, unit, classes, samples, widths,
                               classes=classes, minimum=samples.min(axis=1),
                               maximum=samples.max(axis=1), diagonal=samples[:, mid],
                               half_width=widths, argmin=positions[rows, kmin],
-                              argmax=positions[rows, kmax], samples=samples)
+                              argmax=positions[rows, kmax], samples=samples,
+                              positions=positions)
     _write_csv(result.csv, [f"{measure} ({unit}) over the class {parameter} = const", notes],
                {parameter.replace(" ", ""): classes, "minimum": result.minimum,
                 "maximum": result.maximum, "diagonal_member": result.diagonal,
@@ -1041,7 +1143,9 @@ def figure_4b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     """Fig. 4(b): range of the log negativity E_N (nats) in each class C13 + C24 = const.
 
     Every physical state of eq 31 with the given ``C13 + C24`` (N_S = 1) is sampled along
-    its segment; ``minimum``/``maximum`` bound the range, ``diagonal`` is the member with
+    its segment (:func:`class_half_width`), ending :data:`BOUNDARY_RTOL` ``x (2 N_S + 1)``
+    inside the boundary (the end classes ``|C13 + C24| = 2 N_S`` are single states on it);
+    ``minimum``/``maximum`` bound the range, ``diagonal`` is the member with
     ``C13 = C24`` (never entangled).  E_N from :func:`lindblad.correlations.log_negativity`.
 
     Parameters
@@ -1084,8 +1188,10 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     """Fig. 6(b): range of the qubit discord D_Z (bits) over states (41) with given Re rho23.
 
     Each class ``Re rho23 = const`` (xi_S = 0.25) is the segment ``|Im rho23| <=
-    sqrt((1 - xi_S^2)^2 - Re^2)`` (eq 42), sampled at ``n_im`` points;
-    D_Z = :func:`lindblad.correlations.quantum_discord` (measurement on S1).
+    sqrt((1 - xi_S^2)^2 - Re^2)`` (eq 42), sampled at ``n_im`` points whose lowest eigenvalue
+    of ``rho`` is at least :data:`BOUNDARY_RTOL` (the end classes ``|Re rho23| = 1 - xi_S^2``
+    are single states on the boundary); D_Z = :func:`lindblad.correlations.quantum_discord`
+    (measurement on S1).
 
     Parameters
     ----------
@@ -1108,8 +1214,8 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     positions = np.zeros((classes.size, n_im))
     cache: dict[tuple[float, float], float] = {}
     for i, r in enumerate(classes):
-        w = math.sqrt(max(b * b - r * r, 0.0))
-        widths[i] = w
+        widths[i] = _qubit_class_half_width(XI_S, r)
+        w = _qubit_class_half_width(XI_S, r, margin=BOUNDARY_RTOL)   # strictly physical
         im = np.linspace(-w, w, n_im)
         im[n_im // 2] = 0.0
         positions[i] = im
@@ -1120,7 +1226,8 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
                     states.correlated_qubits(XI_S, complex(r, y)))
             samples[i, j] = cache[key]
     notes = (f"xi_S = {XI_S:g}; class Re rho23 = const: |Im rho23| <= sqrt((1 - xi_S^2)^2 - "
-             f"Re^2) (eq 42), {n_im} samples; D_Z in bits, measurement on S1")
+             f"Re^2) (eq 42), {n_im} samples up to {BOUNDARY_RTOL:g} inside the boundary (lowest "
+             f"eigenvalue of rho); D_Z in bits, measurement on S1")
     result = _class_result("fig6b", out, "Re rho23", "D_Z", "bits", classes, samples, widths,
                            positions, notes)
     _plot_class(result, r"Re$[\rho_{23}(0)]$",
@@ -1248,7 +1355,7 @@ def figure_5c(out_dir, settings: FigureSettings | None = None) -> DensityMapFigu
     b = 1.0 - XI_S**2
     axis = np.linspace(-b, b, s.n_disc)
     re, im = np.meshgrid(axis, axis)
-    phys = np.hypot(re, im) <= b * (1 + 1e-12)
+    phys = np.hypot(re, im) <= b + 4.0 * BOUNDARY_RTOL   # lowest eigenvalue >= -BOUNDARY_RTOL
     values = np.full(re.shape, np.nan)
     for j, i in zip(*np.nonzero(phys), strict=True):
         values[j, i] = correlations.quantum_discord(
@@ -1295,9 +1402,9 @@ def figure_7(out_dir, settings: FigureSettings | None = None,
         a = n_s + 0.5
         masks.append(physical_mask(n_s, a * uu13, a * uu24))
         lo, hi = 0.0, a
-        while hi - lo > 1e-13:
+        while hi - lo > 1e-13:   # bisection of the exact criterion (no tolerance)
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if physical_mask(n_s, mid, mid) else (lo, mid)
+            lo, hi = (mid, hi) if physical_mask(n_s, mid, mid, rtol=0.0) else (lo, mid)
         extents.append(lo)
     physical = np.array(masks)
     notes = (f"N_S = {', '.join(f'{x:g}' for x in n_s_arr)} (our choice); axes in units of "
