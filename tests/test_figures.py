@@ -56,6 +56,7 @@ def dt(report):
 # --- files -------------------------------------------------------------------------------
 
 def test_every_png_and_csv_written(report):
+    assert report.failures == {} and report.interrupted is None and report.ok
     assert set(report.figures) == set(NAMES)
     for name in NAMES:
         fig = report.figures[name]
@@ -449,3 +450,46 @@ def test_flux_keys_are_complete(report):
         for panel in report.figures[name].panels.values():
             assert tuple(panel.engine) == FLUX_KEYS == tuple(panel.reference)
 
+
+# --- make_all goes on past a failing figure ----------------------------------------------------
+
+def _raise(exc):
+    def figure(out_dir, settings=None):
+        raise exc
+    return figure
+
+
+def test_make_all_reports_a_failing_figure_and_writes_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "FIGURES", {
+        "fig4b": _raise(ValueError("covariance matrix violates eq D2")),
+        "fig7": figures.figure_7})
+    monkeypatch.setattr(figures, "stationary_points_check", _raise(RuntimeError("no engine")))
+    rep = make_all(tmp_path, quick=True, progress=False)
+    assert not rep.ok and rep.interrupted is None
+    assert rep.failures == {"fig4b": "ValueError: covariance matrix violates eq D2",
+                            figures.STATIONARY_STEP: "RuntimeError: no engine"}
+    assert "Traceback" in rep.tracebacks["fig4b"]
+    assert set(rep.figures) == {"fig7"}
+    assert rep.files == [tmp_path / "fig7.png", tmp_path / "fig7.csv", rep.path]
+    assert all(p.exists() for p in rep.files) and not (tmp_path / "fig4b.png").exists()
+    text = rep.path.read_text()
+    assert "2 step(s) failed: fig4b, eqs 35-38" in text
+    assert "ValueError: covariance matrix violates eq D2" in text
+    assert "RuntimeError: no engine" in text
+    assert "Not available: fig4b failed" in text and "fig4c was not run" in text
+    assert "| 5 | 5.0000000000 | 5 |" in text          # fig7's table is still there
+
+
+def test_make_all_interrupted_writes_a_partial_report_and_reraises(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(figures, "FIGURES", {
+        "fig7": figures.figure_7, "fig4b": _raise(KeyboardInterrupt()),
+        "fig6b": lambda out_dir, settings=None: ran.append("fig6b")})
+    monkeypatch.setattr(figures, "stationary_points_check", lambda settings: ran.append("eqs"))
+    with pytest.raises(KeyboardInterrupt):
+        make_all(tmp_path, quick=True, progress=False)
+    assert ran == []                                   # nothing after the interrupt ran
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "**Interrupted** (KeyboardInterrupt) during fig4b; not run: fig6b, eqs 35-38" in text
+    assert "failed" not in text.split("## Choices")[0]   # an interrupt is not a failure
+    assert (tmp_path / "fig7.png").exists() and "`fig7.png`, `fig7.csv`" in text
