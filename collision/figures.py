@@ -3,7 +3,8 @@
 Every ``figure_*`` function computes the numbers behind one figure of the paper, writes a
 PNG and a CSV of those numbers into an output folder, and returns a small typed result
 (a dataclass holding the arrays).  :func:`make_all` runs all of them and writes
-``REPORT.md``, the numbers that tie the figures to the paper's text.
+``REPORT.md``, the numbers that tie the figures to the paper's text; a figure that fails
+does not stop the others, and the report names it with its error (``Report.failures``).
 
 What is drawn
 -------------
@@ -33,6 +34,12 @@ Choices the paper leaves open
   follow the caption.
 * Fig. 6: the caption's ``xi_S = 0.25`` (the text says ``xi_S = 0``).
 * Fig. 7: ``N_S = 0.1, 0.5, 1, 5``.
+* Boundaries of the physical states (eq D2 for eq 31, eq 42 for eq 41) come from closed
+  forms (:func:`lowest_uncertainty_eigenvalue`, :func:`class_half_width`), never from
+  bisecting a numerical check.  Sampled class members (Figs 4b, 4c, 6b) lie
+  :data:`BOUNDARY_RTOL` x scale inside; the only states exactly on a boundary are those the
+  paper puts there (``|C13 + C24| = 2 N_S``, ``|rho23| = 1 - xi_S^2`` with ``Im rho23 = 0``),
+  whose lowest eigenvalue is exactly 0 with exactly representable entries.
 * Release times ``tau_p`` from an engine: the engine's flux at ``t_k`` is the energy
   released during the step ``[t_k, t_k + dt]`` divided by ``dt``, so its exact running
   integral is the step sum ``Q(t_k) = dt sum_{j<k} J_j = U(0) - U(t_k)``.  That is the
@@ -45,6 +52,7 @@ from __future__ import annotations
 
 import math
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,16 +62,17 @@ import numpy as np
 from lindblad import closed_form as cf
 from lindblad import correlations, states
 from lindblad.fluxes import HeatFluxes
-from lindblad.states import ATOL
 from lindblad.thermal import bose_occupation
 
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel
 
 __all__ = [
+    "BOUNDARY_RTOL",
     "FIG2_T_S",
     "FIG7_N_S",
     "P_VALUES",
+    "STATIONARY_STEP",
     "ClassRangeFigure",
     "DensityMapFigure",
     "DomainFigure",
@@ -75,6 +84,7 @@ __all__ = [
     "Report",
     "StationaryCheck",
     "class_half_width",
+    "cov31_scale",
     "figure_2",
     "figure_3a",
     "figure_3b",
@@ -87,6 +97,7 @@ __all__ = [
     "figure_6a",
     "figure_6b",
     "figure_7",
+    "lowest_uncertainty_eigenvalue",
     "make_all",
     "physical_mask",
     "release_times_from_flux",
@@ -111,6 +122,14 @@ FIG3B_RHO23 = (-0.75, 0.0, 0.75)
 FIG7_N_S = (0.1, 0.5, 1.0, 5.0)
 #: C13 + C24 of the stationary-point check of eqs 35-38.
 STATIONARY_C_SUMS = (-2.0, -1.4, -0.7, 0.0, 0.7, 1.4, 2.0)
+#: Width of the round-off band at the boundary of the physical states, relative to the
+#: state's scale (``2 N_S + 1`` for eq 31, 1 for a density matrix): grids count states whose
+#: lowest eigenvalue (of ``C + (i/2) Omega``, or of ``rho``) is ``>= -BOUNDARY_RTOL x scale`` as
+#: physical, and sampled class segments end where it is ``+BOUNDARY_RTOL x scale``.  It is 100x
+#: inside the package's validation tolerance (1e-10 of the scale) and 1000x above the
+#: round-off of a 4x4 eigensolver (~1e-15), so no sampled state is accepted or rejected by
+#: the last bits of an eigenvalue; it moves a class end by ~1e-12 (tests resolve 1e-9).
+BOUNDARY_RTOL = 1e-12
 
 QUBIT_SCALE_NOTE = "physical units; the paper's Sec. VI qubit curves are 2x these"
 _TEX = {"E_N": r"$E_N$", "D_G": r"$D_G$", "D_Z": r"$D_Z$"}
@@ -289,11 +308,16 @@ class ClassRangeFigure(FigureResult):
     diagonal : ndarray, shape (n_c,)
         The member with ``C13 = C24`` (oscillators) or ``Im rho23 = 0`` (qubits).
     half_width : ndarray, shape (n_c,)
-        Extent of the class along its line.
+        Extent of the class along its line (exact, closed form).
     argmin, argmax : ndarray, shape (n_c,)
         Position along the line (``d`` or ``Im rho23``) of the minimum and maximum.
     samples : ndarray, shape (n_c, n_line)
         The sampled values.
+    positions : ndarray, shape (n_c, n_line)
+        Where they were sampled (``d`` or ``Im rho23``): a symmetric grid with the diagonal
+        member in the middle, ending :data:`BOUNDARY_RTOL` x scale inside the class ends
+        (``|positions| < half_width``), so every sampled state is strictly physical; a class
+        that is a single state on the boundary is sampled there (``positions = 0``).
     """
 
     parameter: str
@@ -307,6 +331,7 @@ class ClassRangeFigure(FigureResult):
     argmin: np.ndarray
     argmax: np.ndarray
     samples: np.ndarray
+    positions: np.ndarray
 
 
 @dataclass(kw_only=True)
@@ -344,7 +369,8 @@ class DomainFigure(FigureResult):
     physical : ndarray of bool, shape (n_panels, n_u, n_u)
         ``physical[k, j, i]`` for ``(C13, C24) = (u[i], u[j]) (N_S + 1/2)``.
     diagonal_extent : ndarray, shape (n_panels,)
-        Largest ``|C13|`` with ``C13 = C24`` physical (bisection; eq D5 says ``N_S``).
+        Largest ``|C13|`` with ``C13 = C24`` physical (bisection of eq D2 in closed form,
+        :func:`lowest_uncertainty_eigenvalue` ``>= 0``; eq D5 says ``N_S``).
     area_fraction : ndarray, shape (n_panels,)
         Fraction of the square ``[-1, 1]^2`` that is physical.
     """
@@ -400,9 +426,16 @@ class Report:
         ``"fig2"``, ``"fig3a"``, ..., ``"fig7"``.
     stationary : list of StationaryCheck
     seconds : dict of str to float
-        Wall time per figure (and ``"total"``).
+        Wall time per step (figure, ``"eqs 35-38"``) and ``"total"``.
     files : list of Path
-        Every file written.
+        Every file written (those of the figures that finished, and REPORT.md).
+    failures : dict of str to str
+        The steps that raised, each with ``"ExceptionType: message"``; empty if all went well.
+    tracebacks : dict of str to str
+        The formatted traceback of each failure (also in REPORT.md).
+    interrupted : str or None
+        The step that was running when a ``KeyboardInterrupt`` stopped the run (REPORT.md
+        then covers the steps finished before); None if the run went to the end.
     """
 
     out_dir: Path
@@ -412,6 +445,14 @@ class Report:
     stationary: list[StationaryCheck]
     seconds: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    tracebacks: dict[str, str] = field(default_factory=dict)
+    interrupted: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True if every step finished without an error."""
+        return not self.failures and self.interrupted is None
 
 
 # --- numerics shared by the figures ------------------------------------------------------------
@@ -487,15 +528,67 @@ def _cov31(n_s: float, c13, c24) -> np.ndarray:
     return cov
 
 
-_OMEGA2 = np.kron(np.eye(2), np.array([[0.0, 1.0], [-1.0, 0.0]]))
+def _check_n_s(n_s: float) -> float:
+    n_s = float(n_s)
+    if not math.isfinite(n_s) or n_s < 0:
+        raise ValueError(f"n_s (mean occupation N_S) must be a finite number >= 0, got {n_s!r}")
+    return n_s
 
 
-def physical_mask(n_s: float, c13, c24, atol: float = ATOL) -> np.ndarray:
+def _check_margin(margin: float, name: str = "margin") -> float:
+    margin = float(margin)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {margin!r}")
+    return margin
+
+
+def cov31_scale(n_s: float) -> float:
+    """Scale of the covariance matrices of eq 31: ``2 N_S + 1`` (= ``Tr C / 2``, the energy).
+
+    It bounds the spectral norm, ``||C|| = N_S + 1/2 + max(|C13|, |C24|) < 2 N_S + 1``, and is
+    ``>= 1``: tolerances at the boundary of eq D2 are relative to it.
+    """
+    return 2.0 * _check_n_s(n_s) + 1.0
+
+
+def lowest_uncertainty_eigenvalue(n_s: float, c13, c24) -> np.ndarray:
+    """Lowest eigenvalue of ``C + (i/2) Omega`` for eq 31, in closed form (eq D2), vectorised.
+
+    In the basis ``(X1 +- X2)/sqrt2, (Y1 +- Y2)/sqrt2`` the matrix splits into the two 2x2
+    blocks ``[[p, i/2], [-i/2, q]]`` with ``(p, q) = (C11 +- C13, C11 +- C24)``, whose lower
+    eigenvalues are ``(p + q)/2 - sqrt((p - q)^2 + 1)/2``.  (Their symplectic eigenvalues are
+    ``nu_pm = sqrt(p q)``, eq D4; the state is physical iff both blocks are positive, i.e.
+    ``p, q > 0`` (eq D3) and ``p q >= 1/4``.)  No eigensolver: exact up to the round-off of a
+    few flops, ~1e-16 of :func:`cov31_scale`.
+
+    Parameters
+    ----------
+    n_s : float
+        Local occupation ``N_S`` (``C11 = N_S + 1/2``), >= 0.
+    c13, c24 : array_like
+        Broadcastable arrays of correlations.
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(c13, c24)``
+        In the units of ``C`` (negative: unphysical).
+    """
+    c11 = _check_n_s(n_s) + 0.5
+    c13, c24 = np.broadcast_arrays(np.asarray(c13, dtype=float), np.asarray(c24, dtype=float))
+    lows = [0.5 * (p + q) - 0.5 * np.hypot(p - q, 1.0)
+            for p, q in ((c11 + c13, c11 + c24), (c11 - c13, c11 - c24))]
+    return np.minimum(*lows)
+
+
+def physical_mask(n_s: float, c13, c24, rtol: float = BOUNDARY_RTOL) -> np.ndarray:
     """Whether eq 31 with ``(C13, C24)`` is a physical Gaussian state (eq D2), vectorised.
 
-    The criterion of :func:`lindblad.states.validate_covariance` (and
-    :func:`lindblad.correlations.is_physical_covariance`): the lowest eigenvalue of
-    ``C + (i/2) Omega`` is ``>= -atol``, evaluated as one batched ``eigvalsh``.
+    True where :func:`lowest_uncertainty_eigenvalue` is ``>= -rtol * (2 N_S + 1)``: the exact
+    criterion, with states on the boundary up to round-off counted as physical.  The default
+    ``rtol`` (:data:`BOUNDARY_RTOL`) is 100x inside the tolerance of
+    :func:`lindblad.states.validate_covariance`, so every state this mask accepts passes
+    the package's validation whatever the last bits of its eigensolver; the two disagree
+    only on states less than 1e-10 of the scale outside the boundary.
 
     Parameters
     ----------
@@ -503,39 +596,62 @@ def physical_mask(n_s: float, c13, c24, atol: float = ATOL) -> np.ndarray:
         Local occupation ``N_S`` (``C11 = N_S + 1/2``).
     c13, c24 : array_like
         Broadcastable arrays of correlations.
-    atol : float
-        Tolerance (the package's ``ATOL``).
+    rtol : float
+        Allowance below zero, relative to :func:`cov31_scale`; 0 is the exact criterion.
 
     Returns
     -------
     ndarray of bool, shape ``broadcast(c13, c24)``
     """
-    cov = _cov31(n_s, c13, c24)
-    lowest = np.linalg.eigvalsh(cov + 0.5j * _OMEGA2)[..., 0]
-    return lowest >= -atol
+    rtol = _check_margin(rtol, "rtol")
+    return lowest_uncertainty_eigenvalue(n_s, c13, c24) >= -rtol * cov31_scale(n_s)
 
 
-def class_half_width(n_s: float, c_sum: float) -> float:
-    """Half-width ``d_max`` of the class ``C13 + C24 = c_sum`` of eq 31.
+def class_half_width(n_s: float, c_sum: float, margin: float = 0.0) -> float:
+    """Half-width ``d_max`` of the class ``C13 + C24 = c_sum`` of eq 31, in closed form.
 
-    The physical states of eq 31 form a convex set, symmetric under ``C13 <-> C24``,
-    so the class is the segment ``C13 - C24 = d``, ``|d| <= d_max``.  Found by
-    bisection (to 1e-13) with :func:`physical_mask`; NaN when the class is empty
-    (``|c_sum| > 2 N_S``).  At ``|c_sum| = 2 N_S`` (eq D5) only ``C13 = C24`` is exactly
-    allowed; there the boundary is quadratic in ``d``, so the eigenvalue tolerance ``ATOL``
-    (1e-10, the package's) shows as a width of ~2e-5.
+    The class is the segment ``C13 - C24 = d`` (the physical states of eq 31 form a convex
+    set, symmetric under ``C13 <-> C24``).  Along it :func:`lowest_uncertainty_eigenvalue`
+    is ``lambda(d) = (2 N_S + 1 - |c_sum| - sqrt(1 + d^2)) / 2``, so the class is
+    ``|d| <= sqrt((2 N_S + 1 - |c_sum|)^2 - 1)``: empty for ``|c_sum| > 2 N_S`` (eq D5) and
+    the single state ``C13 = C24 = c_sum / 2``, on the boundary, at ``|c_sum| = 2 N_S``.
+
+    Parameters
+    ----------
+    n_s : float
+        Local occupation ``N_S``, >= 0.
+    c_sum : float
+        ``C13 + C24``.
+    margin : float
+        Keep only the members with ``lambda(d) >= margin`` (units of ``C``; sampling uses
+        ``BOUNDARY_RTOL * (2 N_S + 1)``): the half-width is then
+        ``sqrt((2 N_S + 1 - |c_sum| - 2 margin)^2 - 1)``.  A class thinner than that keeps
+        its member ``d = 0`` (half-width 0), e.g. the boundary state at ``|c_sum| = 2 N_S``.
+
+    Returns
+    -------
+    float
+        ``d_max`` (units of ``C``); NaN when the class is empty.
     """
-    half = 0.5 * c_sum
-    if not physical_mask(n_s, half, half):
+    n_s = _check_n_s(n_s)
+    margin = _check_margin(margin)
+    c_sum = float(c_sum)
+    if not math.isfinite(c_sum):
+        raise ValueError(f"c_sum (C13 + C24) must be finite, got {c_sum!r}")
+    room = 2.0 * n_s + 1.0 - abs(c_sum)     # = sqrt(1 + d^2) + 2 lambda(d)
+    if room < 1.0:
         return float("nan")
-    lo, hi = 0.0, 2.0 * (n_s + 0.5)
-    while hi - lo > 1e-13:
-        mid = 0.5 * (lo + hi)
-        if physical_mask(n_s, half + 0.5 * mid, half - 0.5 * mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return math.sqrt(max((room - 2.0 * margin) ** 2 - 1.0, 0.0))
+
+
+def _qubit_class_half_width(xi_s: float, re: float, margin: float = 0.0) -> float:
+    """Largest ``|Im rho23|`` of eq 41 with ``Re rho23 = re`` and the lowest eigenvalue of
+    ``rho``, ``(1 - xi_s^2 - |rho23|) / 4`` (eq 42), ``>= margin``; 0 if only ``Im = 0``
+    qualifies (the boundary states ``|re| = 1 - xi_s^2``), NaN if none is physical."""
+    bound = 1.0 - xi_s**2
+    if abs(re) > bound:
+        return float("nan")
+    return math.sqrt(max((bound - 4.0 * margin) ** 2 - re**2, 0.0))
 
 
 def _engine_grid(t_max: float, dt: float) -> float:
@@ -981,9 +1097,10 @@ def _oscillator_class_figure(name: str, measure: str, unit: str,
     samples = np.zeros((classes.size, n_line))
     widths = np.zeros(classes.size)
     positions = np.zeros((classes.size, n_line))
+    margin = BOUNDARY_RTOL * cov31_scale(N_S)
     for i, c in enumerate(classes):
-        w = class_half_width(N_S, c)
-        widths[i] = w
+        widths[i] = class_half_width(N_S, c)
+        w = class_half_width(N_S, c, margin=margin)   # every sample strictly physical
         d = np.linspace(-w, w, n_line)
         d[n_line // 2] = 0.0
         positions[i] = d
@@ -991,8 +1108,10 @@ def _oscillator_class_figure(name: str, measure: str, unit: str,
         samples[i] = [func(cov) for cov in covs]
     result = _class_result(name, out, "C13 + C24", measure, unit, classes, samples, widths,
                            positions, f"N_S = {N_S:g}; each class C13 + C24 = const is the "
-                           f"segment C13 - C24 = d, |d| <= d_max (bisection of eq D2), "
-                           f"sampled at {n_line} points; d = 0 is C13 = C24")
+                           f"segment C13 - C24 = d, |d| <= d_max = sqrt((2 N_S + 1 - "
+                           f"|C13 + C24|)^2 - 1) (eq D2 in closed form), sampled at {n_line} "
+                           f"points up to {BOUNDARY_RTOL:g} (2 N_S + 1) inside the boundary; "
+                           f"d = 0 is C13 = C24")
     _plot_class(result, r"$C_{13}(0) + C_{24}(0)$",
                 f"Fig. {name[3:]}: {_TEX[measure]} over each class $C_{{13}} + C_{{24}}$ = const "
                 f"(oscillators, $N_S$ = {N_S:g}, N = 0)")
@@ -1010,7 +1129,8 @@ def _class_result(name, out, parameter, measure, unit, classes, samples, widths,
                               classes=classes, minimum=samples.min(axis=1),
                               maximum=samples.max(axis=1), diagonal=samples[:, mid],
                               half_width=widths, argmin=positions[rows, kmin],
-                              argmax=positions[rows, kmax], samples=samples)
+                              argmax=positions[rows, kmax], samples=samples,
+                              positions=positions)
     _write_csv(result.csv, [f"{measure} ({unit}) over the class {parameter} = const", notes],
                {parameter.replace(" ", ""): classes, "minimum": result.minimum,
                 "maximum": result.maximum, "diagonal_member": result.diagonal,
@@ -1041,7 +1161,9 @@ def figure_4b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     """Fig. 4(b): range of the log negativity E_N (nats) in each class C13 + C24 = const.
 
     Every physical state of eq 31 with the given ``C13 + C24`` (N_S = 1) is sampled along
-    its segment; ``minimum``/``maximum`` bound the range, ``diagonal`` is the member with
+    its segment (:func:`class_half_width`), ending :data:`BOUNDARY_RTOL` ``x (2 N_S + 1)``
+    inside the boundary (the end classes ``|C13 + C24| = 2 N_S`` are single states on it);
+    ``minimum``/``maximum`` bound the range, ``diagonal`` is the member with
     ``C13 = C24`` (never entangled).  E_N from :func:`lindblad.correlations.log_negativity`.
 
     Parameters
@@ -1084,8 +1206,10 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     """Fig. 6(b): range of the qubit discord D_Z (bits) over states (41) with given Re rho23.
 
     Each class ``Re rho23 = const`` (xi_S = 0.25) is the segment ``|Im rho23| <=
-    sqrt((1 - xi_S^2)^2 - Re^2)`` (eq 42), sampled at ``n_im`` points;
-    D_Z = :func:`lindblad.correlations.quantum_discord` (measurement on S1).
+    sqrt((1 - xi_S^2)^2 - Re^2)`` (eq 42), sampled at ``n_im`` points whose lowest eigenvalue
+    of ``rho`` is at least :data:`BOUNDARY_RTOL` (the end classes ``|Re rho23| = 1 - xi_S^2``
+    are single states on the boundary); D_Z = :func:`lindblad.correlations.quantum_discord`
+    (measurement on S1).
 
     Parameters
     ----------
@@ -1108,8 +1232,8 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
     positions = np.zeros((classes.size, n_im))
     cache: dict[tuple[float, float], float] = {}
     for i, r in enumerate(classes):
-        w = math.sqrt(max(b * b - r * r, 0.0))
-        widths[i] = w
+        widths[i] = _qubit_class_half_width(XI_S, r)
+        w = _qubit_class_half_width(XI_S, r, margin=BOUNDARY_RTOL)   # strictly physical
         im = np.linspace(-w, w, n_im)
         im[n_im // 2] = 0.0
         positions[i] = im
@@ -1120,7 +1244,8 @@ def figure_6b(out_dir, settings: FigureSettings | None = None) -> ClassRangeFigu
                     states.correlated_qubits(XI_S, complex(r, y)))
             samples[i, j] = cache[key]
     notes = (f"xi_S = {XI_S:g}; class Re rho23 = const: |Im rho23| <= sqrt((1 - xi_S^2)^2 - "
-             f"Re^2) (eq 42), {n_im} samples; D_Z in bits, measurement on S1")
+             f"Re^2) (eq 42), {n_im} samples up to {BOUNDARY_RTOL:g} inside the boundary (lowest "
+             f"eigenvalue of rho); D_Z in bits, measurement on S1")
     result = _class_result("fig6b", out, "Re rho23", "D_Z", "bits", classes, samples, widths,
                            positions, notes)
     _plot_class(result, r"Re$[\rho_{23}(0)]$",
@@ -1248,7 +1373,7 @@ def figure_5c(out_dir, settings: FigureSettings | None = None) -> DensityMapFigu
     b = 1.0 - XI_S**2
     axis = np.linspace(-b, b, s.n_disc)
     re, im = np.meshgrid(axis, axis)
-    phys = np.hypot(re, im) <= b * (1 + 1e-12)
+    phys = np.hypot(re, im) <= b + 4.0 * BOUNDARY_RTOL   # lowest eigenvalue >= -BOUNDARY_RTOL
     values = np.full(re.shape, np.nan)
     for j, i in zip(*np.nonzero(phys), strict=True):
         values[j, i] = correlations.quantum_discord(
@@ -1295,9 +1420,9 @@ def figure_7(out_dir, settings: FigureSettings | None = None,
         a = n_s + 0.5
         masks.append(physical_mask(n_s, a * uu13, a * uu24))
         lo, hi = 0.0, a
-        while hi - lo > 1e-13:
+        while hi - lo > 1e-13:   # bisection of the exact criterion (no tolerance)
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if physical_mask(n_s, mid, mid) else (lo, mid)
+            lo, hi = (mid, hi) if physical_mask(n_s, mid, mid, rtol=0.0) else (lo, mid)
         extents.append(lo)
     physical = np.array(masks)
     notes = (f"N_S = {', '.join(f'{x:g}' for x in n_s_arr)} (our choice); axes in units of "
@@ -1399,10 +1524,23 @@ FIGURES: dict[str, Callable[..., FigureResult]] = {
     "fig4b": figure_4b, "fig4c": figure_4c, "fig5a": figure_5a, "fig5b": figure_5b,
     "fig5c": figure_5c, "fig6a": figure_6a, "fig6b": figure_6b, "fig7": figure_7,
 }
+#: Name of the eqs 35-38 check (:func:`stationary_points_check`) among the steps of
+#: :func:`make_all` (keys of ``Report.seconds`` and ``Report.failures``).
+STATIONARY_STEP = "eqs 35-38"
 
 
 def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
     """Reproduce Figs 2-7 and write ``REPORT.md``.
+
+    Every figure of :data:`FIGURES`, then the eqs 35-38 check, runs as one step.  A step that
+    raises an exception does not stop the others: its error goes into ``Report.failures``
+    and into REPORT.md (type, message and traceback), every other figure is written, and
+    the sections of REPORT.md that need the missing figure say so.  A caller should treat
+    a non-empty ``failures`` as a failed run (the CLI exits with status 1).
+
+    A ``KeyboardInterrupt`` is not a failure: it stops the run, REPORT.md is written for the
+    steps finished so far and marked interrupted (``Report.interrupted`` names the step that
+    was running), and the ``KeyboardInterrupt`` is re-raised.
 
     Parameters
     ----------
@@ -1418,32 +1556,90 @@ def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
     Returns
     -------
     Report
-        Every figure's result, the eq 35-38 check, timings and the files written.
+        Every finished figure's result, the eq 35-38 check, timings, the files written and
+        the steps that failed (``failures``, empty when all went well).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Re-raised after REPORT.md has been written (see above).
     """
     from tqdm import tqdm
 
     settings = FigureSettings.quick() if quick else FigureSettings.full()
     out = _out(out_dir)
-    figures: dict[str, FigureResult] = {}
-    seconds: dict[str, float] = {}
+    report = Report(out_dir=out, path=out / "REPORT.md", settings=settings, figures={},
+                    stationary=[])
     start = time.perf_counter()
-    bar = tqdm(list(FIGURES.items()) + [("eqs 35-38", None)], desc="paper figures",
+    bar = tqdm(list(FIGURES.items()) + [(STATIONARY_STEP, None)], desc="paper figures",
                unit="fig", disable=not progress)
-    stationary: list[StationaryCheck] = []
-    for name, func in bar:
-        bar.set_postfix_str(name)
-        t0 = time.perf_counter()
-        if func is None:
-            stationary = stationary_points_check(settings)
-        else:
-            figures[name] = func(out, settings)
-        seconds[name] = time.perf_counter() - t0
-    seconds["total"] = time.perf_counter() - start
-    report = Report(out_dir=out, path=out / "REPORT.md", settings=settings, figures=figures,
-                    stationary=stationary, seconds=seconds)
-    report.path.write_text(_report_text(report))
-    report.files = [p for f in figures.values() for p in (f.png, f.csv)] + [report.path]
+    name = STATIONARY_STEP
+    try:
+        for name, func in bar:
+            bar.set_postfix_str(name)
+            t0 = time.perf_counter()
+            try:
+                if func is None:
+                    report.stationary = stationary_points_check(settings)
+                else:
+                    report.figures[name] = func(out, settings)
+            except Exception as exc:   # recorded in the report; the other figures go on
+                report.failures[name] = f"{type(exc).__name__}: {exc}"
+                report.tracebacks[name] = traceback.format_exc()
+            report.seconds[name] = time.perf_counter() - t0
+    except KeyboardInterrupt:
+        report.interrupted = name
+        _write_report(report, start)
+        raise
+    finally:
+        bar.close()
+    _write_report(report, start)
     return report
+
+
+def _write_report(report: Report, start: float) -> None:
+    """Total time, REPORT.md and the list of files written, for the steps done so far."""
+    report.seconds["total"] = time.perf_counter() - start
+    report.path.write_text(_report_text(report))
+    report.files = ([p for f in report.figures.values() for p in (f.png, f.csv)]
+                    + [report.path])
+
+
+def _unavailable(rep: Report, *needed: str) -> list[str]:
+    """REPORT.md lines saying which of the ``needed`` steps did not finish (none if all did)."""
+    missing = [n for n in needed if n not in rep.failures and not _finished(rep, n)]
+    failed = [n for n in needed if n in rep.failures]
+    why = [f"{n} failed" for n in failed] + [f"{n} was not run" for n in missing]
+    if not why:
+        return []
+    see = " (see Failures)" if failed or rep.interrupted is not None else ""
+    return [f"_Not available: {'; '.join(why)}{see}._", ""]
+
+
+def _finished(rep: Report, name: str) -> bool:
+    if name == STATIONARY_STEP:
+        return name in rep.seconds and name not in rep.failures
+    return name in rep.figures
+
+
+def _status_lines(rep: Report) -> list[str]:
+    """The summary of failures and interruption at the top of REPORT.md."""
+    if not rep.failures and rep.interrupted is None:
+        return []
+    lines = ["## Failures", ""]
+    if rep.interrupted is not None:
+        steps = [*FIGURES, STATIONARY_STEP]
+        left = steps[steps.index(rep.interrupted) + 1:] if rep.interrupted in steps else []
+        lines += [f"**Interrupted** (KeyboardInterrupt) during {rep.interrupted}; not run: "
+                  f"{', '.join(left) if left else 'nothing else'}. This report covers the "
+                  "steps finished before.", ""]
+    if rep.failures:
+        lines += [f"**{len(rep.failures)} step(s) failed: {', '.join(rep.failures)}**; every "
+                  "other figure was written.", ""]
+        for name, message in rep.failures.items():
+            lines += [f"### {name}", "", f"`{message}`", "", "```text",
+                      rep.tracebacks.get(name, "").rstrip(), "```", ""]
+    return lines
 
 
 def _report_text(rep: Report) -> str:
@@ -1452,56 +1648,101 @@ def _report_text(rep: Report) -> str:
     lines = ["# Paper figures reproduced by the collision engines", "",
              "Generated by `collision.figures.make_all`"
              f" ({_mode(s)} settings) in "
-             f"{rep.seconds.get('total', float('nan')):.1f} s.", "",
-             "## Choices and conventions", "",
-             "- Units: hbar = k_B = 1, time in 1/gamma, heat flux in hbar omega gamma, "
-             "J > 0 = heat into the reservoir.",
-             f"- **Qubit fluxes are physical** (H = (omega/2) sigma_z): {QUBIT_SCALE_NOTE}.",
-             "  rho23 is the paper's symbol of eq 41 (4x the matrix element).",
-             f"- Collision engines at **dt = {s.dt:g}** (theta = sqrt(gamma dt)): Gaussian "
-             "collision engine for oscillators (exact on covariance matrices, no Fock cutoff), "
-             "density engine for qubits. Their error is O(dt).",
-             "- References: closed forms of `lindblad.closed_form` (oscillators at any T, "
-             "qubits at T = 0); `CascadeMasterEquation` for the qubits of Fig. 2 (T = 1).",
-             f"- Fig. 2: reservoir T = {FIG2_T:g}; **T_S = "
-             f"{', '.join(f'{x:g}' for x in FIG2_T_S)}** (not listed in the paper).",
-             "- Fig. 5: panels follow the caption ((a) D_G, (b) E_N; the text swaps them). "
-             "Fig. 6: the caption's xi_S = 0.25 (the text says 0).",
-             f"- Fig. 7: N_S = {', '.join(f'{x:g}' for x in FIG7_N_S)}.",
-             "- E_N in nats (eq F12), D_G and D_Z in bits, discords with the measurement on "
-             "S1.",
-             "- Engine release times: Q(t_k) = dt sum_{j<k} J_j, the engine's exact energy "
-             "balance (its J_j is the energy released in [t_j, t_j + dt] over dt); Q(inf) "
-             "from eq 11. The trapezoid rule on the same samples is biased by J(0) dt/2 "
-             "(compared below).",
-             f"- Grids: release curves {s.n_release} points ({s.n_release_engine} engine "
-             f"markers); classes {s.n_classes} x {s.n_line}; Fig. 5a-b {s.n_plane}^2; "
-             f"Fig. 5c {s.n_disc}^2; Fig. 6b {s.n_rho_classes} x {s.n_im}; Fig. 7 "
-             f"{s.n_domain}^2.", ""]
+             f"{rep.seconds.get('total', float('nan')):.1f} s.", ""]
+    lines += _status_lines(rep)
+    lines += ["## Choices and conventions", "",
+              "- Units: hbar = k_B = 1, time in 1/gamma, heat flux in hbar omega gamma, "
+              "J > 0 = heat into the reservoir.",
+              f"- **Qubit fluxes are physical** (H = (omega/2) sigma_z): {QUBIT_SCALE_NOTE}.",
+              "  rho23 is the paper's symbol of eq 41 (4x the matrix element).",
+              f"- Collision engines at **dt = {s.dt:g}** (theta = sqrt(gamma dt)): Gaussian "
+              "collision engine for oscillators (exact on covariance matrices, no Fock "
+              "cutoff), density engine for qubits. Their error is O(dt).",
+              "- References: closed forms of `lindblad.closed_form` (oscillators at any T, "
+              "qubits at T = 0); `CascadeMasterEquation` for the qubits of Fig. 2 (T = 1).",
+              f"- Fig. 2: reservoir T = {FIG2_T:g}; **T_S = "
+              f"{', '.join(f'{x:g}' for x in FIG2_T_S)}** (not listed in the paper).",
+              "- Fig. 5: panels follow the caption ((a) D_G, (b) E_N; the text swaps them). "
+              "Fig. 6: the caption's xi_S = 0.25 (the text says 0).",
+              f"- Fig. 7: N_S = {', '.join(f'{x:g}' for x in FIG7_N_S)}.",
+              "- E_N in nats (eq F12), D_G and D_Z in bits, discords with the measurement on "
+              "S1.",
+              "- Engine release times: Q(t_k) = dt sum_{j<k} J_j, the engine's exact energy "
+              "balance (its J_j is the energy released in [t_j, t_j + dt] over dt); Q(inf) "
+              "from eq 11. The trapezoid rule on the same samples is biased by J(0) dt/2 "
+              "(compared below).",
+              f"- Classes (Figs 4b, 4c, 6b) are sampled up to {BOUNDARY_RTOL:g} x scale "
+              "inside the boundary of the physical states (closed forms of eqs D2 and 42), "
+              "so every sampled state is strictly physical.",
+              f"- Grids: release curves {s.n_release} points ({s.n_release_engine} engine "
+              f"markers); classes {s.n_classes} x {s.n_line}; Fig. 5a-b {s.n_plane}^2; "
+              f"Fig. 5c {s.n_disc}^2; Fig. 6b {s.n_rho_classes} x {s.n_im}; Fig. 7 "
+              f"{s.n_domain}^2.", ""]
 
     lines += ["## Collision engine vs exact reference: max_t |J - J_ref| "
-              f"(hbar omega gamma, dt = {s.dt:g})", "",
-              "| figure | system | initial state | J1 | J2 | J12 | J(c) | J(ind) |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name in ("fig2", "fig3a", "fig3b"):
-        fig = f[name]
-        assert isinstance(fig, FluxFigure)
-        for panel in fig.panels.values():
-            err = panel.errors()
-            for i, v in enumerate(panel.values):
-                lines.append(f"| {name} | {panel.system} | {panel.parameter} = {v:g} | "
-                             + " | ".join(f"{err[k][i]:.2e}" for k in FLUX_KEYS) + " |")
-    lines += ["", "Peak |J(c)| of the reference, for scale: " + "; ".join(
-        f"{name} {key}: {np.max(np.abs(p.reference['total'])):.3g}"
-        for name in ("fig2", "fig3a", "fig3b")
-        for key, p in f[name].panels.items()), ""]
+              f"(hbar omega gamma, dt = {s.dt:g})", ""]
+    flux_names = [n for n in ("fig2", "fig3a", "fig3b") if n in f]
+    lines += _unavailable(rep, "fig2", "fig3a", "fig3b")
+    if flux_names:
+        lines += ["| figure | system | initial state | J1 | J2 | J12 | J(c) | J(ind) |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name in flux_names:
+            fig = f[name]
+            assert isinstance(fig, FluxFigure)
+            for panel in fig.panels.values():
+                err = panel.errors()
+                for i, v in enumerate(panel.values):
+                    lines.append(f"| {name} | {panel.system} | {panel.parameter} = {v:g} | "
+                                 + " | ".join(f"{err[k][i]:.2e}" for k in FLUX_KEYS) + " |")
+        lines += ["", "Peak |J(c)| of the reference, for scale: " + "; ".join(
+            f"{name} {key}: {np.max(np.abs(p.reference['total'])):.3g}"
+            for name in flux_names for key, p in f[name].panels.items()), ""]
 
     lines += ["## Stationary points and eqs 35-38 (oscillators, N_S = 1, N = 0; Gaussian "
-              f"engine, dt = {s.dt:g})", "",
-              "| C13+C24 | t1 | t2 (eq 35) | engine t_min | engine t_max | J(c)(0) eq 36 | "
-              "engine | J(c)(t1) eq 37 | engine | diff | J(c)(t2) eq 38 | engine | diff |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for c in rep.stationary:
+              f"engine, dt = {s.dt:g})", ""]
+    lines += _unavailable(rep, STATIONARY_STEP)
+    if _finished(rep, STATIONARY_STEP):
+        lines += _stationary_lines(rep.stationary)
+
+    for name, label, fmt in (("fig4a", "C13+C24", "{:+.2f}"), ("fig6a", "Re rho23", "{:+.4f}")):
+        what = "oscillators, N_S = 1, N = 0" if name == "fig4a" else "qubits, xi_S = 0.25, T = 0"
+        lines += [f"## Release times gamma tau_p ({name}: {what}; engine dt = {s.dt:g})", ""]
+        lines += _unavailable(rep, name)
+        if name in f:
+            lines += _release_lines(f[name], label, fmt)
+
+    lines += ["## Correlations within each class of equal heat-flux dynamics", ""]
+    lines += _unavailable(rep, "fig4b", "fig4c")
+    if "fig4b" in f and "fig4c" in f:
+        lines += _oscillator_class_lines(f["fig4b"], f["fig4c"])
+    lines += _unavailable(rep, "fig6b")
+    if "fig6b" in f:
+        lines += _qubit_class_lines(f["fig6b"])
+    lines += ["Ranges are over the sampled members of each class (grid above).", ""]
+
+    lines += ["## Fig. 7", ""]
+    lines += _unavailable(rep, "fig7")
+    if "fig7" in f:
+        dom = f["fig7"]
+        assert isinstance(dom, DomainFigure)
+        lines += ["| N_S | C13 = C24 extent (bisection) | eq D5: N_S | "
+                  "physical fraction of [-1, 1]^2 |", "| --- | --- | --- | --- |"]
+        for n_s, e, a in zip(dom.n_s, dom.diagonal_extent, dom.area_fraction, strict=True):
+            lines.append(f"| {n_s:g} | {e:.10f} | {n_s:g} | {a:.3f} |")
+        lines.append("")
+
+    lines += ["## Runtime", "", "| step | seconds |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in rep.seconds.items()]
+    lines += ["", "## Files", ""]
+    lines += [f"- `{fig.png.name}`, `{fig.csv.name}`: {fig.notes}" for fig in f.values()]
+    return "\n".join(lines) + "\n"
+
+
+def _stationary_lines(checks: Sequence[StationaryCheck]) -> list[str]:
+    lines = ["| C13+C24 | t1 | t2 (eq 35) | engine t_min | engine t_max | J(c)(0) eq 36 | "
+             "engine | J(c)(t1) eq 37 | engine | diff | J(c)(t2) eq 38 | engine | diff |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for c in checks:
         lines.append(
             f"| {c.c_sum:+.2f} | {c.t1:.4f} | {c.t2:.4f} | {_num(c.engine_t_min)} | "
             f"{_num(c.engine_t_max)} | {c.j0_eq36:.5f} | {c.j0_engine:.5f} | "
@@ -1511,64 +1752,54 @@ def _report_text(rep: Report) -> str:
               "C13 + C24 < 0 the minimum is at t2 and the maximum at t1; at C13 + C24 = 0 they "
               "merge (inflection, no extremum); at -2 N_S, t2 = 0 (the boundary); at +2 N_S "
               "J(c)(t1) = 0 (the flux touches zero).", ""]
+    return lines
 
-    for name, label, fmt in (("fig4a", "C13+C24", "{:+.2f}"), ("fig6a", "Re rho23", "{:+.4f}")):
-        fig = f[name]
-        assert isinstance(fig, ReleaseTimeFigure)
-        what = "oscillators, N_S = 1, N = 0" if name == "fig4a" else "qubits, xi_S = 0.25, T = 0"
-        lines += [f"## Release times gamma tau_p ({name}: {what}; engine dt = {fig.dt:g})", "",
-                  f"| {label} | source | " + " | ".join(f"p = {p:g}" for p in fig.p) + " |",
-                  "| --- | --- | " + " | ".join("---" for _ in fig.p) + " |"]
-        picks = [0, fig.x_engine.size // 2, fig.x_engine.size - 1]
-        for k in picks:
-            x = fmt.format(fig.x_engine[k])
-            for src, arr in (("closed form", fig.tau_reference_at_engine),
-                             ("engine", fig.tau_engine),
-                             ("engine - closed form", fig.tau_engine - fig.tau_reference_at_engine),
-                             ("engine, trapezoid rule", fig.tau_engine_trapezoid)):
-                cell = "{:+.2e}" if "-" in src else "{:.4f}"
-                lines.append(f"| {x} | {src} | "
-                             + " | ".join(cell.format(v) for v in arr[:, k]) + " |")
-        lines += ["", "max over all engine markers of |engine - closed form|: " + ", ".join(
-            f"p={p:g}: {e:.2e}" for p, e in zip(fig.p, fig.errors(), strict=True))
-            + "; trapezoid rule: " + ", ".join(
-            f"p={p:g}: {e:.2e}" for p, e in zip(fig.p, np.max(np.abs(
-                fig.tau_engine_trapezoid - fig.tau_reference_at_engine), axis=1), strict=True)),
-            ""]
 
-    lines += ["## Correlations within each class of equal heat-flux dynamics", "",
-              "| class | E_N min | E_N max (nats) | at C13-C24 = | D_G min | at C13-C24 = | "
-              "D_G max (bits) | at C13-C24 = | D_G on C13 = C24 |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    en, dg = f["fig4b"], f["fig4c"]
+def _release_lines(fig: FigureResult, label: str, fmt: str) -> list[str]:
+    assert isinstance(fig, ReleaseTimeFigure)
+    lines = [f"| {label} | source | " + " | ".join(f"p = {p:g}" for p in fig.p) + " |",
+             "| --- | --- | " + " | ".join("---" for _ in fig.p) + " |"]
+    picks = [0, fig.x_engine.size // 2, fig.x_engine.size - 1]
+    for k in picks:
+        x = fmt.format(fig.x_engine[k])
+        for src, arr in (("closed form", fig.tau_reference_at_engine),
+                         ("engine", fig.tau_engine),
+                         ("engine - closed form", fig.tau_engine - fig.tau_reference_at_engine),
+                         ("engine, trapezoid rule", fig.tau_engine_trapezoid)):
+            cell = "{:+.2e}" if "-" in src else "{:.4f}"
+            lines.append(f"| {x} | {src} | "
+                         + " | ".join(cell.format(v) for v in arr[:, k]) + " |")
+    lines += ["", "max over all engine markers of |engine - closed form|: " + ", ".join(
+        f"p={p:g}: {e:.2e}" for p, e in zip(fig.p, fig.errors(), strict=True))
+        + "; trapezoid rule: " + ", ".join(
+        f"p={p:g}: {e:.2e}" for p, e in zip(fig.p, np.max(np.abs(
+            fig.tau_engine_trapezoid - fig.tau_reference_at_engine), axis=1), strict=True)),
+        ""]
+    return lines
+
+
+def _oscillator_class_lines(en: FigureResult, dg: FigureResult) -> list[str]:
     assert isinstance(en, ClassRangeFigure) and isinstance(dg, ClassRangeFigure)
+    lines = ["| class | E_N min | E_N max (nats) | at C13-C24 = | D_G min | at C13-C24 = | "
+             "D_G max (bits) | at C13-C24 = | D_G on C13 = C24 |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for k in _class_picks(en.classes, (-2.0, -1.0, 0.0, 1.0, 2.0)):
         lines.append(f"| C13+C24 = {en.classes[k]:+.2f} | {en.minimum[k]:.4f} | "
                      f"{en.maximum[k]:.4f} | {en.argmax[k]:+.3f} | {dg.minimum[k]:.4f} | "
                      f"{dg.argmin[k]:+.3f} | {dg.maximum[k]:.4f} | {dg.argmax[k]:+.3f} | "
                      f"{dg.diagonal[k]:.4f} |")
-    dz = f["fig6b"]
+    return lines + [""]
+
+
+def _qubit_class_lines(dz: FigureResult) -> list[str]:
     assert isinstance(dz, ClassRangeFigure)
-    lines += ["", "| class (qubits, xi_S = 0.25) | D_Z min (bits) | at Im rho23 = | D_Z max | "
-              "at Im rho23 = |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| class (qubits, xi_S = 0.25) | D_Z min (bits) | at Im rho23 = | D_Z max | "
+             "at Im rho23 = |", "| --- | --- | --- | --- | --- |"]
     b = 1 - XI_S**2
     for k in _class_picks(dz.classes, (-b, -b / 2, 0.0, b / 2, b)):
         lines.append(f"| Re rho23 = {dz.classes[k]:+.4f} | {dz.minimum[k]:.4f} | "
                      f"{dz.argmin[k]:+.3f} | {dz.maximum[k]:.4f} | {dz.argmax[k]:+.3f} |")
-    lines += ["", "Ranges are over the sampled members of each class (grid above).", ""]
-
-    dom = f["fig7"]
-    assert isinstance(dom, DomainFigure)
-    lines += ["## Fig. 7", "", "| N_S | C13 = C24 extent (bisection) | eq D5: N_S | "
-              "physical fraction of [-1, 1]^2 |", "| --- | --- | --- | --- |"]
-    for n_s, e, a in zip(dom.n_s, dom.diagonal_extent, dom.area_fraction, strict=True):
-        lines.append(f"| {n_s:g} | {e:.10f} | {n_s:g} | {a:.3f} |")
-
-    lines += ["", "## Runtime", "", "| step | seconds |", "| --- | --- |"]
-    lines += [f"| {k} | {v:.2f} |" for k, v in rep.seconds.items()]
-    lines += ["", "## Files", ""]
-    lines += [f"- `{fig.png.name}`, `{fig.csv.name}`: {fig.notes}" for fig in f.values()]
-    return "\n".join(lines) + "\n"
+    return lines + [""]
 
 
 def _mode(settings: FigureSettings) -> str:

@@ -56,6 +56,7 @@ def dt(report):
 # --- files -------------------------------------------------------------------------------
 
 def test_every_png_and_csv_written(report):
+    assert report.failures == {} and report.interrupted is None and report.ok
     assert set(report.figures) == set(NAMES)
     for name in NAMES:
         fig = report.figures[name]
@@ -246,9 +247,8 @@ def test_fig4b_log_negativity_zero_on_diagonal_and_ranges(report):
     # C13 = -C24 = sqrt(N_S (N_S + 1)): E_N = arccosh(2 N_S + 1)
     assert fig.maximum[k0] == pytest.approx(np.arccosh(3.0), abs=1e-6)
     assert abs(fig.argmax[k0]) == pytest.approx(2 * np.sqrt(2.0), abs=1e-9)
-    # the extreme classes are single, separable states (the class width there is that of the
-    # eigenvalue tolerance 1e-10 at a quadratic boundary, ~2e-5)
-    assert fig.half_width[0] == pytest.approx(0.0, abs=1e-4)
+    # the extreme classes C13 + C24 = +-2 N_S are single, separable states (closed form: width 0)
+    assert fig.half_width[0] == 0.0 and fig.half_width[-1] == 0.0
     assert fig.maximum[0] == 0.0 and fig.maximum[-1] == 0.0
 
 
@@ -338,15 +338,158 @@ def test_fig7_domain_symmetry_and_diagonal(report):
 
 
 def test_physical_mask_and_class_width():
-    # on C13 = C24 the bound is |C13| <= N_S (eq D5)
+    # on C13 = C24 the bound is |C13| <= N_S (eq D5): the boundary state itself is physical
     assert physical_mask(1.0, 1.0, 1.0) and not physical_mask(1.0, 1.0 + 1e-6, 1.0 + 1e-6)
-    assert figures.class_half_width(1.0, 2.0) == pytest.approx(0.0, abs=1e-4)
+    # at |C13 + C24| = 2 N_S the class is the single state C13 = C24 (closed form: width 0)
+    assert figures.class_half_width(1.0, 2.0) == 0.0
+    assert figures.class_half_width(1.0, -2.0, margin=1e-12) == 0.0
     assert np.isnan(figures.class_half_width(1.0, 2.1))
     # class 0 reaches the two-mode squeezed vacuum C13 = -C24 = sqrt(2)
     assert figures.class_half_width(1.0, 0.0) == pytest.approx(2 * np.sqrt(2.0), abs=1e-9)
+    for bad in ({"n_s": -1.0}, {"c_sum": np.nan}, {"margin": -1e-12}):
+        kw = {"n_s": 1.0, "c_sum": 0.0} | bad
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            figures.class_half_width(**kw)
+
+
+OMEGA2 = np.kron(np.eye(2), np.array([[0.0, 1.0], [-1.0, 0.0]]))
+
+
+def lowest_eigvalsh(n_s, c13, c24):
+    """Lowest eigenvalue of C + i Omega/2 for eq 31 from numpy (independent of the closed form)."""
+    cov = states.gaussian_thermal(n_s)
+    cov[0, 2] = cov[2, 0] = c13
+    cov[1, 3] = cov[3, 1] = c24
+    return np.linalg.eigvalsh(cov + 0.5j * OMEGA2)[0]
+
+
+@pytest.mark.parametrize("n_s", [0.0, 0.1, 1.0, 5.0], ids=["N_S=0", "N_S=0.1", "N_S=1", "N_S=5"])
+def test_lowest_uncertainty_eigenvalue_closed_form(n_s):
+    # 4x4 eigensolvers agree with the closed form to round-off, ~5e-16 of the scale 2 N_S + 1
+    # (measured); tolerance 1e-13 of the scale
+    rng = np.random.default_rng(7)
+    a = n_s + 0.5
+    c13, c24 = rng.uniform(-a, a, (2, 200))
+    scale = figures.cov31_scale(n_s)
+    exact = figures.lowest_uncertainty_eigenvalue(n_s, c13, c24)
+    numeric = np.array([lowest_eigvalsh(n_s, x, y) for x, y in zip(c13, c24, strict=True)])
+    np.testing.assert_allclose(exact, numeric, rtol=0, atol=1e-13 * scale)
+    # the mask is the package's criterion wherever the state is not within 1e-9 of the scale
+    # of the boundary (the two tolerances differ there by design)
+    far = np.abs(exact) > 1e-9 * scale
+    assert far.sum() > 150
+    assert all(physical_mask(n_s, x, y) == correlations.is_physical_covariance(
+        states.gaussian_thermal(n_s) + np.array([[0, 0, x, 0], [0, 0, 0, y], [x, 0, 0, 0],
+                                                 [0, y, 0, 0]]))
+        for x, y in zip(c13[far], c24[far], strict=True))
+
+
+CLASSES = [(1.0, 0.0), (1.0, -1.5), (1.0, 1.9), (0.1, 0.1), (5.0, -7.0)]
+
+
+@pytest.mark.parametrize("n_s, c_sum", CLASSES, ids=[f"N_S={n}, C13+C24={c}" for n, c in CLASSES])
+def test_class_half_width_is_the_boundary(n_s, c_sum):
+    # The ends d = +-w of the class are on the boundary of eq D2: numpy's lowest eigenvalue of
+    # C + i Omega/2 is 0 to round-off (tolerance 1e-13 of the scale), clearly positive a
+    # relative 1e-6 inside and clearly negative 1e-6 outside (>= 1e-9 of the scale, 10x the
+    # validation tolerance: no decision at the threshold).
+    scale = figures.cov31_scale(n_s)
+    w = figures.class_half_width(n_s, c_sum)
+    assert w > 0.1
+    for d in (-w, w):
+        c13, c24 = (c_sum + d) / 2, (c_sum - d) / 2
+        assert abs(lowest_eigvalsh(n_s, c13, c24)) <= 1e-13 * scale
+        for f, sign in ((1 - 1e-6, 1), (1 + 1e-6, -1)):
+            c13, c24 = (c_sum + f * d) / 2, (c_sum - f * d) / 2
+            assert sign * lowest_eigvalsh(n_s, c13, c24) >= 1e-9 * scale
+            assert physical_mask(n_s, c13, c24) == (sign > 0)
+    # with a margin, the segment ends where the lowest eigenvalue equals the margin
+    margin = figures.BOUNDARY_RTOL * scale
+    wm = figures.class_half_width(n_s, c_sum, margin=margin)
+    assert 0 < w - wm < 1e-9 * scale
+    lam = figures.lowest_uncertainty_eigenvalue(n_s, (c_sum + wm) / 2, (c_sum - wm) / 2)
+    assert lam == pytest.approx(margin, rel=1e-3)
+
+
+def test_every_sampled_class_member_is_physical_with_a_margin(report):
+    # Every state behind Figs 4b, 4c and 6b is rebuilt from the result's positions and must
+    # (i) pass the package's validation (constructors and validators, default tolerance),
+    # (ii) lie inside the physical set by the sampling margin (closed form: lowest eigenvalue
+    # >= 0.99 BOUNDARY_RTOL x scale), except the single-state end classes, which lie on the
+    # boundary with eigenvalue exactly 0, and (iii) have numpy's lowest eigenvalue >= -1e-13 of
+    # the scale, 1000x inside the validation tolerance (1e-10 of the scale).
+    margin = figures.BOUNDARY_RTOL
+    n_s, scale = figures.N_S, figures.cov31_scale(figures.N_S)
+    for name in ("fig4b", "fig4c"):
+        fig = report.figures[name]
+        for c, row, w in zip(fig.classes, fig.positions, fig.half_width, strict=True):
+            assert np.all(np.abs(row) <= w)
+            lam0 = figures.lowest_uncertainty_eigenvalue(n_s, c / 2, c / 2)
+            for d in row:
+                c13, c24 = (c + d) / 2, (c - d) / 2
+                states.validate_covariance(states.gaussian_correlated(n_s, c13, c24))
+                lam = figures.lowest_uncertainty_eigenvalue(n_s, c13, c24)
+                assert lam >= 0.99 * min(margin * scale, lam0) and lam >= 0.0
+                assert lowest_eigvalsh(n_s, c13, c24) >= -1e-13 * scale
+        assert fig.half_width[0] == 0.0 and figures.lowest_uncertainty_eigenvalue(
+            n_s, fig.classes[0] / 2, fig.classes[0] / 2) == 0.0
+    fig = report.figures["fig6b"]
+    b = 1 - figures.XI_S**2
+    for r, row, w in zip(fig.classes, fig.positions, fig.half_width, strict=True):
+        assert np.all(np.abs(row) <= w)
+        lam0 = (b - abs(r)) / 4           # lowest eigenvalue of eq 41 at Im rho23 = 0
+        for y in row:
+            rho = states.correlated_qubits(figures.XI_S, complex(r, y))
+            states.validate_density_matrix(rho)
+            assert (b - abs(complex(r, y))) / 4 >= 0.99 * min(margin, lam0)
+            assert np.linalg.eigvalsh(rho)[0] >= -1e-13
 
 
 def test_flux_keys_are_complete(report):
     for name in ("fig2", "fig3a", "fig3b"):
         for panel in report.figures[name].panels.values():
             assert tuple(panel.engine) == FLUX_KEYS == tuple(panel.reference)
+
+
+# --- make_all goes on past a failing figure ----------------------------------------------------
+
+def _raise(exc):
+    def figure(out_dir, settings=None):
+        raise exc
+    return figure
+
+
+def test_make_all_reports_a_failing_figure_and_writes_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "FIGURES", {
+        "fig4b": _raise(ValueError("covariance matrix violates eq D2")),
+        "fig7": figures.figure_7})
+    monkeypatch.setattr(figures, "stationary_points_check", _raise(RuntimeError("no engine")))
+    rep = make_all(tmp_path, quick=True, progress=False)
+    assert not rep.ok and rep.interrupted is None
+    assert rep.failures == {"fig4b": "ValueError: covariance matrix violates eq D2",
+                            figures.STATIONARY_STEP: "RuntimeError: no engine"}
+    assert "Traceback" in rep.tracebacks["fig4b"]
+    assert set(rep.figures) == {"fig7"}
+    assert rep.files == [tmp_path / "fig7.png", tmp_path / "fig7.csv", rep.path]
+    assert all(p.exists() for p in rep.files) and not (tmp_path / "fig4b.png").exists()
+    text = rep.path.read_text()
+    assert "2 step(s) failed: fig4b, eqs 35-38" in text
+    assert "ValueError: covariance matrix violates eq D2" in text
+    assert "RuntimeError: no engine" in text
+    assert "Not available: fig4b failed" in text and "fig4c was not run" in text
+    assert "| 5 | 5.0000000000 | 5 |" in text          # fig7's table is still there
+
+
+def test_make_all_interrupted_writes_a_partial_report_and_reraises(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(figures, "FIGURES", {
+        "fig7": figures.figure_7, "fig4b": _raise(KeyboardInterrupt()),
+        "fig6b": lambda out_dir, settings=None: ran.append("fig6b")})
+    monkeypatch.setattr(figures, "stationary_points_check", lambda settings: ran.append("eqs"))
+    with pytest.raises(KeyboardInterrupt):
+        make_all(tmp_path, quick=True, progress=False)
+    assert ran == []                                   # nothing after the interrupt ran
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "**Interrupted** (KeyboardInterrupt) during fig4b; not run: fig6b, eqs 35-38" in text
+    assert "failed" not in text.split("## Choices")[0]   # an interrupt is not a failure
+    assert (tmp_path / "fig7.png").exists() and "`fig7.png`, `fig7.csv`" in text
