@@ -316,14 +316,18 @@ def cmd_figures(args) -> int:
     from .figures import make_all
 
     out = _writable_folder(args.out)
-    report = make_all(out, quick=args.quick, progress=not args.quiet)
+    try:
+        report = make_all(out, quick=args.quick, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"collision figures: interrupted; the finished figures and a partial report "
+              f"are in {out / 'REPORT.md'}", file=sys.stderr)
+        return 130
     for path in report.files:
         print(f"wrote {path}")
     print(f"paper figures done in {report.seconds['total']:.1f} s; numbers in {report.path}")
-    failures = getattr(report, "failures", {})
-    for name, message in failures.items():
+    for name, message in report.failures.items():
         print(f"collision figures: {name} failed: {message}", file=sys.stderr)
-    return 1 if failures else 0
+    return 0 if report.ok else 1
 
 
 def cmd_bench(args) -> int:

@@ -123,8 +123,9 @@ def test_oscillator_cutoff_is_chosen_for_the_hottest_temperature(tmp_path):
     assert thermal_populations("oscillator", 3.0, cutoff=d - 1)[-1] > CUTOFF_TOL
     assert main(["run", "--system", "oscillator", "--ts", "3", "--temperature", "0",
                  "--t-max", "0.2", "--dt", "0.05", "--out", str(tmp_path), "--quiet"]) == 0
-    header = (tmp_path / "run.csv").read_text().splitlines()[0]
-    assert f'"cutoff": {d}' in header
+    header = [ln for ln in (tmp_path / "run.csv").read_text().splitlines()
+              if ln.startswith("# parameters")]
+    assert f'"cutoff": {d}' in header[0]
 
 
 @pytest.mark.parametrize("kind", ["file", "unwritable"])
@@ -228,7 +229,7 @@ def test_figures_exit_non_zero_when_a_figure_fails(tmp_path, monkeypatch, capsys
     import collision.figures as figures
 
     report = SimpleNamespace(files=[], seconds={"total": 0.0}, path=tmp_path / "REPORT.md",
-                             failures={"fig4b": "ValueError: boom"})
+                             failures={"fig4b": "ValueError: boom"}, ok=False)
     monkeypatch.setattr(figures, "make_all", lambda *a, **k: report)
     assert main(["figures", "--out", str(tmp_path), "--quiet"]) == 1
     assert "fig4b failed: ValueError: boom" in capsys.readouterr().err
