@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/bench_trajectories.py`` (about a minute, most of it in
 ``mcsolve``) or ``python benchmarks/bench_trajectories.py --quick`` (the peer calibrated
-with fewer trajectories and scaled; see :mod:`collision.bench_trajectories`).
+with fewer trajectories and scaled; see :mod:`collision.bench._suites`).
 """
 
 import os
@@ -14,8 +14,7 @@ import sys
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from collision.bench import format_rows  # noqa: E402
-from collision.bench_trajectories import peer_comparison, throughput  # noqa: E402
+from collision.bench import format_rows, peer_comparison, trajectory_throughput  # noqa: E402
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv[1:]
@@ -25,4 +24,4 @@ if __name__ == "__main__":
     print(format_rows(peer_comparison(quick, repeat)))
     print()
     print("Throughput, 2 qubits (targets: >= 2e7 collisions/s on one core, >= 1.7x on two)")
-    print(format_rows(throughput(5000 if quick else 20000, 2 if quick else 5)))
+    print(format_rows(trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)))

@@ -331,14 +331,14 @@ def cmd_figures(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench
+    from .bench import format_rows, suites
 
     out = _writable_folder(args.out)
     text = []
-    for title, func in bench.suites(quick=args.quick):
+    for title, func in suites(quick=args.quick):
         print(f"== {title}", flush=True)
         rows = func()
-        table = bench.format_rows(rows)
+        table = format_rows(rows)
         print(table, flush=True)
         text.append(f"== {title}\n{table}\n")
     path = out / "bench.txt"

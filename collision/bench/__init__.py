@@ -1,0 +1,54 @@
+"""Benchmarks of the engines, and against the peer (QuTiP), reported as ratios.
+
+Run with ``collision bench`` (or the scripts in ``benchmarks/``).  The names below are
+the API; one concept per module, imports flowing one way (``_suites`` -> ``_peers`` ->
+``_problems``, and ``_suites``, ``_peers`` -> ``_util``; only this file imports
+``_suites``):
+
+* ``_problems``: the problems of DESIGN.md section 6 (:class:`Problem`, :func:`problems`,
+  :func:`collision_model`);
+* ``_peers``: QuTiP, imported lazily (the ``bench`` extra): :func:`qutip_model` and the
+  timed ``mesolve`` / ``mcsolve`` runs;
+* ``_suites``: the suites and :func:`suites`, the list ``collision bench`` runs (its
+  module docstring explains the trajectory comparison at equal error bars);
+* ``_util``: :func:`timed` (JIT warmed, best of ``repeat``), :func:`format_rows`.
+
+The modules are private so that ``collision.bench.problems`` and
+``collision.bench.suites`` are the functions, never shadowed by a module of that name.
+"""
+
+from ._peers import QUTIP_OPTIONS, qutip_model
+from ._problems import Problem, collision_model, problems
+from ._suites import (
+    DT,
+    PEER_TRAJECTORIES,
+    QUICK_PEER_TRAJECTORIES,
+    density_throughput,
+    gaussian_throughput,
+    master_equation_engines,
+    peer_comparison,
+    suites,
+    trajectory_benchmark,
+    trajectory_throughput,
+)
+from ._util import format_rows, timed
+
+__all__ = [
+    "DT",
+    "PEER_TRAJECTORIES",
+    "QUICK_PEER_TRAJECTORIES",
+    "QUTIP_OPTIONS",
+    "Problem",
+    "collision_model",
+    "density_throughput",
+    "format_rows",
+    "gaussian_throughput",
+    "master_equation_engines",
+    "peer_comparison",
+    "problems",
+    "qutip_model",
+    "suites",
+    "timed",
+    "trajectory_benchmark",
+    "trajectory_throughput",
+]

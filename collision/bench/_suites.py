@@ -1,0 +1,279 @@
+"""The benchmark suites: our engines timed, and against the peer (QuTiP) as ratios.
+
+Run with ``collision bench`` (:func:`suites` is the list it runs, in order) or the
+scripts in ``benchmarks/``.  Every timing warms the JIT first and reports the best of
+``repeat`` runs; QuTiP is imported lazily (the ``bench`` extra) and skipped with a
+message when it is missing (:mod:`collision.bench._peers`).  Before a peer is timed its
+answer is compared with ours, so the ratio is for the same work.  The problems are
+those of DESIGN.md section 6 (:func:`collision.bench.problems`).
+
+Trajectories
+------------
+:func:`peer_comparison` and :func:`trajectory_throughput` (together
+:func:`trajectory_benchmark`; run ``python benchmarks/bench_trajectories.py``, ``--quick``
+for a short run) simulate the problems with ``dt = 0.01`` so that the 501 saved times are
+the steps of the collision model:
+
+* ``qubits``: 2-qubit cascade, qubit bath at T = 1, thermal start at T_S = 2, t in [0, 5];
+* ``oscillators``: 2 oscillators with cutoff 20, N_S = 1, N = 0, t in [0, 5].
+
+Equal error bars
+----------------
+A Monte Carlo cost only means something at a given standard error.  The figure of merit
+is the standard error of the total flux ``J(t)`` on the 501-point grid, summarised by its
+root mean square over the grid.  For each problem:
+
+1. the peer runs ``mcsolve`` (serial map, default options) with ``e_ops`` = the flux
+   observables of :meth:`lindblad.CascadeMasterEquation.flux_operators` plus their sum
+   (the total flux).  ``mcsolve`` stratifies a mixed initial state over its eigenstates,
+   so its standard error is computed for that stratified ensemble from the individual
+   runs (see :func:`collision.bench._peers.run_mcsolve`; about 5% below
+   ``std_expect / sqrt(ntraj)`` here).  The reference counts are 2000 trajectories
+   (qubits) and 500 (oscillators).  In ``quick`` mode a smaller calibration run is timed
+   and its time and standard error are scaled to the reference count (time x n, standard
+   error x n^-1/2; the output says so);
+2. a pilot run of ours gives our per-trajectory spread ``sigma = stderr * sqrt(n)``, so
+   ``n_equal = (sigma / stderr_peer)^2`` of our trajectories match the peer's standard
+   error;
+3. we time ``n_equal`` trajectories (best of ``repeat``, JIT warm) on 1 and 2 threads and
+   report the ratio of the peer's wall time to ours, and the standard error we actually
+   reached.
+
+Wall and CPU times are both reported: on a machine shared with other jobs the CPU time is
+the fairer single-thread figure.  A collision is one ancilla meeting one subsystem: a
+trajectory of the problems above has 500 steps x 2 collisions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numba
+import numpy as np
+
+from lindblad import states
+
+from ..density import DensityEngine
+from ..gaussian import GaussianCollisionModel
+from ..model import CascadeCollisionModel
+from ..trajectories import run_trajectories
+from ._peers import PEER_MISSING, run_mcsolve, run_mesolve
+from ._problems import collision_model, problems
+from ._util import rms, timed
+
+#: Time step of our trajectory runs (the 501 saved times of the problems are its steps).
+DT = 0.01
+#: The peer's trajectory counts of DESIGN.md section 6.
+PEER_TRAJECTORIES = {"qubits": 2000, "oscillators": 500}
+#: Calibration counts for ``quick`` mode.
+QUICK_PEER_TRAJECTORIES = {"qubits": 100, "oscillators": 400}  # mcsolve needs >= 1 per
+# eigenstate of rho0 (400 for the oscillators)
+
+
+def master_equation_engines(repeat: int = 3, dt: float = 0.01) -> list[dict]:
+    """The Lindblad reference and the density engine against QuTiP ``mesolve``.
+
+    For each problem of :func:`problems`: wall and CPU time of the exact reference
+    (``heat_fluxes``, set-up cached after the warm-up), of the density engine at ``dt``,
+    and of ``mesolve`` (whose fluxes are first compared with the reference), with the
+    speed-up of each of ours over the peer.
+    """
+    rows = []
+    for prob in problems().values():
+        ref_wall, ref_cpu, ref = timed(lambda p=prob: p.model.heat_fluxes(p.rho0, p.times),
+                                       repeat)
+        cm = collision_model(prob)
+        den_wall, den_cpu, den = timed(
+            lambda p=prob, c=cm: c.run(p.rho0, float(p.times[-1]), dt), repeat)
+        peer = run_mesolve(prob, repeat)
+        for engine, wall, cpu, res in (("lindblad reference", ref_wall, ref_cpu, ref),
+                                       (f"density engine dt={dt:g}", den_wall, den_cpu, den)):
+            row = {"problem": prob.name, "engine": engine, "wall_s": wall, "cpu_s": cpu,
+                   "max_dJ_vs_ref": float(np.max(np.abs(res.total - np.interp(
+                       res.t, ref.t, ref.total))))}
+            if peer is None:
+                row["peer"] = PEER_MISSING
+            else:
+                p_wall, p_cpu, j, name = peer
+                row.update({"peer": name, "peer_wall_s": p_wall, "peer_cpu_s": p_cpu,
+                            "speedup_wall": p_wall / wall, "speedup_cpu": p_cpu / cpu})
+            rows.append(row)
+        if peer is not None:
+            j = peer[2]
+            diff = max(np.max(np.abs(j[0] - ref.J1)), np.max(np.abs(j[1] - ref.J2)),
+                       np.max(np.abs(j[2] - ref.J12)))
+            rows.append({"problem": prob.name, "engine": "check: |J_qutip - J_reference|",
+                         "max_dJ_vs_ref": float(diff)})
+    return rows
+
+
+def density_throughput(repeat: int = 3) -> list[dict]:
+    """Collisions per second of the density engine for two qubits (target >= 5e6/s).
+
+    Cascade, qubit bath at T = 1, thermal start at T_S = 2, dt = 1e-3, save_every = 10;
+    end to end (``run``: validation, bath cutoff, Kraus set-up, kernel) and the compiled
+    loop alone.  One collision is one ancilla meeting one subsystem (2 per step).
+    """
+    model = CascadeCollisionModel("qubit", 2, temperature=1.0)
+    rho0 = states.product(*[states.thermal("qubit", 2.0)] * 2)
+    rows = []
+    for t_max in (5.0, 500.0):
+        plan = model.plan(rho0, t_max, 1e-3, save_every=10)
+        n_coll = 2 * (plan.n_steps - 1)
+        wall, _, _ = timed(lambda t=t_max: model.run(rho0, t, 1e-3, save_every=10), repeat)
+        engine = DensityEngine(model, plan)
+        kernel, _, _ = timed(engine.run, repeat)
+        rows.append({"case": f"2 qubits, t_max={t_max:g}", "collisions": n_coll,
+                     "run_s": wall, "run_coll_per_s": n_coll / wall,
+                     "kernel_coll_per_s": n_coll / kernel, "scheme": engine.scheme})
+    return rows
+
+
+def gaussian_throughput(repeat: int = 3) -> list[dict]:
+    """Collisions per second of the Gaussian engine (target >= 1e6/s), and its O(dt)
+    error against the exact Gaussian master equation at dt = 1e-3."""
+    rows = []
+    for n, t_max in ((2, 5.0), (2, 500.0), (8, 100.0)):
+        model = GaussianCollisionModel(n, temperature=1.0)
+        cov0 = states.gaussian_thermal(1.0, n)
+        cov0[0, 2] = cov0[2, 0] = cov0[1, 3] = cov0[3, 1] = 0.5
+        n_coll = n * ((model.saved_times(t_max, 1e-3, 10).size - 1) * 10 + 1)
+        wall, _, res = timed(lambda m=model, c=cov0, t=t_max: m.run(c, t, 1e-3, 10), repeat)
+        row = {"case": f"n={n}, dt=1e-3, t_max={t_max:g}", "collisions": n_coll,
+               "run_s": wall, "run_coll_per_s": n_coll / wall}
+        if t_max == 5.0:
+            ref = model.master_equation().heat_fluxes(cov0, res.t)
+            row["max_dJ_vs_exact"] = float(np.max(np.abs(res.total - ref.total)))
+        rows.append(row)
+    return rows
+
+
+def trajectory_throughput(n_trajectories: int = 20000, repeat: int = 3) -> list[dict]:
+    """Collisions per second of the trajectory engine on the qubit problem with 1 and 2
+    threads (target: >= 2e7 on one core, >= 1.7x that on two).
+
+    The 1- and 2-thread runs are interleaved ``repeat`` times and the best of each is
+    kept, so that a transient load on a shared machine affects both alike.
+    """
+    prob = problems()["qubits"]
+    model = collision_model(prob)
+    plan = model.plan(prob.rho0, float(prob.times[-1]), DT)
+    collisions = n_trajectories * (plan.n_steps - 1) * model.n_systems
+    counts = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
+    before = numba.get_num_threads()
+    best = {t: (math.inf, math.inf) for t in counts}
+    try:
+        for threads in counts:
+            numba.set_num_threads(threads)
+            run_trajectories(model, plan, n_trajectories=256, seed=0)  # warm
+        for _ in range(repeat):
+            for threads in counts:
+                numba.set_num_threads(threads)
+                wall, cpu, _ = timed(lambda: run_trajectories(
+                    model, plan, n_trajectories=n_trajectories, seed=0), 1)
+                best[threads] = min(best[threads], (wall, cpu))
+    finally:
+        numba.set_num_threads(before)
+    rows = [{"case": f"2 qubits, {n_trajectories} trajectories", "threads": t,
+             "wall_s": best[t][0], "cpu_s": best[t][1],
+             "collisions_per_s": collisions / best[t][0],
+             "collisions_per_cpu_s": collisions / best[t][1]} for t in counts]
+    if len(rows) == 2:
+        rows[1]["speedup_vs_1_thread"] = rows[0]["wall_s"] / rows[1]["wall_s"]
+    return rows
+
+
+def peer_comparison(quick: bool = False, repeat: int = 3) -> list[dict]:
+    """Our trajectories against QuTiP ``mcsolve`` at equal standard error of J(t)."""
+    rows = []
+    before = numba.get_num_threads()
+    try:
+        for name, prob in problems().items():
+            model = collision_model(prob)
+            plan = model.plan(prob.rho0, float(prob.times[-1]), DT)
+            per_traj_collisions = (plan.n_steps - 1) * model.n_systems
+            n_ref = PEER_TRAJECTORIES[name]
+
+            # the peer, at its reference count (or calibrated and scaled)
+            n_peer = QUICK_PEER_TRAJECTORIES[name] if quick else n_ref
+            peer = run_mcsolve(prob, n_peer)
+            if peer is None:
+                rows.append({"problem": name, "peer": PEER_MISSING})
+                peer_wall = peer_cpu = peer_se = None
+                target = None
+            else:
+                p_wall, p_cpu, p_se, p_mean, peer_name = peer
+                scale = n_ref / n_peer
+                peer_wall, peer_cpu = p_wall * scale, p_cpu * scale
+                peer_se = p_se / math.sqrt(scale)
+                target = peer_se
+                note = ("measured" if n_peer == n_ref else
+                        f"from {n_peer} trajectories: time x{scale:g}, stderr / sqrt({scale:g})")
+                rows.append({"problem": name, "engine": peer_name, "threads": 1,
+                             "n_trajectories": n_ref, "wall_s": peer_wall, "cpu_s": peer_cpu,
+                             "traj_per_s": n_ref / peer_wall, "rms_stderr_J": peer_se,
+                             "note": note})
+
+            # our pilot: per-trajectory spread of the total flux
+            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+            n_pilot = n_ref
+            pilot = run_trajectories(model, plan, n_trajectories=n_pilot, seed=1)
+            sigma = rms(pilot.stderr.total) * math.sqrt(n_pilot)
+            n_equal = n_pilot if target is None else max(2, math.ceil((sigma / target) ** 2))
+            if peer is not None:
+                lind = prob.model.heat_fluxes(prob.rho0, prob.times).total
+                rows.append({"problem": name, "engine": "check: max |J - J_lindblad|",
+                             "note": f"ours (n={n_pilot}, dt={DT:g}) "
+                                     f"{np.max(np.abs(pilot.total - lind)):.3g}; "
+                                     f"mcsolve {np.max(np.abs(p_mean - lind)):.3g}"})
+
+            for threads in (1, 2):
+                if threads > numba.config.NUMBA_NUM_THREADS:
+                    continue
+                numba.set_num_threads(threads)
+                run_trajectories(model, plan, n_trajectories=min(n_equal, 256), seed=2)
+                wall, cpu, res = timed(lambda n=n_equal, m=model, p=plan: run_trajectories(
+                    m, p, n_trajectories=n, seed=3), repeat)
+                row = {"problem": name, "engine": "collision trajectories (ours)",
+                       "threads": threads, "n_trajectories": n_equal, "wall_s": wall,
+                       "cpu_s": cpu, "traj_per_s": n_equal / wall,
+                       "collisions_per_s": n_equal * per_traj_collisions / wall,
+                       "rms_stderr_J": rms(res.stderr.total),
+                       "note": "n for the peer's stderr" if peer is not None else ""}
+                if peer is not None:
+                    row["speedup_wall"] = peer_wall / wall
+                    row["speedup_cpu"] = peer_cpu / cpu
+                rows.append(row)
+    finally:
+        numba.set_num_threads(before)
+    return rows
+
+
+def trajectory_benchmark(quick: bool = False) -> list[dict]:
+    """The trajectory suites: the peer comparison rows, then the throughput rows.
+
+    ``quick`` calibrates the peer with 100 / 400 trajectories instead of 2000 / 500,
+    uses 5000 trajectories for the throughput and one repetition per timing.
+    """
+    repeat = 1 if quick else 3
+    return (peer_comparison(quick, repeat)
+            + trajectory_throughput(5000 if quick else 20000, repeat))
+
+
+def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
+    """The benchmark suites ``collision bench`` runs, in order."""
+    repeat = 1 if quick else 3
+    return [
+        ("Lindblad reference and density engine vs QuTiP mesolve (DESIGN.md section 6)",
+         lambda: master_equation_engines(repeat)),
+        ("density engine throughput, 2 qubits (target >= 5e6 collisions/s)",
+         lambda: density_throughput(repeat)),
+        ("Gaussian engine throughput (target >= 1e6 collisions/s)",
+         lambda: gaussian_throughput(repeat)),
+        ("trajectory engine vs QuTiP mcsolve at equal standard error of J(t)",
+         lambda: peer_comparison(quick, repeat)),
+        ("trajectory engine throughput, 2 qubits (targets >= 2e7 collisions/s on one core, "
+         ">= 1.7x on two)",
+         lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
+    ]
