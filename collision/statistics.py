@@ -1,0 +1,160 @@
+"""Mergeable Monte Carlo statistics of trajectory runs.
+
+A trajectory run estimates means and standard errors of many quantities (every
+subsystem's local, correlated and own flux, J2, J12 and the total, at every saved time).
+:class:`TrajectoryStatistics` holds them in a form that can be merged *exactly*: two runs
+over disjoint trajectory ranges of one seed merge to the bit-identical statistics of one
+run over both ranges.
+
+How.  Trajectories are grouped in *leaves* of :data:`LEAF` consecutive indices
+(trajectory ``j`` is in leaf ``j // LEAF``).  A leaf's count, mean and sum of squared
+deviations ``M2`` are computed in one pass, shifted by the leaf's first trajectory (no
+cancellation).  Leaves are combined along a fixed binary tree over the leaf index: the
+node of level ``k`` at ``s`` (``s`` a multiple of ``2^k``) covers leaves
+``s .. s + 2^k - 1`` and its statistics are always ``merge(left child, right child)``
+(Chan, Golub & LeVeque 1979).  A set of leaves is stored as its unique decomposition into
+maximal complete nodes, and the totals are the left-to-right fold over those nodes.  Every
+node is computed the same way whichever run produced its parts, so the result depends
+only on the set of trajectories, never on batches, threads, workers or how the range was
+split.  A run holds at most one node per level: memory grows with ``log2`` of the number
+of trajectories.
+
+The exactness needs the split points on leaf boundaries: a run may end inside a leaf
+(its last leaf is then *incomplete*), but a run that starts inside a leaf cannot be merged
+exactly with the run that holds the rest of it, and :meth:`TrajectoryStatistics.merge`
+refuses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Trajectories per leaf: split points of runs that are to be merged are multiples of it.
+LEAF = 64
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, mean and sum of squared deviations of a set of samples.
+
+    Attributes
+    ----------
+    count : int
+    mean, m2 : ndarray, shape (n_quantities, n_saved)
+    rho_sum : ndarray, shape (D, D) or (0, 0)
+        Sum of ``|psi><psi|`` over the trajectories' final states (empty if not kept).
+    """
+
+    count: int
+    mean: np.ndarray
+    m2: np.ndarray
+    rho_sum: np.ndarray
+
+    def merge(self, other: Moments) -> Moments:
+        """Chan's pairwise update: the moments of both sets (``self`` first).
+
+        Elementwise numpy arithmetic only (no reductions), so the result is the same on
+        every machine and for every BLAS.
+        """
+        n_a, n_b = float(self.count), float(other.count)
+        n = n_a + n_b
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (n_b / n)
+        m2 = self.m2 + other.m2 + delta * delta * (n_a * n_b / n)
+        return Moments(self.count + other.count, mean, m2, self.rho_sum + other.rho_sum)
+
+    @property
+    def stderr(self) -> np.ndarray:
+        """Standard error of each mean, ``sqrt(M2 / (n (n - 1)))`` (NaN for n < 2)."""
+        if self.count < 2:
+            return np.full_like(self.mean, np.nan)
+        return np.sqrt(np.maximum(self.m2, 0.0) / (self.count * (self.count - 1)))
+
+
+@dataclass
+class TrajectoryStatistics:
+    """Statistics of a set of trajectories of one seed, mergeable exactly.
+
+    Attributes
+    ----------
+    nodes : dict of (level, start) to Moments
+        The maximal complete tree nodes (``start`` in leaves, a multiple of
+        ``2**level``), plus at most one incomplete leaf at level -1 (``start`` its leaf
+        index).
+    """
+
+    nodes: dict[tuple[int, int], Moments] = field(default_factory=dict)
+
+    # --- building ------------------------------------------------------------------------
+    def add_leaf(self, leaf: int, moments: Moments) -> None:
+        """Add the moments of leaf ``leaf`` (trajectories ``leaf * LEAF ..``); complete
+        leaves coalesce up the tree."""
+        if not 1 <= moments.count <= LEAF:
+            raise ValueError(f"a leaf holds 1 to {LEAF} trajectories, got {moments.count}")
+        self._insert(0 if moments.count == LEAF else -1, leaf, moments)
+
+    def merge(self, other: TrajectoryStatistics) -> TrajectoryStatistics:
+        """The statistics of both sets of trajectories (they must be disjoint).
+
+        Exact: equal bit for bit to the statistics of one run over both sets, as long as
+        the runs split at multiples of ``LEAF`` trajectories.
+        """
+        out = TrajectoryStatistics(dict(self.nodes))
+        for (level, start), moments in other.nodes.items():
+            out._insert(level, start, moments)
+        return out
+
+    def _insert(self, level: int, start: int, moments: Moments) -> None:
+        lo, hi = _span(level, start)
+        for key in self.nodes:
+            a, b = _span(*key)
+            if a < hi and lo < b:
+                raise ValueError(f"trajectories {lo * LEAF} to {hi * LEAF - 1} are already in "
+                                 "these statistics: merge runs over disjoint trajectory ranges "
+                                 "(TrajectoryOptions.first_trajectory)")
+        if level < 0:
+            if any(lv < 0 for lv, _ in self.nodes):
+                raise ValueError("only one leaf may be incomplete: runs to be merged must "
+                                 f"split at multiples of {LEAF} trajectories")
+            self.nodes[(level, start)] = moments
+            return
+        while (level, start ^ (1 << level)) in self.nodes:
+            sibling = start ^ (1 << level)
+            other = self.nodes.pop((level, sibling))
+            moments = other.merge(moments) if sibling < start else moments.merge(other)
+            level, start = level + 1, min(start, sibling)
+        self.nodes[(level, start)] = moments
+
+    # --- reading -------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Number of trajectories."""
+        return sum(m.count for m in self.nodes.values())
+
+    def total(self) -> Moments:
+        """The moments of all trajectories: the fold over the nodes in leaf order."""
+        if not self.nodes:
+            raise ValueError("no trajectories in these statistics")
+        ordered = [m for _, m in sorted(self.nodes.items(), key=lambda kv: kv[0][1])]
+        out = ordered[0]
+        for m in ordered[1:]:
+            out = out.merge(m)
+        return out
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The trajectory index ranges covered, as ``(first, count)`` pairs, merged."""
+        spans = sorted((start * LEAF, m.count) for (_, start), m in self.nodes.items())
+        out: list[list[int]] = []
+        for first, count in spans:
+            if out and out[-1][0] + out[-1][1] == first:
+                out[-1][1] += count
+            else:
+                out.append([first, count])
+        return [(a, b) for a, b in out]
+
+
+def _span(level: int, start: int) -> tuple[int, int]:
+    """Leaves ``[lo, hi)`` of a node (level -1: one incomplete leaf)."""
+    return start, start + (1 if level < 0 else 1 << level)
