@@ -17,6 +17,8 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
+from .statistics import LEAF
+
 
 def _check_choice(value, name: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
@@ -85,9 +87,9 @@ class TrajectoryOptions(EngineOptions):
         Root of the random streams: trajectory ``j`` uses child ``j`` of
         ``numpy.random.SeedSequence(seed)``.  None draws fresh entropy (recorded).
     first_trajectory : int
-        Index of the first trajectory: a run over ``first_trajectory ..
-        first_trajectory + n_trajectories - 1`` uses exactly those streams, so runs over
-        disjoint ranges of one seed can be merged (:mod:`collision.statistics`).
+        Index of the first trajectory, a multiple of 64: a run over ``first_trajectory
+        .. first_trajectory + n_trajectories - 1`` uses exactly those streams, so runs over
+        disjoint ranges of one seed merge exactly (:mod:`collision.statistics`).
     target_stderr : float, optional
         Stop once the largest standard error of the total flux is at most this
         (units hbar omega gamma).
@@ -113,6 +115,10 @@ class TrajectoryOptions(EngineOptions):
         super().__post_init__()
         _check_int(self.n_trajectories, "n_trajectories", 2)
         _check_int(self.first_trajectory, "first_trajectory", 0, allow_none=False)
+        if self.first_trajectory % LEAF:
+            raise ValueError(f"first_trajectory must be a multiple of {LEAF} (runs are merged "
+                             f"exactly in leaves of {LEAF} trajectories), got "
+                             f"{self.first_trajectory}")
         _check_int(self.n_threads, "n_threads", 1)
         _check_choice(self.estimator, "estimator", ("auto", "conditional", "collision"))
         _check_choice(self.stepper, "stepper", ("auto", "matrices", "collisions"))
