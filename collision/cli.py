@@ -313,7 +313,7 @@ def cmd_converge(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    from .figures import make_all
+    from .studies.paper import make_all
 
     out = _writable_folder(args.out)
     try:

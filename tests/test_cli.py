@@ -226,7 +226,7 @@ def test_help_lists_every_option_with_its_default(command):
 def test_figures_exit_non_zero_when_a_figure_fails(tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 
-    import collision.figures as figures
+    import collision.studies.paper as figures
 
     report = SimpleNamespace(files=[], seconds={"total": 0.0}, path=tmp_path / "REPORT.md",
                              failures={"fig4b": "ValueError: boom"}, ok=False)
