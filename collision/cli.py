@@ -270,7 +270,7 @@ def cmd_run(args) -> int:
 # --- the other commands ----------------------------------------------------------------------
 
 def cmd_converge(args) -> int:
-    from .convergence import dt_convergence, trajectory_convergence
+    from .studies.convergence import dt_convergence, trajectory_convergence
 
     if len(set(args.dts)) != len(args.dts) or len(args.dts) < 2:
         raise UsageError(f"--dts needs at least two distinct time steps, got "
@@ -313,7 +313,7 @@ def cmd_converge(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    from .figures import make_all
+    from .studies.paper import make_all
 
     out = _writable_folder(args.out)
     try:

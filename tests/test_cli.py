@@ -226,7 +226,7 @@ def test_help_lists_every_option_with_its_default(command):
 def test_figures_exit_non_zero_when_a_figure_fails(tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 
-    import collision.figures as figures
+    import collision.studies.paper as figures
 
     report = SimpleNamespace(files=[], seconds={"total": 0.0}, path=tmp_path / "REPORT.md",
                              failures={"fig4b": "ValueError: boom"}, ok=False)
@@ -243,7 +243,7 @@ def test_figures_exit_non_zero_when_a_figure_fails(tmp_path, monkeypatch, capsys
 ], ids=["repeated", "single", "negative", "nan"])
 def test_dt_convergence_refuses_steps_that_cannot_give_an_order(dts, message):
     from collision import CascadeCollisionModel
-    from collision.convergence import dt_convergence
+    from collision.studies.convergence import dt_convergence
     from lindblad import states
 
     model = CascadeCollisionModel("qubit", temperature=1.0)

@@ -1,4 +1,4 @@
-"""The paper's figures (collision.figures): files written, and the numbers behind them.
+"""The paper's figures (collision.studies.paper): files written, and the numbers behind them.
 
 ``make_all(quick=True)`` runs once per module (dt = 0.02, coarse grids).  Every check is on
 the arrays behind a figure, not on pixels.
@@ -19,8 +19,8 @@ import csv
 import numpy as np
 import pytest
 
-from collision import figures
-from collision.figures import (
+from collision.studies import paper as figures
+from collision.studies.paper import (
     FLUX_KEYS,
     P_VALUES,
     ClassRangeFigure,
@@ -32,6 +32,7 @@ from collision.figures import (
     physical_mask,
     release_times_from_flux,
 )
+from collision.studies.paper import report as paper_report
 from lindblad import closed_form as cf
 from lindblad import correlations, states
 
@@ -460,10 +461,10 @@ def _raise(exc):
 
 
 def test_make_all_reports_a_failing_figure_and_writes_the_others(tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "FIGURES", {
+    monkeypatch.setattr(paper_report, "FIGURES", {
         "fig4b": _raise(ValueError("covariance matrix violates eq D2")),
         "fig7": figures.figure_7})
-    monkeypatch.setattr(figures, "stationary_points_check", _raise(RuntimeError("no engine")))
+    monkeypatch.setattr(paper_report, "stationary_points_check", _raise(RuntimeError("no engine")))
     rep = make_all(tmp_path, quick=True, progress=False)
     assert not rep.ok and rep.interrupted is None
     assert rep.failures == {"fig4b": "ValueError: covariance matrix violates eq D2",
@@ -482,10 +483,10 @@ def test_make_all_reports_a_failing_figure_and_writes_the_others(tmp_path, monke
 
 def test_make_all_interrupted_writes_a_partial_report_and_reraises(tmp_path, monkeypatch):
     ran = []
-    monkeypatch.setattr(figures, "FIGURES", {
+    monkeypatch.setattr(paper_report, "FIGURES", {
         "fig7": figures.figure_7, "fig4b": _raise(KeyboardInterrupt()),
         "fig6b": lambda out_dir, settings=None: ran.append("fig6b")})
-    monkeypatch.setattr(figures, "stationary_points_check", lambda settings: ran.append("eqs"))
+    monkeypatch.setattr(paper_report, "stationary_points_check", lambda settings: ran.append("eqs"))
     with pytest.raises(KeyboardInterrupt):
         make_all(tmp_path, quick=True, progress=False)
     assert ran == []                                   # nothing after the interrupt ran

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from collision import CascadeCollisionModel
-from collision.figures import release_times_from_flux
 from collision.gaussian import GaussianCollisionModel
+from collision.studies.paper import release_times_from_flux
 from lindblad import closed_form as cf
 from lindblad import correlations, states
 from lindblad.thermal import qubit_polarisation

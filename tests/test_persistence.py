@@ -163,7 +163,7 @@ def test_parameters_come_back_as_plain_python(tmp_path, suffix):
 
 
 def test_plot_creates_the_folder(tmp_path):
-    from matplotlib.figure import Figure  # Agg canvas, no display (as collision.figures)
+    from matplotlib.figure import Figure  # Agg canvas, no display (as collision.studies.paper)
 
     ax = Figure().subplots()
     path = tmp_path / "new" / "deeper" / "p.png"

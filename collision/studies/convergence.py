@@ -9,8 +9,9 @@
   Carlo mean against the exact averaged engine as the number of trajectories grows
   (expected exponent -1/2).
 
-Both return typed results with a ``plot`` method and are what ``collision converge``
-runs.
+Both return typed results with a ``plot`` method (drawn by
+:mod:`collision.studies.convergence_plots`; this module does not import matplotlib) and
+are what ``collision converge`` runs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from lindblad.fluxes import FIELDS, HeatFluxes
 
-from .model import CascadeCollisionModel
+from ..model import CascadeCollisionModel
 
 
 def fit_order(x: np.ndarray, y: np.ndarray) -> float:
@@ -92,25 +93,13 @@ class DtConvergence:
         return "\n".join(lines)
 
     def plot(self, path=None, title: str | None = None):
-        """Log-log plot of error vs dt with the fitted orders; returns the figure."""
-        import matplotlib.pyplot as plt
+        """Log-log plot of error vs dt with the fitted orders; returns the figure.
 
-        fig, ax = plt.subplots(figsize=(6.0, 4.2), constrained_layout=True)
-        for k, name in enumerate(FIELDS):
-            ax.loglog(self.dts, self.errors[name], "o-", color=f"C{k}",
-                      label=f"{name}: order {self.orders[name]:.2f}")
-            if name in self.richardson:
-                ax.loglog(self.dts[:-1], self.richardson[name], "s--", color=f"C{k}", mfc="none",
-                          label=f"{name} Richardson: {self.richardson_orders[name]:.2f}")
-        ax.loglog(self.dts, self.state_errors, "k^-",
-                  label=f"trace distance at t={self.t_state:g}: {self.state_order:.2f}")
-        ax.set_xlabel(r"$\gamma\,dt$")
-        ax.set_ylabel(r"max$_t$ |J - J$_{\rm Lindblad}$|  [$\hbar\omega\gamma$]")
-        ax.set_title(title or "collision model vs Lindblad reference")
-        ax.legend(fontsize=7)
-        if path is not None:
-            fig.savefig(path, dpi=130)
-        return fig
+        Delegates to :func:`collision.studies.convergence_plots.plot_dt_convergence`.
+        """
+        from .convergence_plots import plot_dt_convergence
+
+        return plot_dt_convergence(self, path, title)
 
 
 def dt_convergence(model: CascadeCollisionModel, rho0, dts, t_max: float = 5.0,
@@ -193,18 +182,13 @@ class TrajectoryConvergence:
         return "\n".join(lines)
 
     def plot(self, path=None):
-        import matplotlib.pyplot as plt
+        """Log-log plot of the errors vs the number of trajectories; returns the figure.
 
-        fig, ax = plt.subplots(figsize=(6.0, 4.2), constrained_layout=True)
-        ax.loglog(self.n, self.stderr, "o-", label=f"max stderr (slope {self.exponent:.2f})")
-        ax.loglog(self.n, self.error, "s--", label="max |mean - exact average|")
-        ax.loglog(self.n, self.stderr[0] * np.sqrt(self.n[0] / self.n), "k:", label=r"$n^{-1/2}$")
-        ax.set_xlabel("trajectories")
-        ax.set_ylabel(r"total flux error  [$\hbar\omega\gamma$]")
-        ax.legend(fontsize=8)
-        if path is not None:
-            fig.savefig(path, dpi=130)
-        return fig
+        Delegates to :func:`collision.studies.convergence_plots.plot_trajectory_convergence`.
+        """
+        from .convergence_plots import plot_trajectory_convergence
+
+        return plot_trajectory_convergence(self, path)
 
 
 def trajectory_convergence(model: CascadeCollisionModel, rho0, t_max: float, dt: float,

@@ -1,0 +1,11 @@
+"""Studies built on the engines: what ``collision converge`` and ``collision figures`` run.
+
+* :mod:`collision.studies.convergence`: error against the exact Lindblad reference as the
+  time step shrinks, and Monte Carlo error as the number of trajectories grows
+  (:mod:`collision.studies.convergence_plots` draws them).
+* :mod:`collision.studies.paper`: the paper's Figs 2-7 and ``REPORT.md``, split into
+  analysis helpers, computation, plots, CSV files and the report.
+
+The studies import the engines (:mod:`collision.model`, :mod:`collision.gaussian`) and
+:mod:`lindblad`; no engine imports a study.  Only the ``*plots`` modules use matplotlib.
+"""

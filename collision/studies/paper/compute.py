@@ -1,0 +1,413 @@
+"""The numbers behind each of the paper's figures: engine runs, references and samplings.
+
+Every ``compute_figure_*`` function returns the typed result of one figure
+(:mod:`.results`) with its arrays and notes, and writes nothing: the result's ``png`` and
+``csv`` are None until :mod:`.figures` writes the files.  :func:`stationary_points_check`
+compares eqs 35-38 with the Gaussian collision engine.  What is drawn and the choices the
+paper leaves open are described in :mod:`collision.studies.paper`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from lindblad import closed_form as cf
+from lindblad import correlations, states
+from lindblad.fluxes import HeatFluxes
+from lindblad.thermal import bose_occupation
+
+from ...gaussian import GaussianCollisionModel
+from ...model import CascadeCollisionModel
+from .analysis import (
+    BOUNDARY_RTOL,
+    FIG2_T,
+    FIG2_T_S,
+    FIG3A_C,
+    FIG3B_RHO23,
+    FIG7_N_S,
+    N_S,
+    P_VALUES,
+    QUBIT_SCALE_NOTE,
+    STATIONARY_C_SUMS,
+    XI_S,
+    class_half_width,
+    cov31,
+    cov31_scale,
+    local_extrema,
+    physical_mask,
+    qubit_class_half_width,
+    release_times_from_flux,
+)
+from .results import (
+    FLUX_KEYS,
+    ClassRangeFigure,
+    DensityMapFigure,
+    DomainFigure,
+    FluxFigure,
+    FluxPanel,
+    ReleaseTimeFigure,
+    StationaryCheck,
+)
+from .settings import FigureSettings, settings_or_full
+
+__all__ = [
+    "compute_figure_2",
+    "compute_figure_3a",
+    "compute_figure_3b",
+    "compute_figure_4a",
+    "compute_figure_4b",
+    "compute_figure_4c",
+    "compute_figure_5a",
+    "compute_figure_5b",
+    "compute_figure_5c",
+    "compute_figure_6a",
+    "compute_figure_6b",
+    "compute_figure_7",
+    "stationary_points_check",
+]
+
+
+def _engine_grid(t_max: float, dt: float) -> float:
+    """``t_max`` rounded up to a whole number of steps."""
+    return math.ceil(t_max / dt - 1e-9) * dt
+
+
+# --- engine runs: Figs 2 and 3 -----------------------------------------------------------------
+
+def _flux_dict(cascade: HeatFluxes, independent: HeatFluxes) -> dict[str, np.ndarray]:
+    return {"J1": cascade.J1, "J2": cascade.J2, "J12": cascade.J12, "total": cascade.total,
+            "independent": independent.total}
+
+
+def _stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.array([r[k] for r in rows]) for k in FLUX_KEYS}
+
+
+def _oscillator_panel(parameter: str, values, covs, temperature: float, n_s_list,
+                      c_sums, settings: FigureSettings) -> FluxPanel:
+    """Gaussian collision engine vs closed forms (eqs 26-34, any N)."""
+    dt = settings.dt
+    n_bath = bose_occupation(temperature)
+    eng_c = GaussianCollisionModel(temperature=temperature)
+    eng_i = GaussianCollisionModel(temperature=temperature, cascade=False)
+    t_max = _engine_grid(settings.t_max, dt)
+    engine, reference = [], []
+    t = None
+    for cov, n_s, c in zip(covs, n_s_list, c_sums, strict=True):
+        res = eng_c.run(cov, t_max, dt)
+        ind = eng_i.run(cov, t_max, dt)
+        t = res.t
+        engine.append(_flux_dict(res, ind))
+        ref = cf.oscillator_fluxes(t, n_s, n_bath, c)
+        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
+                          "independent": cf.oscillator_independent_flux(t, n_s, n_bath)})
+    return FluxPanel(system="oscillator", parameter=parameter, values=np.asarray(values, float),
+                     t=t, engine=_stack(engine), reference=_stack(reference),
+                     engine_name="Gaussian collision engine",
+                     reference_name="closed form (eqs 26-34)", dt=dt)
+
+
+def _qubit_panel(parameter: str, values, rhos, temperature: float, settings: FigureSettings,
+                 closed_form_xi_s: float | None = None) -> FluxPanel:
+    """Density engine vs closed forms (T = 0, eq 41) or the master equation (T > 0)."""
+    dt = settings.dt
+    eng_c = CascadeCollisionModel("qubit", temperature=temperature)
+    eng_i = CascadeCollisionModel("qubit", temperature=temperature, cascade=False)
+    t_max = _engine_grid(settings.t_max, dt)
+    engine, reference = [], []
+    t = None
+    for v, rho in zip(values, rhos, strict=True):
+        res = eng_c.run(rho, t_max, dt)
+        ind = eng_i.run(rho, t_max, dt)
+        t = res.t
+        engine.append(_flux_dict(res, ind))
+        if closed_form_xi_s is not None:
+            ref = cf.qubit_fluxes(t, closed_form_xi_s, v)
+            ref_ind = cf.qubit_independent_flux(t, closed_form_xi_s)
+        else:
+            ref = eng_c.master_equation().heat_fluxes(rho, t)
+            ref_ind = eng_i.master_equation().heat_fluxes(rho, t).total
+        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
+                          "independent": ref_ind})
+    ref_name = ("closed form (Sec. VI B, physical units)" if closed_form_xi_s is not None
+                else "CascadeMasterEquation (exact Lindblad)")
+    return FluxPanel(system="qubit", parameter=parameter, values=np.asarray(values, float),
+                     t=t, engine=_stack(engine), reference=_stack(reference),
+                     engine_name="density engine", reference_name=ref_name, dt=dt)
+
+
+def compute_figure_2(settings: FigureSettings,
+                     t_s: Sequence[float] = FIG2_T_S) -> FluxFigure:
+    """The fluxes of Fig. 2 for thermal starts at each ``T_S`` (see :func:`.figures.figure_2`)."""
+    t_s = tuple(float(x) for x in t_s)
+    n_s = [bose_occupation(x) for x in t_s]
+    osc = _oscillator_panel("T_S", t_s, [states.gaussian_thermal(n) for n in n_s], FIG2_T,
+                            n_s, [0.0] * len(t_s), settings)
+    rhos = [states.product(states.thermal("qubit", x), states.thermal("qubit", x)) for x in t_s]
+    qub = _qubit_panel("T_S", t_s, rhos, FIG2_T, settings)
+    notes = (f"reservoir T = {FIG2_T:g} (hbar omega / k_B); T_S = "
+             f"{', '.join(f'{x:g}' for x in t_s)} (our choice: the paper does not list them); "
+             f"engines at dt = {settings.dt:g}; qubit fluxes in {QUBIT_SCALE_NOTE}")
+    return FluxFigure(name="fig2", notes=notes, panels={"oscillators": osc, "qubits": qub})
+
+
+def compute_figure_3a(settings: FigureSettings) -> FluxFigure:
+    """The oscillator fluxes of Fig. 3(a) (see :func:`.figures.figure_3a`)."""
+    c = [f * N_S for f in FIG3A_C]
+    covs = [states.gaussian_correlated(N_S, x, x) for x in c]
+    panel = _oscillator_panel("C13 = C24", c, covs, 0.0, [N_S] * len(c), [2 * x for x in c],
+                              settings)
+    notes = f"N_S = {N_S:g}, N = 0 (T = 0); Gaussian collision engine at dt = {settings.dt:g}"
+    return FluxFigure(name="fig3a", notes=notes, panels={"oscillators": panel})
+
+
+def compute_figure_3b(settings: FigureSettings) -> FluxFigure:
+    """The qubit fluxes of Fig. 3(b) (see :func:`.figures.figure_3b`)."""
+    rhos = [states.correlated_qubits(XI_S, r) for r in FIG3B_RHO23]
+    panel = _qubit_panel("Re rho23", FIG3B_RHO23, rhos, 0.0, settings, closed_form_xi_s=XI_S)
+    notes = (f"xi_S = {XI_S:g}, xi = 1 (T = 0); density engine at dt = {settings.dt:g}; "
+             f"{QUBIT_SCALE_NOTE}")
+    return FluxFigure(name="fig3b", notes=notes, panels={"qubits": panel})
+
+
+# --- Figs 4a and 6a: release times -----------------------------------------------------------
+
+def _release_figure(name: str, parameter: str, x: np.ndarray, x_engine: np.ndarray,
+                    reference: Callable[[float], np.ndarray],
+                    run: Callable[[float, float], HeatFluxes], q_inf: float, dt: float,
+                    notes: str) -> ReleaseTimeFigure:
+    p = np.array(P_VALUES)
+    tau_ref = np.array([reference(v) for v in x]).T
+    tau_ref_e = np.array([reference(v) for v in x_engine]).T
+    t_max = _engine_grid(float(np.max(tau_ref_e)) + 1.0, dt)
+    tau_e, tau_trap = [], []
+    for v in x_engine:
+        res = run(v, t_max)
+        tau_e.append(release_times_from_flux(res.t, res.total, q_inf, p, rule="step"))
+        tau_trap.append(release_times_from_flux(res.t, res.total, q_inf, p, rule="trapezoid"))
+    return ReleaseTimeFigure(name=name, notes=notes, parameter=parameter, p=p, x=x,
+                             tau_reference=tau_ref, x_engine=x_engine,
+                             tau_engine=np.array(tau_e).T,
+                             tau_engine_trapezoid=np.array(tau_trap).T,
+                             tau_reference_at_engine=tau_ref_e, dt=dt)
+
+
+def compute_figure_4a(settings: FigureSettings) -> ReleaseTimeFigure:
+    """Release times of Fig. 4(a), oscillators (see :func:`.figures.figure_4a`)."""
+    x = np.linspace(-2 * N_S, 2 * N_S, settings.n_release)
+    xe = np.linspace(-2 * N_S, 2 * N_S, settings.n_release_engine)
+    engine = GaussianCollisionModel(temperature=0.0)
+
+    def run(c: float, t_max: float) -> HeatFluxes:
+        return engine.run(states.gaussian_correlated(N_S, c / 2, c / 2), t_max, settings.dt)
+
+    notes = (f"N_S = {N_S:g}, N = 0; Q(inf) = 2 N_S (eq 11); Gaussian collision engine at "
+             f"dt = {settings.dt:g} with C13 = C24")
+    return _release_figure("fig4a", "C13 + C24", x, xe,
+                           lambda c: cf.oscillator_release_time(P_VALUES, N_S, c), run,
+                           cf.oscillator_total_heat(N_S), settings.dt, notes)
+
+
+def compute_figure_6a(settings: FigureSettings) -> ReleaseTimeFigure:
+    """Release times of Fig. 6(a), qubits (see :func:`.figures.figure_6a`)."""
+    b = 1.0 - XI_S**2
+    x = np.linspace(-b, b, settings.n_release)
+    xe = np.linspace(-b, b, settings.n_release_engine)
+    engine = CascadeCollisionModel("qubit", temperature=0.0)
+
+    def run(r: float, t_max: float) -> HeatFluxes:
+        return engine.run(states.correlated_qubits(XI_S, r), t_max, settings.dt)
+
+    notes = (f"xi_S = {XI_S:g} (the caption's value; the text says 0), xi = 1 (T = 0); "
+             f"Q(inf) = omega (1 - xi_S) (eq 11); density engine at dt = {settings.dt:g}")
+    return _release_figure("fig6a", "Re rho23", x, xe,
+                           lambda r: cf.qubit_release_time(P_VALUES, XI_S, r), run,
+                           cf.qubit_total_heat(XI_S), settings.dt, notes)
+
+
+# --- Figs 4b, 4c, 6b: correlation ranges within a class ----------------------------------------
+
+def _class_result(name, parameter, measure, unit, classes, samples, widths, positions,
+                  notes) -> ClassRangeFigure:
+    mid = samples.shape[1] // 2
+    kmin = np.argmin(samples, axis=1)
+    kmax = np.argmax(samples, axis=1)
+    rows = np.arange(classes.size)
+    return ClassRangeFigure(name=name, notes=notes, parameter=parameter, measure=measure,
+                            unit=unit, classes=classes, minimum=samples.min(axis=1),
+                            maximum=samples.max(axis=1), diagonal=samples[:, mid],
+                            half_width=widths, argmin=positions[rows, kmin],
+                            argmax=positions[rows, kmax], samples=samples,
+                            positions=positions)
+
+
+def _oscillator_class(name: str, measure: str, unit: str,
+                      func: Callable[[np.ndarray], float],
+                      settings: FigureSettings) -> ClassRangeFigure:
+    classes = np.linspace(-2 * N_S, 2 * N_S, settings.n_classes)
+    n_line = settings.n_line + (1 - settings.n_line % 2)   # odd: the C13 = C24 member is sampled
+    samples = np.zeros((classes.size, n_line))
+    widths = np.zeros(classes.size)
+    positions = np.zeros((classes.size, n_line))
+    margin = BOUNDARY_RTOL * cov31_scale(N_S)
+    for i, c in enumerate(classes):
+        widths[i] = class_half_width(N_S, c)
+        w = class_half_width(N_S, c, margin=margin)   # every sample strictly physical
+        d = np.linspace(-w, w, n_line)
+        d[n_line // 2] = 0.0
+        positions[i] = d
+        covs = cov31(N_S, 0.5 * (c + d), 0.5 * (c - d))
+        samples[i] = [func(cov) for cov in covs]
+    return _class_result(name, "C13 + C24", measure, unit, classes, samples, widths,
+                         positions, f"N_S = {N_S:g}; each class C13 + C24 = const is the "
+                         f"segment C13 - C24 = d, |d| <= d_max = sqrt((2 N_S + 1 - "
+                         f"|C13 + C24|)^2 - 1) (eq D2 in closed form), sampled at {n_line} "
+                         f"points up to {BOUNDARY_RTOL:g} (2 N_S + 1) inside the boundary; "
+                         f"d = 0 is C13 = C24")
+
+
+def compute_figure_4b(settings: FigureSettings) -> ClassRangeFigure:
+    """E_N over each class of Fig. 4(b) (see :func:`.figures.figure_4b`)."""
+    return _oscillator_class("fig4b", "E_N", "nats", correlations.log_negativity, settings)
+
+
+def compute_figure_4c(settings: FigureSettings) -> ClassRangeFigure:
+    """D_G over each class of Fig. 4(c) (see :func:`.figures.figure_4c`)."""
+    return _oscillator_class("fig4c", "D_G", "bits", correlations.gaussian_discord, settings)
+
+
+def compute_figure_6b(settings: FigureSettings) -> ClassRangeFigure:
+    """D_Z over each class of Fig. 6(b), qubits (see :func:`.figures.figure_6b`)."""
+    b = 1.0 - XI_S**2
+    classes = np.linspace(-b, b, settings.n_rho_classes)
+    n_im = settings.n_im + (1 - settings.n_im % 2)
+    samples = np.zeros((classes.size, n_im))
+    widths = np.zeros(classes.size)
+    positions = np.zeros((classes.size, n_im))
+    cache: dict[tuple[float, float], float] = {}
+    for i, r in enumerate(classes):
+        widths[i] = qubit_class_half_width(XI_S, r)
+        w = qubit_class_half_width(XI_S, r, margin=BOUNDARY_RTOL)   # strictly physical
+        im = np.linspace(-w, w, n_im)
+        im[n_im // 2] = 0.0
+        positions[i] = im
+        for j, y in enumerate(im):
+            key = (float(r), float(y))
+            if key not in cache:   # the end classes are single states
+                cache[key] = correlations.quantum_discord(
+                    states.correlated_qubits(XI_S, complex(r, y)))
+            samples[i, j] = cache[key]
+    notes = (f"xi_S = {XI_S:g}; class Re rho23 = const: |Im rho23| <= sqrt((1 - xi_S^2)^2 - "
+             f"Re^2) (eq 42), {n_im} samples up to {BOUNDARY_RTOL:g} inside the boundary (lowest "
+             f"eigenvalue of rho); D_Z in bits, measurement on S1")
+    return _class_result("fig6b", "Re rho23", "D_Z", "bits", classes, samples, widths,
+                         positions, notes)
+
+
+# --- Fig. 5: density plots ---------------------------------------------------------------------
+
+def _oscillator_map(name: str, measure: str, unit: str, func,
+                    settings: FigureSettings) -> DensityMapFigure:
+    c11 = N_S + 0.5
+    axis = np.linspace(-c11, c11, settings.n_plane)
+    c13, c24 = np.meshgrid(axis, axis)          # [j, i] = (C13 = axis[i], C24 = axis[j])
+    phys = physical_mask(N_S, c13, c24)
+    values = np.full(c13.shape, np.nan)
+    covs = cov31(N_S, c13, c24)
+    for j, i in zip(*np.nonzero(phys), strict=True):
+        values[j, i] = func(covs[j, i])
+    notes = (f"N_S = {N_S:g}, N = 0; grid {settings.n_plane} x {settings.n_plane} on "
+             f"[-(N_S + 1/2), N_S + 1/2]^2; unphysical points (eq D2) masked (NaN)")
+    return DensityMapFigure(name=name, notes=notes, measure=measure, unit=unit,
+                            x_label=r"$C_{13}(0)$", y_label=r"$C_{24}(0)$", x=axis, y=axis,
+                            values=values, physical=phys)
+
+
+def compute_figure_5a(settings: FigureSettings) -> DensityMapFigure:
+    """D_G on the (C13, C24) plane, Fig. 5(a) (see :func:`.figures.figure_5a`)."""
+    return _oscillator_map("fig5a", "D_G", "bits", correlations.gaussian_discord, settings)
+
+
+def compute_figure_5b(settings: FigureSettings) -> DensityMapFigure:
+    """E_N on the (C13, C24) plane, Fig. 5(b) (see :func:`.figures.figure_5b`)."""
+    return _oscillator_map("fig5b", "E_N", "nats", correlations.log_negativity, settings)
+
+
+def compute_figure_5c(settings: FigureSettings) -> DensityMapFigure:
+    """D_Z on the (Re rho23, Im rho23) disc, Fig. 5(c) (see :func:`.figures.figure_5c`)."""
+    b = 1.0 - XI_S**2
+    axis = np.linspace(-b, b, settings.n_disc)
+    re, im = np.meshgrid(axis, axis)
+    phys = np.hypot(re, im) <= b + 4.0 * BOUNDARY_RTOL   # lowest eigenvalue >= -BOUNDARY_RTOL
+    values = np.full(re.shape, np.nan)
+    for j, i in zip(*np.nonzero(phys), strict=True):
+        values[j, i] = correlations.quantum_discord(
+            states.correlated_qubits(XI_S, complex(re[j, i], im[j, i])))
+    notes = (f"xi_S = {XI_S:g}, states of eq 41; grid {settings.n_disc} x {settings.n_disc}; "
+             f"outside |rho23| <= 1 - xi_S^2 = {b:g} (eq 42) masked; D_Z in bits, measurement "
+             f"on S1")
+    return DensityMapFigure(name="fig5c", notes=notes, measure="D_Z", unit="bits",
+                            x_label=r"Re$[\rho_{23}(0)]$", y_label=r"Im$[\rho_{23}(0)]$",
+                            x=axis, y=axis, values=values, physical=phys)
+
+
+# --- Fig. 7 ------------------------------------------------------------------------------------
+
+def compute_figure_7(settings: FigureSettings,
+                     n_s_values: Sequence[float] = FIG7_N_S) -> DomainFigure:
+    """The physical domain of eq 31 for each ``N_S`` (see :func:`.figures.figure_7`)."""
+    u = np.linspace(-1.0, 1.0, settings.n_domain)
+    uu13, uu24 = np.meshgrid(u, u)
+    n_s_arr = np.asarray(n_s_values, dtype=float)
+    masks, extents = [], []
+    for n_s in n_s_arr:
+        a = n_s + 0.5
+        masks.append(physical_mask(n_s, a * uu13, a * uu24))
+        lo, hi = 0.0, a
+        while hi - lo > 1e-13:   # bisection of the exact criterion (no tolerance)
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if physical_mask(n_s, mid, mid, rtol=0.0) else (lo, mid)
+        extents.append(lo)
+    physical = np.array(masks)
+    notes = (f"N_S = {', '.join(f'{x:g}' for x in n_s_arr)} (our choice); axes in units of "
+             f"N_S + 1/2; grid {settings.n_domain} x {settings.n_domain}; criterion eq D2")
+    return DomainFigure(name="fig7", notes=notes, n_s=n_s_arr, u=u, physical=physical,
+                        diagonal_extent=np.array(extents),
+                        area_fraction=physical.mean(axis=(1, 2)))
+
+
+# --- eqs 35-38 against the engine ---------------------------------------------------------------
+
+def stationary_points_check(settings: FigureSettings | None = None,
+                            c_sums: Sequence[float] = STATIONARY_C_SUMS,
+                            n_s: float = N_S) -> list[StationaryCheck]:
+    """Stationary times (eq 35) and ``J^(c)`` at 0, t1, t2 (eqs 36-38) vs the Gaussian engine.
+
+    For each ``c_sum`` the engine runs with ``C13 = C24 = c_sum / 2`` (N = 0) to
+    ``t = 6``; its local extrema are located by a parabola through the three samples
+    around each sign change of the discrete derivative, and its flux at ``t1``, ``t2`` is
+    interpolated linearly.
+
+    Returns
+    -------
+    list of StationaryCheck
+    """
+    s = settings_or_full(settings)
+    engine = GaussianCollisionModel(temperature=0.0)
+    out = []
+    for c in c_sums:
+        res = engine.run(states.gaussian_correlated(n_s, c / 2, c / 2),
+                         _engine_grid(6.0, s.dt), s.dt)
+        t, j = res.t, res.total
+        t1, t2 = cf.oscillator_stationary_times(n_s, c)
+        j0, jt1, jt2 = cf.oscillator_stationary_fluxes(n_s, c)
+        t_min, t_max = local_extrema(t, j)
+        out.append(StationaryCheck(c_sum=float(c), t1=t1, t2=t2, engine_t_min=t_min,
+                                   engine_t_max=t_max, j0_eq36=j0, j0_engine=float(j[0]),
+                                   jt1_eq37=jt1, jt1_engine=float(np.interp(t1, t, j)),
+                                   jt2_eq38=jt2, jt2_engine=float(np.interp(t2, t, j)),
+                                   dt=s.dt))
+    return out
