@@ -15,19 +15,28 @@ levels is counted once and dropped.  Every subsystem is given the populations ``
 the elementwise maximum of the initial reduced populations of every subsystem and of
 the reservoir-temperature Gibbs populations (a bound, since the leak is linear in them).
 
-The ancilla enters with its Gibbs populations restricted to the ``d_b`` kept levels and
-renormalised (the exact Gibbs state of the truncated mode).
+Cost.  The automatic cutoff grows with the temperature (the thermal tail
+``(N/(N+1))^d_b`` must fall below ``bath_tol``), and the density engine's cost per step
+grows as ``d_b^3`` (``d_b^2`` Kraus operators).  What helps at high temperature: a
+larger ``bath_tol`` (a looser, still stated, bound), a smaller ``dt`` (fewer levels are
+lifted per step), ``bath="qubit"`` (a 2-level ancilla, exact, but a different reservoir:
+the rates of paper eq 7), or, for Gaussian states of oscillators,
+:class:`collision.GaussianCollisionModel`, which has no cutoffs at all.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 
 from lindblad.thermal import thermal_populations
 
+from ._loop import TruncationWarning, warn
 from .unitaries import exchange_unitary
+
+#: What helps when the boson bath needs many levels (module docstring).
+_REMEDIES = ("raise bath_tol (a looser per-step bound), lower dt, use bath='qubit' (exact "
+             "2-level ancillas, but the reservoir rates of paper eq 7), or, for Gaussian "
+             "states, GaussianCollisionModel (no cutoffs)")
 
 #: Default bound on the per-step probability of needing an ancilla level beyond the cutoff.
 DEFAULT_BATH_TOL = 1e-8
@@ -92,7 +101,14 @@ def choose_bath_cutoff(bath: str, theta: float, temperature: float, omega: float
     Returns ``(d_anc, per_step_leak)``.  For a qubit bath ``d_anc = 2`` and the leak is 0.
     With ``bath_cutoff=None`` the smallest ``d_anc >= 2`` with
     ``leak(d_anc) <= tol`` is chosen; a user-given cutoff whose leak exceeds
-    ``tol`` triggers a ``UserWarning`` that states the figure.
+    ``tol`` triggers a :class:`collision.TruncationWarning` (a ``UserWarning``) that
+    states the figure and what helps.
+
+    Raises
+    ------
+    ValueError
+        For an invalid ``bath_cutoff`` or ``tol``, or when no automatic cutoff up to
+        ``MAX_BATH_CUTOFF`` meets ``tol`` (the message says which parameters help).
     """
     if bath == "qubit":
         if bath_cutoff not in (None, 2):
@@ -101,22 +117,27 @@ def choose_bath_cutoff(bath: str, theta: float, temperature: float, omega: float
         return 2, 0.0
     if not (np.isfinite(tol) and 0 < tol < 1):
         raise ValueError(f"bath_tol must lie in (0, 1), got {tol!r}")
+
+    def total_leak(d: int) -> float:
+        return leak_probability(d, theta, temperature, omega, sys_populations, n_systems)
     if bath_cutoff is not None:
         if isinstance(bath_cutoff, bool) or int(bath_cutoff) != bath_cutoff or bath_cutoff < 2:
             raise ValueError(f"bath_cutoff must be an integer >= 2 (a bosonic ancilla must be "
                              f"able to take at least one quantum), got {bath_cutoff!r}")
         d = int(bath_cutoff)
-        leak = leak_probability(d, theta, temperature, omega, sys_populations, n_systems)
+        leak = total_leak(d)
         if leak > tol:
-            warnings.warn(f"bath_cutoff={d} leaves a per-step probability {leak:.2e} of needing "
-                          f"a higher ancilla level (tolerance {tol:.1e}); results carry an error "
-                          "of that order per step. Use bath_cutoff=None to choose automatically.",
-                          UserWarning, stacklevel=3)
+            warn(f"bath_cutoff={d} leaves a per-step probability {leak:.2e} of needing a "
+                 f"higher ancilla level (bath_tol = {tol:.1e}); results carry an error of "
+                 "that order per step. Use bath_cutoff=None to choose the cutoff from "
+                 f"bath_tol automatically; if that is too costly, {_REMEDIES}",
+                 TruncationWarning)
         return d, leak
     for d in range(2, MAX_BATH_CUTOFF + 1):
-        leak = leak_probability(d, theta, temperature, omega, sys_populations, n_systems)
+        leak = total_leak(d)
         if leak <= tol:
             return d, leak
     raise ValueError(f"no bath cutoff up to {MAX_BATH_CUTOFF} keeps the per-step leak below "
-                     f"{tol:.1e} (it is {leak:.2e} at {MAX_BATH_CUTOFF}); lower the temperature, "
-                     "dt or the system cutoff, or raise bath_tol")
+                     f"bath_tol = {tol:.1e} (it is {leak:.2e} at {MAX_BATH_CUTOFF}, and the "
+                     "density engine's cost grows as the cube of the bath cutoff): "
+                     f"{_REMEDIES}; a lower temperature or system cutoff also helps")
