@@ -448,8 +448,12 @@ class CascadeCollisionModel(CascadeSpec):
         for i in range(n):
             reduced = np.bincount(fock[:, i], weights=pops, minlength=self.d_sys)
             sys_pop = np.maximum(sys_pop, reduced)
+        # joint populations above the product bound (correlated states; see ancilla.py)
+        excess = pops - np.prod(sys_pop[fock], axis=1)
+        beyond = np.flatnonzero(excess > 1e-12 * pops)
         d_anc, leak = choose_bath_cutoff(self.bath, theta, self.temperature, self.omega, sys_pop,
-                                         n, self.bath_cutoff, self.bath_tol)
+                                         n, self.bath_cutoff, self.bath_tol,
+                                         (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
