@@ -6,7 +6,9 @@ The engines converge to :class:`lindblad.CascadeMasterEquation` as ``dt -> 0``.
 
 from lindblad.fluxes import HeatFluxes
 
+from ._loop import AccuracyWarning, TruncationWarning
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel, CollisionPlan
 
-__all__ = ["CascadeCollisionModel", "CollisionPlan", "GaussianCollisionModel", "HeatFluxes"]
+__all__ = ["AccuracyWarning", "CascadeCollisionModel", "CollisionPlan", "GaussianCollisionModel",
+           "HeatFluxes", "TruncationWarning"]

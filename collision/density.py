@@ -51,14 +51,17 @@ saved step ``s = k * save_every`` from the populations before and after that ste
 run has one step beyond the last saved time, so the state at the last saved time is
 still in the kernel's double buffer at the end and becomes ``final_state``.
 
-Long runs are split into at most a few hundred chunks between which a progress bar is
-updated; a ``KeyboardInterrupt`` between chunks returns the saved times finished so far
-with ``partial=True``.
+Long runs are split into at most a few hundred chunks (:mod:`collision._loop`) between
+which a progress bar is updated; a ``KeyboardInterrupt`` between chunks returns the saved
+times finished so far with ``partial=True``.  For oscillators the populations of the
+state at the end of every chunk (at least ``MIN_WATCH_CHUNKS`` of them when there are
+enough saved times), of ``rho0`` and of the final state give the largest top-level
+population of each subsystem (``parameters["max_top_level_population"]``, checked
+against ``cutoff_tol`` by :class:`collision.model.CascadeCollisionModel`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,13 +70,13 @@ import scipy.sparse as sp
 from lindblad.fluxes import HeatFluxes
 
 from ._kernels import density as kernels
+from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
 
 #: Largest number of complex entries of the tabulated step map (``superoperator`` scheme).
 MAX_SUPEROPERATOR_ENTRIES = 1 << 20
-#: At most this many kernel calls (chunks) per run.
-MAX_CHUNKS = 200
-#: At least this much work (complex multiply-adds) per chunk, so chunk overhead stays small.
-MIN_CHUNK_WORK = 2_000_000
+#: For oscillators, at least this many chunks (when there are enough saved times), so the
+#: top-level population is sampled along the run.
+MIN_WATCH_CHUNKS = 50
 #: Per block pair and Kraus operator, the loop overhead counted in multiply-adds.
 _PAIR_OVERHEAD = 24
 SCHEMES = ("auto", "kraus", "superoperator")
@@ -425,21 +428,17 @@ class DensityEngine:
                 kernels.run_kraus(state, self._work, self._tmp, start, stop, *common,
                                   *self._kraus_args(), *flux_args)
 
-        stops = self._chunk_stops()
-        bar = _progress_bar(plan.n_steps, progress)
-        partial = False
-        try:
-            for stop in stops:
-                advance(int(status[0]), int(stop))
-                if bar is not None:
-                    bar.update(int(stop) - bar.n)
-        except KeyboardInterrupt:
-            partial = True
-        finally:
-            if bar is not None:
-                bar.close()
-        done = int(status[0])
-        partial = partial and done < plan.n_steps
+        monitor = model.top_level_monitor(lay.fock)
+
+        def watch(done: int) -> None:  # the state at the last saved time of the chunk
+            if monitor is not None:
+                monitor.add(state[(done - 1) % 2, lay.diag_pos])
+
+        watch(1)  # rho0
+        done, interrupted = run_in_chunks(advance, self._chunk_stops(),
+                                          lambda: int(status[0]), progress=progress,
+                                          desc="density engine", after_chunk=watch)
+        partial = interrupted and done < plan.n_steps
         if done == 0:
             if partial:
                 raise KeyboardInterrupt
@@ -449,33 +448,26 @@ class DensityEngine:
         n_done = (done - 1) // plan.save_every + 1
         last_step = (n_done - 1) * plan.save_every
         t_last = float(plan.times[n_done - 1])
+        watch(last_step + 1)
         rho_last = lay.unpack(state[last_step % 2])
         own, local = out_own[:n_done].T, out_local[:n_done].T
+        parameters = {"engine": "density", "scheme": self.scheme, "n_kraus": self.kraus.n_kraus,
+                      "sectors": self.layout.sectors.tolist(), "stored_entries": self.layout.size,
+                      "frame": "lab"}
+        if monitor is not None:
+            parameters.update(monitor.parameters)
         return HeatFluxes(plan.times[:n_done], local, own - local, partial=partial,
                           final_state=model.to_lab_frame(rho_last, t_last),
-                          parameters={"engine": "density", "scheme": self.scheme,
-                                      "n_kraus": self.kraus.n_kraus,
-                                      "sectors": self.layout.sectors.tolist(),
-                                      "stored_entries": self.layout.size})
+                          parameters=parameters)
 
     def _chunk_stops(self) -> np.ndarray:
         """Kernel-call boundaries: just after a saved step, at most MAX_CHUNKS of them,
-        each with at least MIN_CHUNK_WORK of work."""
+        each with at least MIN_CHUNK_WORK of work (for oscillators: unless that leaves
+        fewer than MIN_WATCH_CHUNKS)."""
         plan = self.plan
-        n_saved = plan.times.size
-        per_saved = max(self.step_cost, 1.0) * plan.save_every
-        saved_per_chunk = max(math.ceil((n_saved - 1) / MAX_CHUNKS),
-                              math.ceil(MIN_CHUNK_WORK / per_saved), 1)
-        k = np.arange(saved_per_chunk, n_saved - 1, saved_per_chunk)
-        return np.append(k * plan.save_every + 1, plan.n_steps)
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="step", desc="density engine", leave=False)
+        watch = MIN_WATCH_CHUNKS if self.model.system == "oscillator" else 1
+        return chunk_stops(plan.times.size, plan.save_every, plan.n_steps, self.step_cost,
+                           MAX_CHUNKS, MIN_CHUNK_WORK, min(watch, MAX_CHUNKS))
 
 
 def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> HeatFluxes:

@@ -37,8 +37,15 @@ with the state at every saved time ``t_k`` from the step that follows it:
   for ``cascade=False`` (up to rounding).
 
 Frame.  The collisions are resonant, so the engine works in the interaction picture
-(frame rotating at ``omega``, like the paper's App. B); ``final_state`` is in that frame
-(:func:`lindblad.gaussian.to_lab_frame` rotates it).  Fluxes are frame independent.
+(frame rotating at ``omega``, like the paper's App. B); ``final_state`` is rotated back to
+the lab frame at ``t[-1]`` (:func:`lindblad.gaussian.to_lab_frame`), like the final
+states of the Fock-space engines.  Fluxes are frame independent.
+
+Running.  The time loop is a resumable kernel called in chunks
+(:func:`collision._loop.run_in_chunks`): a progress bar is updated between chunks, and
+Ctrl-C returns the saved times finished so far with ``partial=True``.  The checks of
+:mod:`collision.model` apply: time grid and memory (``ValueError``), the time-step error
+rule and rounding at tiny dt (``AccuracyWarning``).
 """
 
 from __future__ import annotations
@@ -48,13 +55,14 @@ import math
 import numpy as np
 
 from lindblad.fluxes import HeatFluxes
-from lindblad.gaussian import GaussianMasterEquation
+from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
 from lindblad.model import CascadeSpec
 from lindblad.states import validate_covariance
 from lindblad.thermal import bose_occupation
 
-from ._kernels.gaussian import run_gaussian_collisions
-from .model import MAX_GAMMA_DT
+from ._kernels import gaussian as kernels
+from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
+from .model import check_output_memory, check_time_step, time_grid
 
 
 def collision_symplectic(theta: float) -> np.ndarray:
@@ -106,36 +114,14 @@ class GaussianCollisionModel(CascadeSpec):
     def saved_times(self, t_max: float, dt: float, save_every: int = 1) -> np.ndarray:
         """Saved times ``k save_every dt``, ``k = 0 .. floor(t_max / (save_every dt))``
         (``t_max`` rounded down to whole steps, with a relative slack of 1e-12 so that
-        e.g. ``t_max = 5, dt = 0.1`` gives 50 steps).  Validates the arguments."""
-        dt, t_max, save_every = self._check_run(t_max, dt, save_every)
-        steps = int(math.floor(t_max / dt * (1.0 + 1e-12)))
+        e.g. ``t_max = 5, dt = 0.1`` gives 50 steps).  Validates the arguments
+        (:func:`collision.model.time_grid`) and the memory the fluxes need."""
+        dt, _, save_every, steps = time_grid(self.gamma, t_max, dt, save_every)
+        check_output_memory(steps, save_every, 8 * (2 + 6 * self.n_systems))
         return np.arange(steps // save_every + 1) * (save_every * dt)
 
-    def _check_run(self, t_max: float, dt: float, save_every: int) -> tuple[float, float, int]:
-        try:
-            dt = float(dt)
-            t_max = float(t_max)
-        except (TypeError, ValueError):
-            raise ValueError(f"dt and t_max must be numbers, got dt={dt!r}, "
-                             f"t_max={t_max!r}") from None
-        if not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be a finite number > 0 (units of 1/gamma), got {dt!r}")
-        if self.gamma * dt > MAX_GAMMA_DT:
-            raise ValueError(f"gamma * dt = {self.gamma * dt:.3g} is too large: the collision "
-                             "model describes the reservoir only for weak collisions, "
-                             f"theta = sqrt(gamma dt) << 1, and its error is O(gamma dt); "
-                             f"allowed: gamma * dt <= {MAX_GAMMA_DT} (take dt <= "
-                             f"{MAX_GAMMA_DT / self.gamma:.3g})")
-        if not math.isfinite(t_max) or t_max < dt:
-            raise ValueError(f"t_max must be finite and >= dt = {dt:g} (at least one step), "
-                             f"got {t_max!r}")
-        if isinstance(save_every, bool) or not isinstance(save_every, (int, np.integer)) \
-                or save_every < 1:
-            raise ValueError(f"save_every must be a positive integer (steps between saved "
-                             f"times), got {save_every!r}")
-        return dt, t_max, int(save_every)
-
-    def run(self, cov0, t_max: float, dt: float, save_every: int = 1) -> HeatFluxes:
+    def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
+            progress: bool = False) -> HeatFluxes:
         """Run the collision model and return the heat fluxes.
 
         Parameters
@@ -149,29 +135,66 @@ class GaussianCollisionModel(CascadeSpec):
         dt : float
             Time step (1/gamma) between ancillas; ``gamma * dt <= 0.5``.
         save_every : int
-            Save the fluxes every this many steps.
+            Save the fluxes every this many steps (at most the number of steps).
+        progress : bool
+            Show a progress bar (updated between chunks of the run).
 
         Returns
         -------
         HeatFluxes
             ``local``, ``correlated`` of shape ``(n, n_saved)`` at the saved times
             ``t_k = k save_every dt`` (units hbar omega gamma); ``final_state`` is the
-            subsystem covariance at ``t[-1]`` (rotating frame); ``parameters`` records
-            the model, ``dt``, ``t_max``, ``theta``, ``save_every``, ``method="gaussian"``.
+            subsystem covariance at ``t[-1]`` in the lab frame; ``parameters`` records
+            the model, ``dt``, ``t_max``, ``theta``, ``save_every``, ``method="gaussian"``
+            and ``frame="lab"``.  After Ctrl-C the finished saved times are returned
+            with ``partial=True``.
+
+        Raises
+        ------
+        ValueError
+            For an invalid time grid or ``cov0``, or output arrays that would not fit
+            in memory (the message suggests ``save_every``).
+
+        Warns
+        -----
+        AccuracyWarning
+            If ``dt`` is too large for the chain length (estimated error above 5 %) or
+            so small that rounding spoils the fluxes (rules in :mod:`collision.model`).
         """
         times = self.saved_times(t_max, dt, save_every)
-        dt, t_max, save_every = self._check_run(t_max, dt, save_every)
+        dt, t_max, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
         cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
-        theta = math.sqrt(self.gamma * dt)
         n = self.n_systems
+        occupations = (np.diagonal(cov0)[0::2] + np.diagonal(cov0)[1::2]) / 2 - 0.5
+        check_time_step(self.gamma, dt, n, self.cascade,
+                        max(float(occupations.max()), self.n_bath) + 0.5)
+        theta = math.sqrt(self.gamma * dt)
+        n_saved = times.size
+        n_steps = (n_saved - 1) * save_every + 1
         work = np.zeros((2 * n + 2, 2 * n + 2))
         work[:2 * n, :2 * n] = cov0
-        local = np.zeros((n, times.size))
-        corr = np.zeros((n, times.size))
+        local = np.zeros((n, n_saved))
+        corr = np.zeros((n, n_saved))
         final = np.zeros((2 * n, 2 * n))
-        run_gaussian_collisions(work, n, math.cos(theta), math.sin(theta), self.n_bath,
-                                self.omega / dt, self.cascade, save_every, local, corr, final)
+        status = np.zeros(1, dtype=np.int64)
+        constants = (n, math.cos(theta), math.sin(theta), self.n_bath, self.omega / dt,
+                     self.cascade, save_every)
+
+        def advance(start: int, stop: int) -> None:
+            kernels.run_gaussian_collisions(work, *constants, start, stop, local, corr, final,
+                                            status)
+
+        # a step: n collisions and up to n ancilla resets, each O(2n + 2) rows and columns
+        stops = chunk_stops(n_saved, save_every, n_steps, 16.0 * n * (2 * n + 2),
+                            MAX_CHUNKS, MIN_CHUNK_WORK)
+        done, interrupted = run_in_chunks(advance, stops, lambda: int(status[0]),
+                                          progress=progress, desc="Gaussian engine")
+        if done == 0:
+            raise KeyboardInterrupt
+        # chunks end just after saved steps: `final` is the state at the last finished one
+        n_done = (done - 1) // save_every + 1
         params = {"source": "collision", "method": "gaussian", **self.parameters, "dt": dt,
-                  "t_max": t_max, "theta": theta, "save_every": save_every,
-                  "frame": "rotating"}
-        return HeatFluxes(times, local, corr, parameters=params, final_state=final)
+                  "t_max": t_max, "theta": theta, "save_every": save_every, "frame": "lab"}
+        return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
+                          parameters=params, partial=interrupted and done < n_steps,
+                          final_state=to_lab_frame(final, times[n_done - 1], self.omega))

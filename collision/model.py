@@ -25,11 +25,41 @@ reservoir), evaluated with the state ``rho(t_k)`` at every saved time:
 
 As ``dt -> 0`` these become eqs 13-17: ``J_i -> -Tr[H_i L_i rho]`` and the correlated
 part ``-> -sum_{j<i} Tr[H_i D_ji rho]``.
+
+Checks of a run (all engines)
+-----------------------------
+* Time step (:func:`check_time_step`).  The fluxes converge with error O(gamma dt).
+  Measured against :meth:`lindblad.CascadeMasterEquation.heat_fluxes` (qubits and
+  oscillators, n = 2..8, product and correlated initial states, T = 0..2), the largest
+  error of a subsystem's flux relative to the largest reference flux is at most
+  ``(n - 2/3) gamma dt`` with ``cascade=True`` (1.33, 2.33, 3.33 gamma dt for
+  n = 2, 3, 4 at small dt, reached by thermal product states; less at gamma dt -> 0.5)
+  and ``gamma dt / 3`` with ``cascade=False``.  An :class:`AccuracyWarning` is raised
+  when this predicted error exceeds ``DT_ERROR_TOL`` = 5 %.  At tiny dt the flux, a
+  difference of energies divided by dt, loses digits: rounding of energies up to
+  ``E_max`` gives an error of about ``eps E_max / dt`` (measured within a factor 3 of
+  it at dt = 1e-12); a warning is raised when it exceeds ``ROUNDING_TOL`` = 1e-6 in
+  units of hbar omega gamma.
+* Fock cutoff of oscillators (``cutoff_tol``, default 1e-6).  A truncated oscillator
+  cannot hold what the dynamics would put above its top level, and the Lindblad
+  reference with the same cutoff shares the error, so it does not reveal it.  Before
+  the run a :class:`TruncationWarning` is raised when the top level's population
+  exceeds ``cutoff_tol`` in ``rho0`` or in the thermal state the reservoir drives the
+  oscillators to; at ``T = 0`` no quantum enters, and the exact criterion is the weight
+  of ``rho0`` on total excitation numbers >= cutoff (none of it: the truncation is
+  exact).  During the run the engines record the largest top-level population they
+  see (``parameters["max_top_level_population"]``) and the warning is raised after the
+  run if it exceeds ``cutoff_tol``.  The suggested cutoff is that of a thermal
+  distribution at the largest occupation seen (reservoir or subsystems).
+* Memory: the output arrays must fit in half of the available memory
+  (:func:`check_output_memory`), else a ``ValueError`` suggests ``save_every``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +70,7 @@ from lindblad.operators import excitations, local_dimension
 from lindblad.states import validate_density_matrix
 from lindblad.thermal import thermal_populations
 
+from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
 from .unitaries import BlockUnitary, exchange_unitary
 
@@ -49,6 +80,198 @@ from .unitaries import BlockUnitary, exchange_unitary
 MAX_GAMMA_DT = 0.5
 
 METHODS = ("density", "trajectories")
+
+#: Default ``cutoff_tol``: largest population of an oscillator's top Fock level accepted
+#: without a :class:`TruncationWarning`.
+DEFAULT_CUTOFF_TOL = 1e-6
+#: Largest predicted relative flux error of the time step accepted without an
+#: :class:`AccuracyWarning` (rule in the module docstring).
+DT_ERROR_TOL = 0.05
+#: Largest rounding error of a flux (units hbar omega gamma) accepted at tiny dt.
+ROUNDING_TOL = 1e-6
+#: Most steps a run may have (float64 counts them exactly up to here).
+MAX_STEPS = 2**53
+#: The output arrays of a run may use at most this fraction of the available memory.
+MEMORY_FRACTION = 0.5
+#: Assumed available memory (bytes) where the system does not report it.
+FALLBACK_MEMORY = 8 * 2**30
+
+
+# --- checks shared by the engines ---------------------------------------------------------
+def time_grid(gamma: float, t_max, dt, save_every) -> tuple[float, float, int, int]:
+    """Validate the time grid of a run.
+
+    Returns
+    -------
+    (dt, t_max, save_every, steps)
+        ``steps = floor(t_max / dt)`` (with a relative slack of 1e-12, so that e.g.
+        ``t_max = 5, dt = 0.1`` gives 50 steps); the saved times are
+        ``k save_every dt`` for ``k = 0 .. steps // save_every``.
+
+    Raises
+    ------
+    ValueError
+        For ``dt`` not finite and > 0 or with ``gamma dt > MAX_GAMMA_DT``, ``t_max`` not
+        finite and >= dt, ``save_every`` not a positive integer or more than the steps
+        of the run, or more than ``MAX_STEPS`` steps.
+    """
+    try:
+        dt, t_max = float(dt), float(t_max)
+    except (TypeError, ValueError):
+        raise ValueError(f"dt and t_max must be numbers, got dt={dt!r}, t_max={t_max!r}") \
+            from None
+    if not math.isfinite(dt) or dt <= 0:
+        raise ValueError(f"dt must be a finite number > 0 (units of 1/gamma), got {dt!r}")
+    if gamma * dt > MAX_GAMMA_DT:
+        raise ValueError(f"gamma * dt = {gamma * dt:.3g} is too large: the collision model "
+                         "describes the reservoir only for weak collisions, theta = "
+                         "sqrt(gamma dt) << 1, and its error is O(gamma dt); allowed: "
+                         f"gamma * dt <= {MAX_GAMMA_DT} (take dt <= {MAX_GAMMA_DT / gamma:.3g})")
+    if not math.isfinite(t_max) or t_max < dt:
+        raise ValueError(f"t_max must be finite and >= dt = {dt:g} (at least one step), "
+                         f"got {t_max!r}")
+    try:
+        integral = not isinstance(save_every, bool) and int(save_every) == save_every
+    except (TypeError, ValueError, OverflowError):
+        integral = False
+    if not integral or save_every < 1:
+        raise ValueError(f"save_every must be a positive integer (steps between saved "
+                         f"times), got {save_every!r}")
+    save_every = int(save_every)
+    steps = int(math.floor(t_max / dt * (1 + 1e-12)))
+    if steps > MAX_STEPS:
+        raise ValueError(f"t_max / dt = {t_max / dt:.3g} steps is more than a run can take "
+                         f"(at most 2**53 = {MAX_STEPS:.2e}); raise dt or lower t_max")
+    if save_every > steps:
+        raise ValueError(f"save_every = {save_every} is more than the {steps} steps of the "
+                         f"run (t_max / dt = {t_max:g} / {dt:g}): nothing after t = 0 would "
+                         f"be saved; use save_every <= {steps}")
+    return dt, t_max, save_every, steps
+
+
+def available_memory() -> int:
+    """Available physical memory in bytes (``MemAvailable`` of /proc/meminfo, else the
+    free pages, else ``FALLBACK_MEMORY``)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return FALLBACK_MEMORY
+
+
+def check_output_memory(steps: int, save_every: int, bytes_per_saved: float,
+                        what: str = "the output arrays") -> None:
+    """Raise a ``ValueError`` before allocating arrays that grow with the number of saved
+    times, ``steps // save_every + 1``, at ``bytes_per_saved`` bytes each, when they
+    need more than ``MEMORY_FRACTION`` of the available memory.  The message says how
+    much they need, what fits and which ``save_every`` makes them fit."""
+    n_saved = steps // save_every + 1
+    need = n_saved * float(bytes_per_saved)
+    limit = MEMORY_FRACTION * available_memory()
+    if need <= limit:
+        return
+    n_fit = int(limit // bytes_per_saved)
+    hint = (f"use save_every >= {math.ceil(steps / (n_fit - 1)):d} (at most {n_fit - 1:d} "
+            "intervals between saved times fit)" if n_fit >= 2 else
+            "free memory first")
+    raise ValueError(f"{what} of this run would need {_bytes(need)} for {n_saved:.4g} saved "
+                     f"times ({steps:.4g} steps, save_every = {save_every}), but only "
+                     f"{_bytes(limit)} fit ({MEMORY_FRACTION:.0%} of the available "
+                     f"memory); {hint}, or lower t_max")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def predicted_dt_error(gamma_dt: float, n_systems: int, cascade: bool) -> float:
+    """Predicted largest relative flux error of the time step: ``(n - 2/3) gamma dt``
+    for a cascade of ``n``, ``gamma dt / 3`` for independent reservoirs (measured
+    constants, module docstring)."""
+    return ((n_systems - 2 / 3) if cascade else 1 / 3) * gamma_dt
+
+
+def check_time_step(gamma: float, dt: float, n_systems: int, cascade: bool,
+                    energy_scale: float) -> None:
+    """Warn (:class:`AccuracyWarning`) when ``dt`` is too large for the chain, or so small
+    that rounding spoils the fluxes.
+
+    Parameters
+    ----------
+    gamma, dt : float
+        Rate and time step.
+    n_systems : int
+        Chain length.
+    cascade : bool
+        One reservoir for the chain (True) or one per subsystem.
+    energy_scale : float
+        Largest subsystem energy the fluxes are computed from, in units of hbar omega.
+    """
+    err = predicted_dt_error(gamma * dt, n_systems, cascade)
+    if err > DT_ERROR_TOL:
+        rule = "(n - 2/3) gamma dt" if cascade else "gamma dt / 3"
+        dt_max = DT_ERROR_TOL / predicted_dt_error(gamma, n_systems, cascade)
+        warn(f"gamma * dt = {gamma * dt:.3g} gives an estimated time-step error of "
+             f"{err:.0%} of the largest flux for a chain of {n_systems} ({rule}, measured "
+             f"against the Lindblad reference); take dt <= {dt_max:.3g} for "
+             f"{DT_ERROR_TOL:.0%}, or extrapolate in dt", AccuracyWarning)
+    eps = float(np.finfo(float).eps)
+    rounding = eps * energy_scale / (gamma * dt)
+    if rounding > ROUNDING_TOL:
+        warn(f"dt = {dt:.3g} is so small that rounding spoils the fluxes: a flux is a "
+             f"difference of energies (up to {energy_scale:.3g} hbar omega) divided by dt, "
+             f"so its rounding error is about eps * E / (gamma dt) = {rounding:.1e} hbar "
+             f"omega gamma, above {ROUNDING_TOL:.0e}; take gamma * dt >= "
+             f"{eps * energy_scale / ROUNDING_TOL:.2g}", AccuracyWarning)
+
+
+def needed_cutoff(occupation: float, tol: float) -> int:
+    """Smallest Fock dimension ``c`` with ``r^(c - 1) <= tol``, ``r = n / (n + 1)``: the
+    weight a thermal distribution of mean occupation ``n`` puts on levels >= c - 1."""
+    if occupation <= 0:
+        return 2
+    r = occupation / (occupation + 1)
+    return max(2, 1 + math.ceil(math.log(tol) / math.log(r)))
+
+
+class TopLevelMonitor:
+    """Running maxima of each oscillator's top-level population and mean occupation.
+
+    Parameters
+    ----------
+    fock : ndarray of int, shape (D, n)
+        Fock numbers of the joint basis states, in the order of the populations given
+        to :meth:`add`.
+    d_sys : int
+        Fock dimension (the top level is ``d_sys - 1``).
+    """
+
+    def __init__(self, fock: np.ndarray, d_sys: int):
+        self._top = (np.asarray(fock) == d_sys - 1).astype(float)
+        self._n = np.asarray(fock, dtype=float)
+        self.top = np.zeros(self._n.shape[1])
+        self.occupation = np.zeros(self._n.shape[1])
+
+    def add(self, populations: np.ndarray) -> None:
+        """Include one state, given by its joint populations (shape (D,))."""
+        p = np.real(np.asarray(populations))
+        self.top = np.maximum(self.top, p @ self._top)
+        self.occupation = np.maximum(self.occupation, p @ self._n)
+
+    @property
+    def parameters(self) -> dict:
+        return {"max_top_level_population": self.top.tolist(),
+                "max_occupation": self.occupation.tolist()}
 
 
 @dataclass(frozen=True)
@@ -82,6 +305,12 @@ class CollisionPlan:
         Fock numbers of every joint basis state (S1 most significant).
     rho0 : ndarray, shape (D, D)
         Validated initial state.
+    cutoff_tol : float
+        Largest accepted population of an oscillator's top Fock level.
+    watch_top_level : bool
+        True when the engines' record of the top-level populations must be checked
+        after the run (oscillators at ``T > 0`` whose cutoff was not already reported
+        too small before it).
     """
 
     dt: float
@@ -98,6 +327,8 @@ class CollisionPlan:
     local_flux: np.ndarray
     fock: np.ndarray
     rho0: np.ndarray
+    cutoff_tol: float = DEFAULT_CUTOFF_TOL
+    watch_top_level: bool = False
 
 
 def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.ndarray,
@@ -141,13 +372,24 @@ class CascadeCollisionModel(CascadeSpec):
     bath_tol : float
         Bound on the per-step probability that the ancilla would need a level above the
         cutoff.
+    cutoff_tol : float
+        Largest population of an oscillator's top Fock level accepted without a
+        :class:`TruncationWarning` (in ``rho0``, in the thermal state the reservoir
+        drives to, or reached during the run; see the module docstring).
     """
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  bath_cutoff: int | None = None, cascade: bool = True,
-                 bath_tol: float = DEFAULT_BATH_TOL):
+                 bath_tol: float = DEFAULT_BATH_TOL, cutoff_tol: float = DEFAULT_CUTOFF_TOL):
         super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade)
+        real = isinstance(cutoff_tol, numbers.Real) and not isinstance(cutoff_tol, bool)
+        tol = float(cutoff_tol) if real else math.nan
+        if not 0 < tol < 1:
+            raise ValueError(f"cutoff_tol must be a number in (0, 1) (the largest accepted "
+                             f"population of an oscillator's top Fock level), got "
+                             f"{cutoff_tol!r}")
+        self.cutoff_tol = tol
         self.d_sys = local_dimension(system, cutoff)
         self.cutoff = self.d_sys if system == "oscillator" else None
         self.dims = (self.d_sys,) * self.n_systems
@@ -176,42 +418,118 @@ class CascadeCollisionModel(CascadeSpec):
         return self.omega * (n - 0.5 if self.system == "qubit" else n)
 
     # --- validation and planning ----------------------------------------------------
-    def plan(self, rho0, t_max: float, dt: float, save_every: int = 1) -> CollisionPlan:
-        """Validate the run parameters and precompute what the engines need."""
+    def plan(self, rho0, t_max: float, dt: float, save_every: int = 1, *,
+             bytes_per_saved: float | None = None) -> CollisionPlan:
+        """Validate the run parameters and precompute what the engines need.
+
+        ``bytes_per_saved`` is the memory an engine needs per saved time (default: the
+        density engine's, ``8 (2 + 6 n)``); a run that would not fit raises a
+        ``ValueError`` (:func:`check_output_memory`).  Warns (:class:`AccuracyWarning`)
+        about a ``dt`` too large for the chain or too small for rounding, and
+        (:class:`TruncationWarning`) about an oscillator cutoff too small for ``rho0``
+        or the reservoir's thermal state (module docstring).
+        """
         rho0 = validate_density_matrix(rho0, self.dim, name="rho0")
-        dt = float(dt)
-        if not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be a finite number > 0 (units of 1/gamma), got {dt!r}")
-        if self.gamma * dt > MAX_GAMMA_DT:
-            raise ValueError(f"gamma * dt = {self.gamma * dt:.3g} is too large: a collision "
-                             f"model needs theta = sqrt(gamma dt) << 1 (allowed gamma*dt <= "
-                             f"{MAX_GAMMA_DT})")
-        t_max = float(t_max)
-        if not math.isfinite(t_max) or t_max < dt:
-            raise ValueError(f"t_max must be finite and >= dt = {dt:g}, got {t_max!r}")
-        if isinstance(save_every, bool) or int(save_every) != save_every or save_every < 1:
-            raise ValueError(f"save_every must be a positive integer, got {save_every!r}")
-        save_every = int(save_every)
-        steps_total = int(math.floor(t_max / dt * (1 + 1e-12)))
+        dt, t_max, save_every, steps_total = time_grid(self.gamma, t_max, dt, save_every)
+        n = self.n_systems
+        if bytes_per_saved is None:
+            bytes_per_saved = 8 * (2 + 6 * n)
+        check_output_memory(steps_total, save_every, bytes_per_saved)
+        levels = self.level_energies()
+        check_time_step(self.gamma, dt, n, self.cascade, float(np.max(np.abs(levels))) /
+                        self.omega)
         n_saved = steps_total // save_every + 1
         times = np.arange(n_saved) * save_every * dt
         theta = math.sqrt(self.gamma * dt)
         fock = excitations(self.dims)
         pops = np.real(np.diagonal(rho0))
+        watch = self._check_cutoff_before_run(pops, fock)
         sys_pop = thermal_populations(self.system, self.temperature, self.omega, self.cutoff)
-        for i in range(self.n_systems):
+        for i in range(n):
             reduced = np.bincount(fock[:, i], weights=pops, minlength=self.d_sys)
             sys_pop = np.maximum(sys_pop, reduced)
+        # joint populations above the product bound (correlated states; see ancilla.py)
+        excess = pops - np.prod(sys_pop[fock], axis=1)
+        beyond = np.flatnonzero(excess > 1e-12 * pops)
         d_anc, leak = choose_bath_cutoff(self.bath, theta, self.temperature, self.omega, sys_pop,
-                                         self.n_systems, self.bath_cutoff, self.bath_tol)
+                                         n, self.bath_cutoff, self.bath_tol,
+                                         (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
-        levels = self.level_energies()
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),
-                             fock=fock, rho0=rho0)
+                             fock=fock, rho0=rho0, cutoff_tol=self.cutoff_tol,
+                             watch_top_level=watch)
+
+    # --- the Fock cutoff of the subsystems ------------------------------------------------
+    def top_level_monitor(self, fock: np.ndarray) -> TopLevelMonitor | None:
+        """A :class:`TopLevelMonitor` for states on the basis ``fock`` (None for qubits)."""
+        return TopLevelMonitor(fock, self.d_sys) if self.system == "oscillator" else None
+
+    def _check_cutoff_before_run(self, pops: np.ndarray, fock: np.ndarray) -> bool:
+        """Warn if the cutoff is already too small before the run; return whether the
+        top-level populations must be watched during the run."""
+        if self.system != "oscillator":
+            return False
+        d, tol = self.d_sys, self.cutoff_tol
+        monitor = self.top_level_monitor(fock)
+        monitor.add(pops)
+        if self.temperature == 0:
+            # no quantum enters: only states with >= d quanta in all can need level d
+            n_tot = fock.sum(axis=1)
+            weight = np.array([pops[n_tot >= m].sum() for m in range(n_tot.max() + 2)])
+            if weight[d] > tol:
+                need = int(np.flatnonzero(weight <= tol)[0])
+                self._warn_cutoff(
+                    f"at T = 0 it is exact for states with fewer than {d} quanta in all, but "
+                    f"rho0 has weight {weight[d]:.3g} (above cutoff_tol = {tol:.1e}) on more, "
+                    "and quanta travelling down the chain can pile up above the top level "
+                    f"n = {d - 1}", f"cutoff >= {need} (rho0's weight on {need} or more quanta "
+                    "is below cutoff_tol)")
+            return False
+        top = monitor.top
+        thermal_top = thermal_populations("oscillator", self.temperature, self.omega, d)[-1]
+        if top.max() > tol or thermal_top > tol:
+            reasons = []
+            if top.max() > tol:
+                reasons.append(f"it is {_listed(top)} in rho0")
+            if thermal_top > tol:
+                reasons.append(f"{thermal_top:.3g} in the thermal state the reservoir at "
+                               f"T = {self.temperature:g} drives every oscillator to")
+            self._warn_cutoff(self._top_level_problem(" and ".join(reasons)),
+                              self._cutoff_advice(monitor.occupation))
+            return False
+        return True
+
+    def check_cutoff_after_run(self, plan: CollisionPlan, parameters: dict) -> None:
+        """Warn if the top-level population an engine recorded exceeds ``cutoff_tol``."""
+        top = parameters.get("max_top_level_population")
+        if not plan.watch_top_level or top is None or max(top) <= plan.cutoff_tol:
+            return
+        self._warn_cutoff(self._top_level_problem(f"it reached {_listed(np.array(top))} "
+                                                  "during the run"),
+                          self._cutoff_advice(np.array(parameters["max_occupation"])))
+
+    def _cutoff_advice(self, occupation: np.ndarray) -> str:
+        """The cutoff a thermal distribution at the largest occupation needs."""
+        n_bath = 0.0 if self.temperature == 0 else 1 / math.expm1(self.omega / self.temperature)
+        n_max = max(n_bath, float(occupation.max()))
+        need = max(needed_cutoff(n_max, self.cutoff_tol), self.d_sys + 1)
+        return (f"cutoff >= {need} (estimated from a thermal distribution at occupation "
+                f"{n_max:.3g}, the largest of the reservoir's and the subsystems')")
+
+    def _top_level_problem(self, reason: str) -> str:
+        return (f"the population of the top Fock level n = {self.d_sys - 1} should stay below "
+                f"cutoff_tol = {self.cutoff_tol:.1e}, but {reason}")
+
+    def _warn_cutoff(self, problem: str, advice: str) -> None:
+        warn(f"oscillator cutoff {self.d_sys} is too small: {problem}. The truncation "
+             "changes the dynamics (fluxes can be off by far more than that weight), and the "
+             "Lindblad reference with the same cutoff shares the error. Use "
+             f"{advice}, or for Gaussian states GaussianCollisionModel (no cutoff)",
+             TruncationWarning)
 
     def to_lab_frame(self, rho: np.ndarray, t: float) -> np.ndarray:
         """Rotate an interaction-picture state at time ``t`` to the lab frame."""
@@ -247,12 +565,36 @@ class CascadeCollisionModel(CascadeSpec):
         -------
         HeatFluxes
             Fluxes at the saved times; ``final_state`` is the state at the last saved
-            time (lab frame); ``parameters`` records the run, including the bath cutoff
-            and its leak bound.
+            time ``t[-1]`` in the lab frame (``parameters["frame"] = "lab"``);
+            ``parameters`` records the run, including the bath cutoff and its leak bound,
+            ``cutoff_tol`` and, for oscillators, the largest top-level population and
+            mean occupation of each subsystem the engine saw
+            (``max_top_level_population``, ``max_occupation``; None for qubits).
+
+        Raises
+        ------
+        ValueError
+            For invalid arguments, or output arrays that would not fit in memory (the
+            message suggests ``save_every``).
+
+        Warns
+        -----
+        AccuracyWarning
+            If ``dt`` is too large for the chain length or too small for rounding.
+        TruncationWarning
+            If the oscillator cutoff is too small for the populations of ``rho0``, the
+            reservoir's thermal state or the dynamics; if a user-given ``bath_cutoff``
+            is too small.
         """
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        plan = self.plan(rho0, t_max, dt, save_every)
+        per_saved = None
+        if method == "trajectories":
+            from .trajectories import saved_time_bytes, smallest_batch
+
+            per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
+                self.n_systems, smallest_batch(n_trajectories))
+        plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
         if method == "density":
             if n_trajectories is not None or seed is not None or target_stderr is not None:
                 raise ValueError("n_trajectories, seed and target_stderr apply to "
@@ -268,5 +610,15 @@ class CascadeCollisionModel(CascadeSpec):
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "dt": plan.dt, "t_max": float(t_max), "theta": plan.theta,
                              "save_every": plan.save_every, "bath_cutoff": plan.d_anc,
-                             "bath_leak_per_step": plan.bath_leak, **result.parameters}
+                             "bath_leak_per_step": plan.bath_leak,
+                             "cutoff_tol": plan.cutoff_tol, "frame": "lab",
+                             "max_top_level_population": None, **result.parameters}
+        self.check_cutoff_after_run(plan, result.parameters)
         return result
+
+
+def _listed(values: np.ndarray) -> str:
+    """``"0.1 (S2; S1: 0.02)"``: the largest value, which subsystem, and the others."""
+    i = int(np.argmax(values))
+    others = "; ".join(f"S{j + 1}: {v:.3g}" for j, v in enumerate(values) if j != i)
+    return f"{values[i]:.3g} (S{i + 1}" + (f"; {others})" if others else ")")

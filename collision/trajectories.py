@@ -69,6 +69,8 @@ from lindblad.fluxes import FluxStandardErrors, HeatFluxes
 
 from ._kernels import rng as _rng
 from ._kernels import trajectories as _k
+from ._loop import AccuracyWarning, progress_bar, warn
+from .model import check_output_memory
 
 #: Number of trajectories when neither ``n_trajectories`` nor ``target_stderr`` is given.
 DEFAULT_N_TRAJECTORIES = 1000
@@ -76,6 +78,8 @@ DEFAULT_N_TRAJECTORIES = 1000
 DEFAULT_MAX_TRAJECTORIES = 100_000
 #: Largest batch (trajectories run in parallel between two statistics updates).
 MAX_BATCH = 1024
+#: Smallest batch (unless fewer trajectories are asked for).
+MIN_BATCH = 16
 #: Bound on the per-batch result buffer (bytes).
 BATCH_BUFFER_BYTES = 32 * 2**20
 #: Target amount of work per batch (complex multiply-adds, rough), so that a batch takes
@@ -352,8 +356,24 @@ def batch_size(tables: _k.Tables, n_saved: int, n_steps: int, n_trajectories: in
     else:
         work = n_steps * n_sys * widest * tables.u.shape[1] * tables.d_anc**2
     b = min(MAX_BATCH, BATCH_BUFFER_BYTES // row_bytes, int(BATCH_WORK // max(work, 1)))
-    b = 2 ** int(math.log2(max(b, 16)))
+    b = 2 ** int(math.log2(max(b, MIN_BATCH)))
     return int(min(b, n_trajectories))
+
+
+def saved_time_bytes(n_systems: int, batch: int) -> int:
+    """Bytes per saved time of a batch buffer of ``batch`` trajectories and of the
+    running statistics (mean and m2, twice while merging, and the standard errors)."""
+    return 8 * (2 * n_systems * batch + 6 * (3 * n_systems + 3))
+
+
+def smallest_batch(n_trajectories) -> int:
+    """The batch of a run with many saved times, ``min(MIN_BATCH, n_trajectories)`` (an
+    invalid ``n_trajectories`` counts as ``MIN_BATCH``; it is rejected later): larger
+    batches are used only while their buffer fits in ``BATCH_BUFFER_BYTES``."""
+    if isinstance(n_trajectories, numbers.Integral) and not isinstance(n_trajectories, bool) \
+            and n_trajectories >= 1:
+        return min(MIN_BATCH, int(n_trajectories))
+    return MIN_BATCH
 
 
 def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> None:
@@ -399,7 +419,11 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         Trajectory means at ``plan.times``; ``stderr`` is a :class:`FluxStandardErrors`.
         ``final_state`` is the trajectory average of ``|psi><psi|`` at the last saved time
         (lab frame; only for ``D <= 1024``, else None).  ``parameters`` records
-        ``n_trajectories`` (actually used), the seed, the batch size and the estimator.
+        ``n_trajectories`` (actually used), the seed, the batch size and the estimator;
+        for oscillators also the largest top-level population and mean occupation of
+        each subsystem in ``rho0`` and the final state (the kernels keep no other
+        states; the pre-run checks of ``model.plan`` cover the reservoir's thermal
+        state).
         If the run is interrupted with Ctrl-C after at least one batch, the statistics
         of the finished batches are returned with ``partial = True`` (a batch runs in
         compiled code and is sized to take about a second or less; the interrupt takes
@@ -410,8 +434,15 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     ValueError
         For ``n_trajectories`` not an integer >= 2, a ``seed`` that is not None, an
         integer >= 0 or a ``SeedSequence``, ``target_stderr`` not a finite number > 0,
-        an unknown ``estimator`` / ``stepper``, or a ``plan.rho0`` without positive
-        eigenvalues.
+        an unknown ``estimator`` / ``stepper``, a ``plan.rho0`` without positive
+        eigenvalues, or a batch buffer that would not fit in memory (the message
+        suggests ``save_every``).
+
+    Warns
+    -----
+    AccuracyWarning
+        If ``target_stderr`` is given but not reached (with an estimate of the
+        trajectories needed).
     """
     target = check_target_stderr(target_stderr)
     n_max_traj = check_n_trajectories(n_trajectories, target)
@@ -423,6 +454,9 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     n_saved = plan.times.size
     dim = tables.level_of.shape[0]
     batch = batch_size(tables, n_saved, plan.n_steps, n_max_traj)
+    check_output_memory(plan.n_steps - 1, plan.save_every, saved_time_bytes(n_sys, batch),
+                        what=f"the trajectory batch buffer ({batch} trajectories) and "
+                             "the statistics")
     prefix = seed_prefix(ss)
     first_child = int(ss.n_children_spawned)
     states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
@@ -434,7 +468,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     # (count, mean, m2, rho_sum) is replaced as one tuple: an interrupt never half-updates it
     stats = (0, np.zeros((n_q, n_saved)), np.zeros((n_q, n_saved)), rho_sum)
     partial = False
-    bar = _progress_bar(progress, n_max_traj)
+    bar = progress_bar(n_max_traj, progress, "trajectories", "traj", dynamic_ncols=True)
     try:
         while stats[0] < n_max_traj:
             done = stats[0]
@@ -458,16 +492,24 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     finally:
         if bar is not None:
             bar.close()
+    if target is not None:
+        _check_target_reached(stats, target, n_max_traj, partial)
     return _result(model, plan, stats, f"{estimator} estimator, {stepper}", ss, seed, target,
                    n_max_traj, batch, partial)
 
 
-def _progress_bar(progress: bool, total: int):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="traj", desc="trajectories", dynamic_ncols=True)
+def _check_target_reached(stats, target: float, n_max_traj: int, partial: bool) -> None:
+    """Warn if the largest standard error of the total flux is still above ``target``."""
+    worst = float(np.max(_stderr(stats)[-1]))
+    if worst <= target:
+        return
+    count = stats[0]
+    why = "the run was interrupted" if partial else \
+        f"n_trajectories = {n_max_traj} is the limit"
+    warn(f"target_stderr = {target:.3g} was not reached: after {count} trajectories "
+         f"({why}) the largest standard error of the total flux is {worst:.3g}; since it "
+         f"falls as 1/sqrt(n), about {math.ceil(count * (worst / target) ** 2)} "
+         "trajectories are needed", AccuracyWarning)
 
 
 def _merged(stats, rows, final_psi, n_rows):
@@ -498,8 +540,13 @@ def _result(model, plan, stats, method, ss, seed, target, n_max_traj, batch,
                                 sums={"subsystem": se[2 * n:3 * n], "J2": se[3 * n],
                                       "J12": se[3 * n + 1], "total": se[3 * n + 2]})
     final_state = None
+    monitor = model.top_level_monitor(plan.fock)
+    if monitor is not None:
+        monitor.add(np.diagonal(plan.rho0))
     if rho_sum.size:
         final_state = model.to_lab_frame(rho_sum / count, float(t[-1]))
+        if monitor is not None:
+            monitor.add(np.diagonal(final_state))
     parameters = {
         "n_trajectories": int(count),
         "n_trajectories_limit": int(n_max_traj),
@@ -511,6 +558,8 @@ def _result(model, plan, stats, method, ss, seed, target, n_max_traj, batch,
         "target_stderr": target,
         "batch_size": int(batch),
         "trajectory_method": method,
+        "frame": "lab",
+        **(monitor.parameters if monitor is not None else {}),
     }
     return HeatFluxes(t, mean[:n], mean[n:2 * n], stderr=errors, parameters=parameters,
                       partial=partial, final_state=final_state)

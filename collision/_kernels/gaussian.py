@@ -101,13 +101,15 @@ def occupation(cov, mode):
 
 @njit
 def run_gaussian_collisions(cov, n_systems, cos_t, sin_t, n_bath, flux_scale, cascade,
-                            save_every, out_local, out_corr, out_final):
-    """Run the whole collision model and record the heat fluxes at the saved times.
+                            save_every, step_start, step_stop, out_local, out_corr, out_state,
+                            status):
+    """Steps ``step_start <= s < step_stop`` of the collision model, recording the heat
+    fluxes at the saved steps; resumable (the state lives in ``cov``).
 
     Every step a fresh thermal ancilla (mode ``n_systems``) collides with S1, S2, ...,
     Sn in turn (``cascade``), or every subsystem meets its own fresh ancilla (not
-    ``cascade``).  At the saved step ``k`` (state at ``t_k = k save_every dt``) the
-    fluxes are measured on the step that follows:
+    ``cascade``).  Step ``s = k save_every`` starts at the saved time ``t_k``; on it the
+    fluxes of ``t_k`` are measured:
 
     * total of S_i: ``flux_scale * (n_i before - n_i after its collision)``;
     * local of S_i: ``flux_scale * sin^2(theta) (n_i - n_bath)``, what S_i hands to a
@@ -117,8 +119,9 @@ def run_gaussian_collisions(cov, n_systems, cos_t, sin_t, n_bath, flux_scale, ca
     Parameters
     ----------
     cov : ndarray, shape (2n + 2, 2n + 2), float64
-        Work array: the initial subsystem covariance in the top-left ``(2n, 2n)`` block;
-        the ancilla block is overwritten.  Holds the state after the last step on return.
+        Work array: the subsystem covariance after ``step_start`` steps in the top-left
+        ``(2n, 2n)`` block (the ancilla block is overwritten); holds the state after
+        ``step_stop`` steps on return.
     n_systems : int
         Number of subsystems n.
     cos_t, sin_t : float
@@ -131,32 +134,36 @@ def run_gaussian_collisions(cov, n_systems, cos_t, sin_t, n_bath, flux_scale, ca
         One ancilla for the whole chain (True) or one per subsystem (False).
     save_every : int
         Steps between saved times.
+    step_start, step_stop : int
+        The steps to run.
     out_local, out_corr : ndarray, shape (n, n_saved)
-        Written: local and correlated fluxes at the saved times.
-    out_final : ndarray, shape (2n, 2n)
-        Written: the subsystem covariance at the last saved time.
+        Written: local and correlated fluxes at the saved times of these steps.
+    out_state : ndarray, shape (2n, 2n)
+        Written if the last step (``step_stop - 1``) is a saved step: the subsystem
+        covariance at its saved time (before the step).
+    status : ndarray of int64, shape (1,)
+        Set to ``step_stop`` on return (the number of finished steps).
     """
-    n_saved = out_local.shape[1]
     anc = n_systems
     variance = n_bath + 0.5
     s2 = sin_t * sin_t
-    for k in range(n_saved):
-        if k == n_saved - 1:
+    for s in range(step_start, step_stop):
+        save = s % save_every == 0
+        k = s // save_every
+        if save and s == step_stop - 1:
             for p in range(2 * n_systems):
                 for q in range(2 * n_systems):
-                    out_final[p, q] = cov[p, q]
-        steps = save_every if k < n_saved - 1 else 1
-        for step in range(steps):
-            if cascade:
+                    out_state[p, q] = cov[p, q]
+        if cascade:
+            reset_mode(cov, anc, variance)
+        for i in range(n_systems):
+            if not cascade:
                 reset_mode(cov, anc, variance)
-            for i in range(n_systems):
-                if not cascade:
-                    reset_mode(cov, anc, variance)
-                before = occupation(cov, i)
-                beam_splitter(cov, i, anc, cos_t, sin_t)
-                if step == 0:
-                    total = flux_scale * (before - occupation(cov, i))
-                    local = flux_scale * s2 * (before - n_bath)
-                    out_local[i, k] = local
-                    out_corr[i, k] = total - local
-
+            before = occupation(cov, i)
+            beam_splitter(cov, i, anc, cos_t, sin_t)
+            if save:
+                total = flux_scale * (before - occupation(cov, i))
+                local = flux_scale * s2 * (before - n_bath)
+                out_local[i, k] = local
+                out_corr[i, k] = total - local
+    status[0] = step_stop
