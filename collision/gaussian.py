@@ -63,6 +63,7 @@ from lindblad.thermal import bose_occupation
 from ._kernels import gaussian as kernels
 from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
 from .model import check_output_memory, check_time_step, time_grid
+from .options import GaussianOptions, engine_options
 
 
 def collision_symplectic(theta: float) -> np.ndarray:
@@ -121,7 +122,7 @@ class GaussianCollisionModel(CascadeSpec):
         return np.arange(steps // save_every + 1) * (save_every * dt)
 
     def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
-            progress: bool = False) -> HeatFluxes:
+            progress: bool = False, options: GaussianOptions | None = None) -> HeatFluxes:
         """Run the collision model and return the heat fluxes.
 
         Parameters
@@ -138,6 +139,8 @@ class GaussianCollisionModel(CascadeSpec):
             Save the fluxes every this many steps (at most the number of steps).
         progress : bool
             Show a progress bar (updated between chunks of the run).
+        options : GaussianOptions, optional
+            The engine's options (:mod:`collision.options`); ``progress=True`` overrides.
 
         Returns
         -------
@@ -161,6 +164,8 @@ class GaussianCollisionModel(CascadeSpec):
             If ``dt`` is too large for the chain length (estimated error above 5 %) or
             so small that rounding spoils the fluxes (rules in :mod:`collision.model`).
         """
+        opts = engine_options("gaussian", options, progress=progress or None)
+        progress = opts.progress
         times = self.saved_times(t_max, dt, save_every)
         dt, t_max, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
         cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
@@ -193,7 +198,8 @@ class GaussianCollisionModel(CascadeSpec):
             raise KeyboardInterrupt
         # chunks end just after saved steps: `final` is the state at the last finished one
         n_done = (done - 1) // save_every + 1
-        params = {"source": "collision", "method": "gaussian", **self.parameters, "dt": dt,
+        params = {"source": "collision", "method": "gaussian", **self.parameters,
+                  "options": opts.as_dict(), "dt": dt,
                   "t_max": t_max, "theta": theta, "save_every": save_every, "frame": "lab"}
         return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
                           parameters=params, partial=interrupted and done < n_steps,

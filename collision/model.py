@@ -72,6 +72,7 @@ from lindblad.thermal import thermal_populations
 
 from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
+from .options import EngineOptions, driver, engine_options
 from .unitaries import BlockUnitary, exchange_unitary
 
 #: Largest ``gamma * dt`` accepted: beyond it one collision swaps a large fraction of an
@@ -404,7 +405,8 @@ class CascadeCollisionModel(CascadeSpec):
 
     @property
     def parameters(self) -> dict:
-        return {**super().parameters, "bath_cutoff": self.bath_cutoff}
+        return {**super().parameters, "bath_cutoff": self.bath_cutoff,
+                "bath_tol": self.bath_tol, "cutoff_tol": self.cutoff_tol}
 
     def master_equation(self) -> CascadeMasterEquation:
         """The Lindblad reference this model converges to as ``dt -> 0``."""
@@ -540,7 +542,8 @@ class CascadeCollisionModel(CascadeSpec):
     # --- running ----------------------------------------------------------------------
     def run(self, rho0, t_max: float, dt: float, method: str = "density",
             n_trajectories: int | None = None, seed=None, save_every: int = 1,
-            progress: bool = False, target_stderr: float | None = None) -> HeatFluxes:
+            progress: bool = False, target_stderr: float | None = None,
+            options: EngineOptions | None = None) -> HeatFluxes:
         """Simulate the collisions and return the heat fluxes.
 
         Parameters
@@ -555,11 +558,16 @@ class CascadeCollisionModel(CascadeSpec):
         method : {"density", "trajectories"}
             Exact ensemble average, or Monte Carlo trajectories with standard errors.
         n_trajectories, seed, target_stderr
-            Monte Carlo options (``method="trajectories"`` only).
+            Monte Carlo options (``method="trajectories"`` only); shortcuts for the
+            fields of :class:`collision.options.TrajectoryOptions`.
         save_every : int
             Save fluxes every this many steps.
         progress : bool
             Show a progress bar.
+        options : DensityOptions or TrajectoryOptions, optional
+            Every option of the engine (:mod:`collision.options`); the keyword
+            shortcuts above override its fields.  Recorded in
+            ``result.parameters["options"]``.
 
         Returns
         -------
@@ -587,27 +595,20 @@ class CascadeCollisionModel(CascadeSpec):
             is too small.
         """
         if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+            raise ValueError(f"method must be one of {METHODS} for {type(self).__name__}, "
+                             f"got {method!r}")
+        opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
+                              target_stderr=target_stderr, progress=progress or None)
         per_saved = None
         if method == "trajectories":
             from .trajectories import saved_time_bytes, smallest_batch
 
             per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
-                self.n_systems, smallest_batch(n_trajectories))
+                self.n_systems, smallest_batch(opts.n_trajectories))
         plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
-        if method == "density":
-            if n_trajectories is not None or seed is not None or target_stderr is not None:
-                raise ValueError("n_trajectories, seed and target_stderr apply to "
-                                 "method='trajectories' only")
-            from .density import run_density
-
-            result = run_density(self, plan, progress=progress)
-        else:
-            from .trajectories import run_trajectories
-
-            result = run_trajectories(self, plan, n_trajectories=n_trajectories, seed=seed,
-                                      progress=progress, target_stderr=target_stderr)
+        result = driver(method)(self, plan, **opts.as_dict(driver=True))
         result.parameters = {"source": "collision", "method": method, **self.parameters,
+                             "options": opts.as_dict(),
                              "dt": plan.dt, "t_max": float(t_max), "theta": plan.theta,
                              "save_every": plan.save_every, "bath_cutoff": plan.d_anc,
                              "bath_leak_per_step": plan.bath_leak,

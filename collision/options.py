@@ -50,8 +50,11 @@ class EngineOptions:
         if not isinstance(self.progress, bool):
             raise ValueError(f"progress must be True or False, got {self.progress!r}")
 
-    def as_dict(self) -> dict[str, Any]:
-        """The options as plain values, with the engine's name under ``"method"``."""
+    def as_dict(self, driver: bool = False) -> dict[str, Any]:
+        """The options as plain values, with the engine's name under ``"method"`` (or,
+        with ``driver=True``, as the keyword arguments of the engine's driver)."""
+        if driver:
+            return asdict(self)
         return {"method": self.method, **asdict(self)}
 
 
@@ -139,11 +142,14 @@ class GaussianOptions(EngineOptions):
 
 
 #: Engine name -> (options class, driver ``"module:function"``).  A driver is called as
-#: ``driver(model, plan, options)`` and returns a :class:`lindblad.fluxes.HeatFluxes`.
-ENGINES: dict[str, tuple[type[EngineOptions], str]] = {
+#: ``driver(model, plan, **options.as_dict(driver=True))`` with the plan of
+#: :meth:`collision.CascadeCollisionModel.plan` and returns a
+#: :class:`lindblad.fluxes.HeatFluxes`.  The Gaussian engine has no Fock-space plan: it is
+#: run by :meth:`collision.GaussianCollisionModel.run` itself (driver None).
+ENGINES: dict[str, tuple[type[EngineOptions], str | None]] = {
     "density": (DensityOptions, "collision.density:run_density"),
     "trajectories": (TrajectoryOptions, "collision.trajectories:run_trajectories"),
-    "gaussian": (GaussianOptions, "collision.gaussian:run_gaussian"),
+    "gaussian": (GaussianOptions, None),
 }
 
 
@@ -198,5 +204,8 @@ def options_from_dict(record: dict[str, Any]) -> EngineOptions:
 
 def driver(method: str):
     """The function that runs engine ``method`` (imported on first use)."""
-    module, name = ENGINES[method][1].split(":")
+    path = ENGINES[method][1]
+    if path is None:
+        raise ValueError(f"method={method!r} is run by its model's run(), not by a driver")
+    module, name = path.split(":")
     return getattr(importlib.import_module(module), name)

@@ -158,3 +158,61 @@ class TrajectoryStatistics:
 def _span(level: int, start: int) -> tuple[int, int]:
     """Leaves ``[lo, hi)`` of a node (level -1: one incomplete leaf)."""
     return start, start + (1 if level < 0 else 1 << level)
+
+
+def fluxes_from_moments(total: Moments, t: np.ndarray):
+    """Heat fluxes (means) with their standard errors from the moments of a run.
+
+    The quantities are, in order: local (n), correlated (n), own (n), J2, J12, total
+    (see :func:`collision._kernels.trajectories.merge_batch`).
+    """
+    from lindblad.fluxes import FluxStandardErrors, HeatFluxes
+
+    n = (total.mean.shape[0] - 3) // 3
+    se = total.stderr
+    errors = FluxStandardErrors(t, se[:n], se[n:2 * n],
+                                sums={"subsystem": se[2 * n:3 * n], "J2": se[3 * n],
+                                      "J12": se[3 * n + 1], "total": se[3 * n + 2]})
+    return HeatFluxes(t, total.mean[:n], total.mean[n:2 * n], stderr=errors)
+
+
+def merge_results(first, second):
+    """Merge two trajectory results over disjoint trajectory ranges of one seed.
+
+    Parameters
+    ----------
+    first, second : HeatFluxes
+        Results of ``method="trajectories"`` runs of the same model, initial state,
+        time grid and seed, with different ``first_trajectory`` ranges.
+
+    Returns
+    -------
+    HeatFluxes
+        Equal bit for bit to the result of one run over both ranges (when they split at
+        multiples of :data:`LEAF`), with ``parameters["n_trajectories"]`` the total and
+        ``parameters["ranges"]`` the trajectory ranges covered.
+    """
+    for res in (first, second):
+        if getattr(res, "statistics", None) is None:
+            raise ValueError("merge_results needs results of method='trajectories' that carry "
+                             "their statistics (result.statistics)")
+    pa, pb = first.parameters, second.parameters
+    same = ("system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
+            "cascade", "dt", "save_every", "bath_cutoff", "seed_entropy", "seed_spawn_key")
+    differ = [k for k in same if pa.get(k) != pb.get(k)]
+    if differ or not np.array_equal(first.t, second.t):
+        raise ValueError(f"the two runs differ in {differ or ['their times']}: only runs of one "
+                         "model, time grid and seed can be merged")
+    stats = first.statistics.merge(second.statistics)
+    total = stats.total()
+    out = fluxes_from_moments(total, first.t)
+    out.statistics = stats
+    out.partial = first.partial or second.partial
+    out.parameters = {**pa, "n_trajectories": total.count, "ranges": stats.ranges(),
+                      "first_trajectory": stats.ranges()[0][0]}
+    if total.rho_sum.size:
+        from .model import CascadeCollisionModel
+
+        model = CascadeCollisionModel.from_parameters(pa)
+        out.final_state = model.to_lab_frame(total.rho_sum / total.count, float(first.t[-1]))
+    return out

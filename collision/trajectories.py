@@ -65,12 +65,13 @@ import numbers
 
 import numpy as np
 
-from lindblad.fluxes import FluxStandardErrors, HeatFluxes
+from lindblad.fluxes import HeatFluxes
 
 from ._kernels import rng as _rng
 from ._kernels import trajectories as _k
 from ._loop import AccuracyWarning, progress_bar, warn
 from .model import check_output_memory
+from .statistics import LEAF, Moments, TrajectoryStatistics, fluxes_from_moments
 
 #: Number of trajectories when neither ``n_trajectories`` nor ``target_stderr`` is given.
 DEFAULT_N_TRAJECTORIES = 1000
@@ -79,7 +80,7 @@ DEFAULT_MAX_TRAJECTORIES = 100_000
 #: Largest batch (trajectories run in parallel between two statistics updates).
 MAX_BATCH = 1024
 #: Smallest batch (unless fewer trajectories are asked for).
-MIN_BATCH = 16
+MIN_BATCH = LEAF
 #: Bound on the per-batch result buffer (bytes).
 BATCH_BUFFER_BYTES = 32 * 2**20
 #: Target amount of work per batch (complex multiply-adds, rough), so that a batch takes
@@ -385,7 +386,8 @@ def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> No
 
 def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                      progress: bool = False, target_stderr: float | None = None, *,
-                     estimator: str = "auto", stepper: str = "auto") -> HeatFluxes:
+                     estimator: str = "auto", stepper: str = "auto",
+                     first_trajectory: int = 0, n_threads: int | None = None) -> HeatFluxes:
     """Monte Carlo estimate of the collision model's heat fluxes, with standard errors.
 
     Parameters
@@ -412,6 +414,12 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         How a step is applied to a state vector (:mod:`collision._kernels.trajectories`);
         "auto" uses the precomputed stage matrices unless they are too large.  Both give
         the same statistics; the choice only affects speed and memory.
+    first_trajectory : int
+        Index of the first trajectory (a multiple of ``collision.statistics.LEAF``):
+        the run uses the streams ``first_trajectory, first_trajectory + 1, ...``, and
+        ``result.statistics`` merges exactly with runs over other ranges of the seed.
+    n_threads : int, optional
+        numba threads for this run (restored afterwards); results do not depend on it.
 
     Returns
     -------
@@ -446,6 +454,10 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     """
     target = check_target_stderr(target_stderr)
     n_max_traj = check_n_trajectories(n_trajectories, target)
+    first = int(first_trajectory)
+    if first < 0 or first % LEAF:
+        raise ValueError(f"first_trajectory must be a multiple of {LEAF} that is >= 0, "
+                         f"got {first_trajectory!r}")
     ss = seed_sequence(seed)
     tables, estimator, stepper = build_tables(model, plan, estimator, stepper)
     init = initial_ensemble(plan.rho0, tables)
@@ -458,52 +470,84 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                         what=f"the trajectory batch buffer ({batch} trajectories) and "
                              "the statistics")
     prefix = seed_prefix(ss)
-    first_child = int(ss.n_children_spawned)
+    first_child = int(ss.n_children_spawned) + first
     states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
     rows = np.zeros((batch, n_saved, 2, n_sys))
     keep_final = dim <= MAX_FINAL_STATE_DIM
     final_psi = np.zeros((batch, dim if keep_final else 0), dtype=np.complex128)
-    rho_sum = np.zeros((dim, dim) if keep_final else (0, 0), dtype=np.complex128)
     n_q = 3 * n_sys + 3
-    # (count, mean, m2, rho_sum) is replaced as one tuple: an interrupt never half-updates it
-    stats = (0, np.zeros((n_q, n_saved)), np.zeros((n_q, n_saved)), rho_sum)
+    zeros = np.zeros((n_q, n_saved))
+    # replaced whole after every batch: an interrupt never leaves it half-updated
+    stats = TrajectoryStatistics()
+    done = 0
     partial = False
     bar = progress_bar(n_max_traj, progress, "trajectories", "traj", dynamic_ncols=True)
+    threads = _ThreadCount(n_threads)
     try:
-        while stats[0] < n_max_traj:
-            done = stats[0]
+        while done < n_max_traj:
             b = min(batch, n_max_traj - done)
             _rng.seed_children(prefix, ss.pool_size, first_child + done, states[:b])
             _run_batch(states[:b], tables, init, plan.n_steps, plan.save_every, rows,
                        final_psi[:b])
-            stats = _merged(stats, rows, final_psi, b)
+            new = TrajectoryStatistics(dict(stats.nodes))
+            for lo in range(0, b, LEAF):
+                m = min(LEAF, b - lo)
+                mean, m2 = np.empty_like(zeros), np.empty_like(zeros)
+                _k.merge_batch(rows[lo:lo + m], m, 0, zeros, zeros, mean, m2)
+                rho = np.zeros((dim, dim) if keep_final else (0, 0), dtype=np.complex128)
+                if keep_final:
+                    _k.add_outer_products(final_psi[lo:lo + m], m, rho)
+                new.add_leaf((first + done + lo) // LEAF, Moments(m, mean, m2, rho))
+            stats, done = new, done + b
             if bar is not None:
                 bar.update(b)
             if target is not None:
-                worst = float(np.max(_stderr(stats)[-1]))
+                worst = float(np.max(stats.total().stderr[-1]))
                 if bar is not None:
                     bar.set_postfix(max_stderr=f"{worst:.2e}", target=f"{target:.1e}")
                 if worst <= target:
                     break
     except KeyboardInterrupt:
-        if stats[0] < 2:
+        if done < 2:
             raise
         partial = True
     finally:
+        threads.restore()
         if bar is not None:
             bar.close()
     if target is not None:
-        _check_target_reached(stats, target, n_max_traj, partial)
+        _check_target_reached(stats.total(), target, n_max_traj, partial)
     return _result(model, plan, stats, f"{estimator} estimator, {stepper}", ss, seed, target,
-                   n_max_traj, batch, partial)
+                   n_max_traj, batch, partial, first)
 
 
-def _check_target_reached(stats, target: float, n_max_traj: int, partial: bool) -> None:
+class _ThreadCount:
+    """Sets numba's thread count for a run (``None``: leave it) and restores it."""
+
+    def __init__(self, n_threads: int | None):
+        import numba
+
+        self._numba = numba
+        self._before = numba.get_num_threads()
+        if n_threads is not None:
+            if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) \
+                    or not 1 <= n_threads <= numba.config.NUMBA_NUM_THREADS:
+                raise ValueError(f"n_threads must be an integer from 1 to "
+                                 f"{numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS), "
+                                 f"got {n_threads!r}")
+            numba.set_num_threads(int(n_threads))
+
+    def restore(self) -> None:
+        self._numba.set_num_threads(self._before)
+
+
+def _check_target_reached(total: Moments, target: float, n_max_traj: int,
+                          partial: bool) -> None:
     """Warn if the largest standard error of the total flux is still above ``target``."""
-    worst = float(np.max(_stderr(stats)[-1]))
+    worst = float(np.max(total.stderr[-1]))
     if worst <= target:
         return
-    count = stats[0]
+    count = total.count
     why = "the run was interrupted" if partial else \
         f"n_trajectories = {n_max_traj} is the limit"
     warn(f"target_stderr = {target:.3g} was not reached: after {count} trajectories "
@@ -512,33 +556,12 @@ def _check_target_reached(stats, target: float, n_max_traj: int, partial: bool) 
          "trajectories are needed", AccuracyWarning)
 
 
-def _merged(stats, rows, final_psi, n_rows):
-    """Statistics with the batch ``rows[:n_rows]`` merged in (new arrays)."""
-    count, mean, m2, rho_sum = stats
-    new_mean = np.empty_like(mean)
-    new_m2 = np.empty_like(m2)
-    _k.merge_batch(rows, n_rows, count, mean, m2, new_mean, new_m2)
-    new_rho = rho_sum.copy()
-    if new_rho.size:
-        _k.add_outer_products(final_psi, n_rows, new_rho)
-    return (count + n_rows, new_mean, new_m2, new_rho)
-
-
-def _stderr(stats) -> np.ndarray:
-    """Standard errors ``sqrt(m2 / (n (n - 1)))`` of every quantity, shape (3n + 3, n_saved)."""
-    count, _, m2, _ = stats
-    return np.sqrt(np.maximum(m2, 0.0) / (count * (count - 1)))
-
-
-def _result(model, plan, stats, method, ss, seed, target, n_max_traj, batch,
-            partial) -> HeatFluxes:
-    count, mean, _, rho_sum = stats
-    n = model.n_systems
-    se = _stderr(stats)
+def _result(model, plan, stats: TrajectoryStatistics, method, ss, seed, target, n_max_traj,
+            batch, partial, first) -> HeatFluxes:
+    total = stats.total()
+    count, rho_sum = total.count, total.rho_sum
     t = plan.times
-    errors = FluxStandardErrors(t, se[:n], se[n:2 * n],
-                                sums={"subsystem": se[2 * n:3 * n], "J2": se[3 * n],
-                                      "J12": se[3 * n + 1], "total": se[3 * n + 2]})
+    result = fluxes_from_moments(total, t)
     final_state = None
     monitor = model.top_level_monitor(plan.fock)
     if monitor is not None:
@@ -556,10 +579,12 @@ def _result(model, plan, stats, method, ss, seed, target, n_max_traj, batch,
         "first_child": int(ss.n_children_spawned),
         "rng": "SFC64 per trajectory, seeded by numpy SeedSequence(seed).spawn",
         "target_stderr": target,
+        "first_trajectory": first,
         "batch_size": int(batch),
         "trajectory_method": method,
         "frame": "lab",
         **(monitor.parameters if monitor is not None else {}),
     }
-    return HeatFluxes(t, mean[:n], mean[n:2 * n], stderr=errors, parameters=parameters,
-                      partial=partial, final_state=final_state)
+    result.parameters, result.partial, result.final_state = parameters, partial, final_state
+    result.statistics = stats
+    return result

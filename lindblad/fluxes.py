@@ -54,6 +54,9 @@ class HeatFluxes:
         (``"lab"``).
     partial : bool
         True when a run was interrupted and the statistics are incomplete.
+    statistics : collision.statistics.TrajectoryStatistics or None
+        Monte Carlo results: the mergeable statistics of the run's trajectories
+        (:func:`collision.statistics.merge_results`); not saved to files.
     final_state : ndarray or None
         The state at ``t[-1]`` in the lab frame (not the frame rotating at ``omega``),
         for every producer that offers one: a complex density matrix of shape (D, D)
@@ -107,6 +110,7 @@ class HeatFluxes:
     parameters: dict[str, Any] = field(default_factory=dict)
     partial: bool = False
     final_state: np.ndarray | None = field(default=None, repr=False)
+    statistics: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=float)

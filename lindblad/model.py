@@ -110,6 +110,27 @@ class CascadeSpec:
                 "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
                 "bath": self.bath, "cascade": self.cascade}
 
+    @classmethod
+    def from_parameters(cls, parameters: dict):
+        """The model described by ``parameters``: a model's ``.parameters`` or a result's
+        ``.parameters`` (keys that are not constructor arguments, such as ``dt`` or
+        ``method``, are ignored).
+
+        ``Model.from_parameters(model.parameters)`` gives an equal model.  From a
+        collision result it gives the model with the bath cutoff that run used.
+        """
+        import inspect
+
+        names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        if not isinstance(parameters, dict):
+            raise ValueError(f"parameters must be a dict (a model's or a result's "
+                             f".parameters), got {type(parameters).__name__}")
+        missing = [p for p in names[:1] if p not in parameters]
+        if missing:
+            raise ValueError(f"parameters lack {missing[0]!r}: they do not describe a "
+                             f"{cls.__name__}")
+        return cls(**{k: parameters[k] for k in names if k in parameters})
+
     def __repr__(self) -> str:
         params = self.parameters
         args = ", ".join(f"{k}={params[k]!r}" for k in self._repr_keys)

@@ -74,3 +74,68 @@ def test_merge_refuses_overlaps_and_splits_inside_a_leaf(samples, first, second,
 def test_leaf_size_is_checked():
     with pytest.raises(ValueError, match="a leaf holds 1 to 64"):
         TrajectoryStatistics().add_leaf(0, _leaf_moments(np.ones((65, 1, 1))))
+
+
+# --- real trajectory runs ----------------------------------------------------------------------
+
+def _qubit_run(**options):
+    from collision import CascadeCollisionModel
+    from collision.options import TrajectoryOptions
+    from lindblad import states
+
+    model = CascadeCollisionModel("qubit", temperature=1.0)
+    rho0 = states.correlated_qubits(0.4, 0.5)
+    return model.run(rho0, 1.0, 0.02, method="trajectories",
+                     options=TrajectoryOptions(seed=11, **options))
+
+
+@pytest.mark.parametrize("split", [64, 192], ids=["one-leaf-first", "three-leaves-first"])
+def test_split_trajectory_run_merges_to_the_single_run_bit_for_bit(split):
+    from collision.statistics import merge_results
+
+    whole = _qubit_run(n_trajectories=300)
+    a = _qubit_run(n_trajectories=split)
+    b = _qubit_run(n_trajectories=300 - split, first_trajectory=split)
+    merged = merge_results(a, b)
+    for name in ("local", "correlated"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+        np.testing.assert_array_equal(getattr(merged.stderr, name), getattr(whole.stderr, name))
+    np.testing.assert_array_equal(merged.stderr.total, whole.stderr.total)
+    np.testing.assert_array_equal(merged.final_state, whole.final_state)
+    assert merged.parameters["n_trajectories"] == 300
+    assert merged.parameters["ranges"] == [(0, 300)]
+
+
+def test_results_do_not_depend_on_the_batch_size(monkeypatch):
+    import collision.trajectories as tr
+
+    small = _qubit_run(n_trajectories=256)
+    monkeypatch.setattr(tr, "MAX_BATCH", 64)
+    monkeypatch.setattr(tr, "BATCH_WORK", 1.0)
+    batched = _qubit_run(n_trajectories=256)
+    assert batched.parameters["batch_size"] == 64 != small.parameters["batch_size"]
+    np.testing.assert_array_equal(batched.local, small.local)
+    np.testing.assert_array_equal(batched.stderr.total, small.stderr.total)
+
+
+def test_merge_refuses_runs_of_different_seeds():
+    from collision.statistics import merge_results
+
+    a = _qubit_run(n_trajectories=64)
+    from collision import CascadeCollisionModel
+    from collision.options import TrajectoryOptions
+    from lindblad import states
+
+    b = CascadeCollisionModel("qubit", temperature=1.0).run(
+        states.correlated_qubits(0.4, 0.5), 1.0, 0.02, method="trajectories",
+        options=TrajectoryOptions(seed=12, n_trajectories=64, first_trajectory=64))
+    with pytest.raises(ValueError, match="seed_entropy"):
+        merge_results(a, b)
+
+
+@pytest.mark.parametrize("first", [-64, 10, 1.5], ids=["negative", "inside-a-leaf", "float"])
+def test_first_trajectory_is_validated(first):
+    from collision.options import TrajectoryOptions
+
+    with pytest.raises(ValueError, match="first_trajectory"):
+        TrajectoryOptions(first_trajectory=first)
