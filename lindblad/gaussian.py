@@ -66,10 +66,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import eval_genlaguerre
 
+from ._validate import as_real_array, check_array_size, choice
 from .fluxes import HeatFluxes
-from .model import CascadeSpec, check_times
+from .model import CascadeSpec
 from .states import validate_covariance
-from .thermal import bose_occupation
+from .thermal import _check_positive, bose_occupation
 
 FRAMES = ("rotating", "lab")
 
@@ -94,11 +95,16 @@ def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
     -------
     ndarray, same shape as ``cov``
     """
-    cov = np.asarray(cov, dtype=float)
-    t = np.atleast_1d(np.asarray(times, dtype=float))
+    cov = as_real_array(cov, "cov")
+    if cov.ndim not in (2, 3) or cov.shape[-1] != cov.shape[-2] or cov.shape[-1] % 2 \
+            or cov.shape[-1] == 0:
+        raise ValueError(f"cov must have shape (n_t, 2n, 2n) or (2n, 2n), got {cov.shape}")
+    t = np.atleast_1d(as_real_array(times, "times"))
+    omega = _check_positive(omega, "omega")
     stack = cov.reshape((-1,) + cov.shape[-2:])
-    if stack.shape[0] != t.size:
-        raise ValueError(f"got {stack.shape[0]} covariance matrices but {t.size} times")
+    if t.ndim != 1 or stack.shape[0] != t.size:
+        raise ValueError(f"got {stack.shape[0]} covariance matrices but times of shape "
+                         f"{t.shape}")
     n = stack.shape[-1] // 2
     c, s = np.cos(omega * t), np.sin(omega * t)
     r = np.zeros((t.size, 2, 2))
@@ -195,7 +201,7 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         ndarray, shape (n_t, n, n)
         """
-        t = check_times(times)
+        t = self._check_times(times)
         x = self.gamma * t
         n = self.n_systems
         # Toeplitz entries e_d(x) of exp(-x S) at distance d below the diagonal
@@ -232,11 +238,13 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         ndarray, shape (n_t, 2n, 2n)
         """
-        if frame not in FRAMES:
-            raise ValueError(f"frame must be one of {FRAMES}, got {frame!r}")
+        choice(frame, "frame", FRAMES)
         cov0 = self._check_state(cov0)
-        t = check_times(times)
+        t = self._check_times(times)
         n = self.n_systems
+        check_array_size((t.size, 2 * n, 2 * n), 8,
+                         f"evolve() with {t.size} times for n_systems = {n}",
+                         "; pass fewer times")
         e = self.propagator(t)  # (n_t, n, n)
         dev0 = (cov0 - self.steady_state()).reshape(n, 2, n, 2)
         # (e kron I2) D0 (e kron I2)^T, mode indices only
@@ -261,8 +269,11 @@ class GaussianMasterEquation(CascadeSpec):
             ``correlated[j] = omega gamma sum_{i<j} (C_XiXj + C_YiYj)`` (units of
             hbar omega gamma; zero for ``cascade=False``).
         """
-        cov = np.asarray(cov, dtype=float)
+        cov = as_real_array(cov, "cov")
         n = self.n_systems
+        if cov.ndim < 2 or cov.shape[-2:] != (2 * n, 2 * n):
+            raise ValueError(f"cov must have shape (..., {2 * n}, {2 * n}) for n_systems = {n}, "
+                             f"got {cov.shape}")
         blocks = cov.reshape(cov.shape[:-2] + (n, 2, n, 2))
         # xy[..., i, j] = C_XiXj + C_YiYj
         xy = blocks[..., :, 0, :, 0] + blocks[..., :, 1, :, 1]
@@ -293,7 +304,7 @@ class GaussianMasterEquation(CascadeSpec):
         """
         cov = self.evolve(cov0, times)
         local, corr = self.flux_components(cov)
-        return HeatFluxes(check_times(times), local, corr,
+        return HeatFluxes(self._check_times(times), local, corr,
                           parameters={"source": "lindblad", "method": "gaussian",
                                       **self.parameters, "frame": "rotating"},
                           final_state=cov[-1].copy())
