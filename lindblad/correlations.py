@@ -127,10 +127,8 @@ def partial_trace(rho, keep: int, dims: tuple[int, int] = (2, 2)) -> np.ndarray:
         raise ValueError(f"rho has shape {arr.shape}, expected {(d_a * d_b, d_a * d_b)} for "
                          f"dims {dims}")
     r = arr.reshape(d_a, d_b, d_a, d_b)
-    if keep == 0:
-        return np.einsum("ijkj->ik", r)
-    if keep == 1:
-        return np.einsum("ijil->jl", r)
+    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep in (0, 1):
+        return np.einsum("ijkj->ik" if keep == 0 else "ijil->jl", r)
     raise ValueError(f"keep must be 0 (subsystem A) or 1 (subsystem B), got {keep!r}")
 
 
@@ -226,6 +224,7 @@ def is_x_state(rho, atol: float = X_STATE_ATOL) -> bool:
     arr = as_matrix(rho, "rho")
     if arr.shape != (4, 4):
         raise ValueError(f"an X state is a 4x4 two-qubit matrix, got shape {arr.shape}")
+    atol = real_scalar(atol, "atol", minimum=0.0)
     mask = np.ones((4, 4), dtype=bool)
     idx = np.arange(4)
     mask[idx, idx] = False

@@ -309,6 +309,7 @@ class CascadeMasterEquation(CascadeSpec):
     def sector(self, m: int) -> _Sector:
         """The block of the Liouvillian acting on entries ``rho[k, l]`` with
         ``n(k) - n(l) = m`` (cached)."""
+        m = integer(m, "m")
         if m not in self._sectors:
             self._sectors[m] = _Sector.build(self._n, m, self._all_terms())
         return self._sectors[m]

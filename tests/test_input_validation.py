@@ -338,6 +338,15 @@ def test_gaussian_correlated_boundary_is_relative():
         states.gaussian_correlated(1.0, 1.0 + 1e-6, 1.0 + 1e-6)
 
 
+def test_closed_form_eq_d5_bound_is_relative():
+    """c_sum = C13 + C24 of a state on the D5 boundary carries rounding ~ eps N_S; with
+    N_S = 1e6 that used to be rejected as '2e+06 exceeds 2 N_S = 2e+06'."""
+    n_s = 1e6 + 1 / 3
+    cf.oscillator_j2(1.0, n_s, 0.0, c_sum=2 * n_s * (1 + 4e-16))
+    with pytest.raises(ValueError, match=r"= 2.000001 exceeds 2 N_S = 2 by 1e-06.*eq D5"):
+        cf.oscillator_j2(1.0, 1.0, 0.0, c_sum=2.0 + 1e-6)
+
+
 def test_complex_covariance_tolerance_is_relative():
     states.validate_covariance(1e6 * VAC * (1 + 1e-15j))  # |Im C| = 5e-10 << 1e-10 x 5e5
     with pytest.raises(ValueError, match=r"must be real .*max \|Im C\| = 0.001"):
@@ -359,9 +368,13 @@ def test_complex_covariance_tolerance_is_relative():
     (lambda: to_lab_frame(np.eye(3), 1.0), "cov must have shape"),
     (lambda: to_lab_frame(VAC, 1.0, 1 + 1j), "omega must be a real number"),
     (lambda: cf.qubit_fluxes_from_state(np.eye(4) / 4, np.complex128(0.5 + 1j)), "xi must be a"),
+    (lambda: cr.partial_trace(np.eye(4) / 4, True), "keep must be 0 .* or 1 .*, got True"),
+    (lambda: cr.is_x_state(np.eye(4) / 4, "x"), "atol must be a real number"),
+    (lambda: QUBITS.sector(0.5), "m must be an integer, got 0.5"),
 ], ids=["symplectic-odd", "occupations-str", "fock-dims-float", "fock-dims-int",
         "partial-trace-dims", "discord-grid", "x-state-str", "energies-shape",
-        "flux-components-shape", "lab-frame-shape", "lab-frame-omega", "tdd-xi-complex"])
+        "flux-components-shape", "lab-frame-shape", "lab-frame-omega", "tdd-xi-complex",
+        "partial-trace-keep-bool", "x-state-atol-str", "sector-m-float"])
 def test_helpers_check_their_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
