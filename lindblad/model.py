@@ -121,12 +121,15 @@ class CascadeSpec:
 
     @classmethod
     def _check_n_systems(cls, n_systems) -> int:
-        note = " (a chain S1 -> S2 -> ...)"
-        if isinstance(n_systems, str) and \
-                "system" not in inspect.signature(cls.__init__).parameters:
-            note += (f"; {cls.__name__} takes no system argument: it always describes "
-                     "oscillators, and its first argument is n_systems")
-        n = integer(n_systems, "n_systems", 2, note)
+        try:
+            n = integer(n_systems, "n_systems", 2, " (a chain S1 -> S2 -> ...)")
+        except ValueError as exc:
+            if isinstance(n_systems, str) and \
+                    "system" not in inspect.signature(cls.__init__).parameters:
+                raise ValueError(f"{exc}; {cls.__name__} takes no system argument: it always "
+                                 "describes oscillators, and its first argument is "
+                                 "n_systems") from None
+            raise
         if n > MAX_N_SYSTEMS:
             raise ValueError(f"n_systems must be <= {MAX_N_SYSTEMS} (lindblad.model."
                              f"MAX_N_SYSTEMS), got {n}")
