@@ -36,6 +36,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import optimize
 
+from ._validate import as_matrix, integer, real_scalar
 from .states import ATOL, validate_covariance, validate_density_matrix
 
 __all__ = [
@@ -75,7 +76,7 @@ X_STATE_ATOL = 1e-10
 # --- helpers ---------------------------------------------------------------------------------
 
 def _two_qubit(rho, name: str = "rho") -> np.ndarray:
-    arr = np.asarray(rho)
+    arr = as_matrix(rho, name)
     if arr.ndim != 2 or arr.shape != (4, 4):
         raise ValueError(f"{name} must be a 4x4 two-qubit density matrix (basis |gg>, |ge>, |eg>, "
                          f"|ee>), got shape {arr.shape}")
@@ -100,8 +101,9 @@ def _entropy_of_spectrum(p: np.ndarray, base: float) -> float:
 
 
 def _check_base(base: float) -> float:
-    b = float(base)
-    if not np.isfinite(b) or b <= 0 or b == 1:
+    b = real_scalar(base, "base", minimum=0.0, exclusive_minimum=True,
+                    note=" and != 1 (2 for bits, e for nats)")
+    if b == 1:
         raise ValueError(f"base must be a positive number != 1 (2 for bits, e for nats), "
                          f"got {base!r}")
     return b
@@ -119,17 +121,22 @@ def partial_trace(rho, keep: int, dims: tuple[int, int] = (2, 2)) -> np.ndarray:
     dims : (int, int)
         Local dimensions ``(dA, dB)``.
     """
-    d_a, d_b = (int(d) for d in dims)
-    arr = np.asarray(rho)
+    d_a, d_b = _dims(dims)
+    arr = as_matrix(rho, "rho")
     if arr.shape != (d_a * d_b, d_a * d_b):
         raise ValueError(f"rho has shape {arr.shape}, expected {(d_a * d_b, d_a * d_b)} for "
                          f"dims {dims}")
     r = arr.reshape(d_a, d_b, d_a, d_b)
-    if keep == 0:
-        return np.einsum("ijkj->ik", r)
-    if keep == 1:
-        return np.einsum("ijil->jl", r)
+    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep in (0, 1):
+        return np.einsum("ijkj->ik" if keep == 0 else "ijil->jl", r)
     raise ValueError(f"keep must be 0 (subsystem A) or 1 (subsystem B), got {keep!r}")
+
+
+def _dims(dims) -> tuple[int, int]:
+    """Two local dimensions ``(dA, dB)``, integers >= 1."""
+    if isinstance(dims, (str, bytes)) or not np.iterable(dims) or len(dims) != 2:
+        raise ValueError(f"dims must be a pair of local dimensions (dA, dB), got {dims!r}")
+    return integer(dims[0], "dims[0]", 1), integer(dims[1], "dims[1]", 1)
 
 
 def _clip_roundoff(value: float, tol: float = 1e-9) -> float:
@@ -166,8 +173,8 @@ def mutual_information(rho, dims: tuple[int, int] = (2, 2), base: float = 2.0) -
     base : float
         Logarithm base (2: bits).
     """
-    d = int(dims[0]) * int(dims[1])
-    arr = validate_density_matrix(rho, dim=d)
+    d_a, d_b = _dims(dims)
+    arr = validate_density_matrix(rho, dim=d_a * d_b)
     b = _check_base(base)
     s_ab = _entropy_of_spectrum(np.linalg.eigvalsh(arr), b)
     s_a = _entropy_of_spectrum(np.linalg.eigvalsh(partial_trace(arr, 0, dims)), b)
@@ -214,9 +221,10 @@ def is_x_state(rho, atol: float = X_STATE_ATOL) -> bool:
     atol : float
         Entries with modulus ``<= atol`` count as zero.
     """
-    arr = np.asarray(rho)
+    arr = as_matrix(rho, "rho")
     if arr.shape != (4, 4):
         raise ValueError(f"an X state is a 4x4 two-qubit matrix, got shape {arr.shape}")
+    atol = real_scalar(atol, "atol", minimum=0.0)
     mask = np.ones((4, 4), dtype=bool)
     idx = np.arange(4)
     mask[idx, idx] = False
@@ -317,9 +325,11 @@ def _min_conditional_entropy(arr: np.ndarray, measured: str,
     r4 = arr.reshape(2, 2, 2, 2)
     if measured == "B":
         r4 = r4.transpose(1, 0, 3, 2)
-    n_theta, n_phi = (int(g) for g in grid)
-    if n_theta < 3 or n_phi < 4:
-        raise ValueError(f"grid must be at least (3, 4) points (theta, phi), got {grid!r}")
+    if isinstance(grid, (str, bytes)) or not np.iterable(grid) or len(grid) != 2:
+        raise ValueError(f"grid must be a pair (n_theta, n_phi) of at least (3, 4) points, "
+                         f"got {grid!r}")
+    n_theta = integer(grid[0], "grid[0] (n_theta)", 3)
+    n_phi = integer(grid[1], "grid[1] (n_phi)", 4)
     th = np.linspace(0.0, np.pi, n_theta)
     ph = np.linspace(0.0, 2 * np.pi, n_phi, endpoint=False)
     tt, pp = np.meshgrid(th, ph, indexing="ij")
@@ -694,13 +704,10 @@ def correlated_heat_flux_from_tdd(rho, xi: float, gamma: float = 1.0,
     float
         ``|J12|`` in physical units (``hbar = 1``): energy ``omega`` times rate ``gamma``.
     """
-    xi = float(xi)
-    if not 0.0 <= xi <= 1.0:
-        raise ValueError(f"xi = tanh(omega/2T) must lie in [0, 1], got {xi!r}")
-    for name, val in (("gamma", gamma), ("omega", omega)):
-        if not np.isfinite(val) or val <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {val!r}")
-    return 2.0 * xi * float(gamma) * float(omega) * trace_distance_discord(rho)
+    xi = real_scalar(xi, "xi = tanh(omega/2T)", minimum=0.0, maximum=1.0)
+    gamma = real_scalar(gamma, "gamma", minimum=0.0, exclusive_minimum=True)
+    omega = real_scalar(omega, "omega", minimum=0.0, exclusive_minimum=True)
+    return 2.0 * xi * gamma * omega * trace_distance_discord(rho)
 
 
 # --- Gaussian states ----------------------------------------------------------------------
@@ -721,7 +728,7 @@ class SymplecticInvariants(NamedTuple):
 
 
 def _two_mode(cov, name: str = "covariance matrix") -> np.ndarray:
-    arr = np.asarray(cov)
+    arr = as_matrix(cov, name)
     if arr.shape != (4, 4):
         raise ValueError(f"{name} must be a 4x4 two-mode covariance matrix in the order "
                          f"(X1, Y1, X2, Y2), got shape {arr.shape}")
@@ -905,7 +912,7 @@ def is_physical_covariance(cov, atol: float = ATOL) -> bool:
     ValueError
         If ``cov`` is not a square matrix of even size (a shape error, not a physics answer).
     """
-    arr = np.asarray(cov)
+    arr = as_matrix(cov, "cov")
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] % 2 or arr.size == 0:
         raise ValueError(f"a covariance matrix must be square of even size 2n, got shape "
                          f"{arr.shape}")

@@ -38,10 +38,13 @@ matrix with ones on the diagonal and, at distance ``d = i - j >= 1`` below it,
 
 (``L^{(1)}`` the generalised Laguerre polynomial; from ``(S^k)_{ij} = binom(d-1, k-1)``
 summed over the finite series ``sum_k (-x S)^k / k!``).  For two modes this is just
-``[[1, 0], [-x, 1]]``.  The Laguerre polynomials are evaluated with
-``scipy.special.eval_genlaguerre`` (three-term recurrence, stable for x >= 0), so no
-matrix exponential, ODE integrator or time step is involved: the result is exact to
-rounding at every time.
+``[[1, 0], [-x, 1]]``.  The Laguerre polynomials are evaluated by their three-term
+recurrence (stable for x >= 0), carried together with the factor ``e^{-x/2}`` in
+scaled form (:func:`_damped_toeplitz_entries`): ``L_{d-1}^{(1)}(x)`` grows like
+``e^{x/2}`` and ``e^{-x/2}`` underflows past ``x ~ 1490``, while their product (an entry of
+a contraction, ``|.| <= 1``) stays of order one for long chains.  No matrix
+exponential, ODE integrator or time step is involved: the result is exact to rounding
+at every time.
 
 Heat fluxes (``J = -dU/dt``, units of hbar omega gamma, zero first moments).  With
 ``n_j = (C_XjXj + C_YjYj)/2 - 1/2`` the equation above gives
@@ -64,14 +67,40 @@ same in both frames.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import eval_genlaguerre
 
+from ._validate import as_real_array, check_array_size, choice
 from .fluxes import HeatFluxes
-from .model import CascadeSpec, check_times
+from .model import CascadeSpec
 from .states import validate_covariance
-from .thermal import bose_occupation
+from .thermal import _check_positive, bose_occupation
 
 FRAMES = ("rotating", "lab")
+
+
+def _damped_toeplitz_entries(n: int, x: np.ndarray) -> np.ndarray:
+    """``e_d(x) = e^{-x/2} exp(-x S)_{i, i-d}`` for ``d = 0 .. n-1``, shape ``(n, len(x))``.
+
+    ``e_0 = e^{-x/2}`` and ``e_d = -(x/d) e^{-x/2} L_{d-1}^{(1)}(x)``.  The Laguerre
+    polynomials follow from ``L_0 = 1``, ``L_1 = 2 - x``,
+    ``(k+1) L_{k+1} = (2k + 2 - x) L_k - (k+1) L_{k-1}``; the pair ``(L_{k-1}, L_k)`` is
+    kept as mantissas times ``exp(log_scale)`` (``log_scale`` starting at ``-x/2``) and
+    renormalised by exact powers of two, so neither overflows nor underflows, whatever
+    ``x >= 0`` and ``n``.
+    """
+    out = np.zeros((n, x.size))
+    out[0] = np.exp(-0.5 * x)
+    prev, cur = np.ones_like(x), 2.0 - x  # L_0, L_1
+    log_scale = -0.5 * x
+    with np.errstate(divide="ignore"):  # log(0) = -inf is fine: exp(-inf) = 0
+        for d in range(1, n):
+            # prev = L_{d-1}, cur = L_d, both times exp(log_scale)
+            value = np.sign(prev) * np.exp(np.log(np.abs(prev)) + log_scale)
+            out[d] = -(x / d) * value
+            prev, cur = cur, ((2 * d + 2 - x) * cur - (d + 1) * prev) / (d + 1)
+            _, exponent = np.frexp(np.maximum(np.abs(prev), np.abs(cur)))
+            prev, cur = np.ldexp(prev, -exponent), np.ldexp(cur, -exponent)
+            log_scale = log_scale + exponent * np.log(2.0)
+    return out
 
 
 def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
@@ -94,11 +123,16 @@ def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
     -------
     ndarray, same shape as ``cov``
     """
-    cov = np.asarray(cov, dtype=float)
-    t = np.atleast_1d(np.asarray(times, dtype=float))
+    cov = as_real_array(cov, "cov")
+    if cov.ndim not in (2, 3) or cov.shape[-1] != cov.shape[-2] or cov.shape[-1] % 2 \
+            or cov.shape[-1] == 0:
+        raise ValueError(f"cov must have shape (n_t, 2n, 2n) or (2n, 2n), got {cov.shape}")
+    t = np.atleast_1d(as_real_array(times, "times"))
+    omega = _check_positive(omega, "omega")
     stack = cov.reshape((-1,) + cov.shape[-2:])
-    if stack.shape[0] != t.size:
-        raise ValueError(f"got {stack.shape[0]} covariance matrices but {t.size} times")
+    if t.ndim != 1 or stack.shape[0] != t.size:
+        raise ValueError(f"got {stack.shape[0]} covariance matrices but times of shape "
+                         f"{t.shape}")
     n = stack.shape[-1] // 2
     c, s = np.cos(omega * t), np.sin(omega * t)
     r = np.zeros((t.size, 2, 2))
@@ -195,19 +229,18 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         ndarray, shape (n_t, n, n)
         """
-        t = check_times(times)
+        t = self._check_times(times)
         x = self.gamma * t
         n = self.n_systems
-        # Toeplitz entries e_d(x) of exp(-x S) at distance d below the diagonal
-        diag = np.zeros((n, t.size))
-        diag[0] = 1.0
+        # Toeplitz entries e_d(x) of e^{-x/2} exp(-x S) at distance d below the diagonal
         if self.cascade:
-            for d in range(1, n):
-                diag[d] = -(x / d) * eval_genlaguerre(d - 1, 1, x)
+            diag = _damped_toeplitz_entries(n, x)
+        else:
+            diag = np.zeros((n, t.size))
+            diag[0] = np.exp(-0.5 * x)
         idx = np.arange(n)
         dist = idx[:, None] - idx[None, :]
-        out = np.where(dist[None] >= 0, diag[np.clip(dist, 0, None)].transpose(2, 0, 1), 0.0)
-        return out * np.exp(-0.5 * x)[:, None, None]
+        return np.where(dist[None] >= 0, diag[np.clip(dist, 0, None)].transpose(2, 0, 1), 0.0)
 
     # --- dynamics ----------------------------------------------------------------------
     def _check_state(self, cov0) -> np.ndarray:
@@ -232,11 +265,13 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         ndarray, shape (n_t, 2n, 2n)
         """
-        if frame not in FRAMES:
-            raise ValueError(f"frame must be one of {FRAMES}, got {frame!r}")
+        choice(frame, "frame", FRAMES)
         cov0 = self._check_state(cov0)
-        t = check_times(times)
+        t = self._check_times(times)
         n = self.n_systems
+        check_array_size((t.size, 2 * n, 2 * n), 8,
+                         f"evolve() with {t.size} times for n_systems = {n}",
+                         "; pass fewer times")
         e = self.propagator(t)  # (n_t, n, n)
         dev0 = (cov0 - self.steady_state()).reshape(n, 2, n, 2)
         # (e kron I2) D0 (e kron I2)^T, mode indices only
@@ -261,8 +296,11 @@ class GaussianMasterEquation(CascadeSpec):
             ``correlated[j] = omega gamma sum_{i<j} (C_XiXj + C_YiYj)`` (units of
             hbar omega gamma; zero for ``cascade=False``).
         """
-        cov = np.asarray(cov, dtype=float)
+        cov = as_real_array(cov, "cov")
         n = self.n_systems
+        if cov.ndim < 2 or cov.shape[-2:] != (2 * n, 2 * n):
+            raise ValueError(f"cov must have shape (..., {2 * n}, {2 * n}) for n_systems = {n}, "
+                             f"got {cov.shape}")
         blocks = cov.reshape(cov.shape[:-2] + (n, 2, n, 2))
         # xy[..., i, j] = C_XiXj + C_YiYj
         xy = blocks[..., :, 0, :, 0] + blocks[..., :, 1, :, 1]
@@ -293,7 +331,7 @@ class GaussianMasterEquation(CascadeSpec):
         """
         cov = self.evolve(cov0, times)
         local, corr = self.flux_components(cov)
-        return HeatFluxes(check_times(times), local, corr,
+        return HeatFluxes(self._check_times(times), local, corr,
                           parameters={"source": "lindblad", "method": "gaussian",
                                       **self.parameters, "frame": "rotating"},
                           final_state=cov[-1].copy())

@@ -27,17 +27,33 @@ Vectorisation is row-major: ``vec(rho)[k * D + l] = rho[k, l]``, so that
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._validate import as_matrix, as_real_array, check_array_size, choice, flag, integer
 from .fluxes import HeatFluxes
-from .operators import embed, local_dimension, lowering, total_excitations
+from .operators import (
+    MAX_DIMENSION,
+    check_dimension,
+    embed,
+    local_dimension,
+    lowering,
+    total_excitations,
+)
 from .states import validate_density_matrix
 from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_rates
 
+#: Longest chain accepted by every model (a Gaussian chain's 2n x 2n covariance matrix
+#: then takes 512 MiB; the Fock-space models are limited far earlier by ``MAX_DIMENSION``).
+MAX_N_SYSTEMS = 4096
+#: Latest time the exact references propagate to, in units of the chain's relaxation
+#: time ``2 n_systems / (g_dn - g_up)``: by then every transient has decayed below the
+#: smallest double (``exp(-1000)``), so later times are the steady state.
+MAX_RELAXATION_TIMES = 1000.0
 #: Largest Hilbert-space dimension for which the full D^2 x D^2 Liouvillian is built.
 MAX_FULL_LIOUVILLIAN_DIM = 2048
 #: Largest excitation block propagated with dense matrix exponentials.
@@ -54,8 +70,12 @@ class _Term:
 
 
 def check_times(times, name: str = "times") -> np.ndarray:
-    """Validate a time grid: 1-d, finite, >= 0, non-decreasing, not empty."""
-    t = np.asarray(times, dtype=float)
+    """Validate a time grid: 1-d, real, finite, >= 0, non-decreasing, not empty.
+
+    A scalar counts as one time.  Complex values (even with zero imaginary parts),
+    strings, bools and ragged lists are rejected with a ``ValueError`` naming ``name``.
+    """
+    t = as_real_array(times, name)
     if t.ndim == 0:
         t = t[None]
     if t.ndim != 1 or t.size == 0:
@@ -71,11 +91,15 @@ def check_times(times, name: str = "times") -> np.ndarray:
 class CascadeSpec:
     """Validated physical parameters shared by every model and engine of a cascade.
 
-    Checks and stores ``system``, ``n_systems`` (>= 2), ``gamma`` and ``omega`` (> 0),
-    ``temperature`` (>= 0), ``bath`` (default "qubit" for qubits, "boson" for
-    oscillators) and ``cascade``; ``cutoff`` is kept as given (the Fock-space models
-    validate it with :func:`lindblad.operators.local_dimension`).  Subclasses get
-    ``parameters`` (saved with every result) and a ``repr`` listing ``_repr_keys``.
+    Checks and stores ``system``, ``n_systems`` (an integer, 2 ... ``MAX_N_SYSTEMS``;
+    integral floats such as 2.0 are accepted), ``gamma`` and ``omega`` (finite, > 0),
+    ``temperature`` (finite, >= 0), ``bath`` (default "qubit" for qubits, "boson" for
+    oscillators) and ``cascade`` (``True``/``False`` only); ``cutoff`` is kept as given
+    (the Fock-space models validate it with :func:`lindblad.operators.local_dimension`).
+    Bad values raise ``ValueError`` naming the parameter (rules in
+    :mod:`lindblad._validate`: complex numbers, bools, strings and ``None`` are never
+    numbers).  Subclasses get ``parameters`` (saved with every result) and a ``repr``
+    listing ``_repr_keys``.
     """
 
     _repr_keys: tuple[str, ...] = ("system", "n_systems", "gamma", "omega", "temperature",
@@ -84,24 +108,55 @@ class CascadeSpec:
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0,
                  omega: float = 1.0, temperature: float = 0.0, cutoff: int | None = None,
                  bath: str | None = None, cascade: bool = True):
-        if system not in SYSTEMS:
-            raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-        if isinstance(n_systems, bool) or int(n_systems) != n_systems or n_systems < 2:
-            raise ValueError(f"n_systems must be an integer >= 2 (a chain S1 -> S2 -> ...), "
-                             f"got {n_systems!r}")
+        self.system = choice(system, "system", SYSTEMS)
+        self.n_systems = self._check_n_systems(n_systems)
         if bath is None:
             bath = "qubit" if system == "qubit" else "boson"
-        if bath not in BATHS:
-            raise ValueError(f"bath must be one of {BATHS} (or None for the default), "
-                             f"got {bath!r}")
-        self.system = system
-        self.n_systems = int(n_systems)
+        self.bath = choice(bath, "bath", BATHS, note=" (or None for the default)")
         self.gamma = _check_positive(gamma, "gamma")
         self.omega = _check_positive(omega, "omega")
         self.temperature = _check_temperature(temperature)
         self.cutoff = cutoff
-        self.bath = bath
-        self.cascade = bool(cascade)
+        self.cascade = flag(cascade, "cascade")
+
+    @classmethod
+    def _check_n_systems(cls, n_systems) -> int:
+        try:
+            n = integer(n_systems, "n_systems", 2, " (a chain S1 -> S2 -> ...)")
+        except ValueError as exc:
+            if isinstance(n_systems, str) and \
+                    "system" not in inspect.signature(cls.__init__).parameters:
+                raise ValueError(f"{exc}; {cls.__name__} takes no system argument: it always "
+                                 "describes oscillators, and its first argument is "
+                                 "n_systems") from None
+            raise
+        if n > MAX_N_SYSTEMS:
+            raise ValueError(f"n_systems must be <= {MAX_N_SYSTEMS} (lindblad.model."
+                             f"MAX_N_SYSTEMS), got {n}")
+        return n
+
+    def _relaxation_time(self) -> float:
+        """Relaxation time of the whole chain, ``2 n_systems / (g_dn - g_up)`` (1/gamma units).
+
+        ``(g_dn - g_up)/2`` is the slowest decay rate of one subsystem (the amplitude
+        ``<a>`` of an oscillator; a qubit relaxes at least as fast) and each link of the
+        cascade adds about one such time.  Infinite if ``g_dn == g_up`` (numerically
+        infinite temperature).
+        """
+        g_dn, g_up = bath_rates(self.bath, self.gamma, self.temperature, self.omega)
+        return 2.0 * self.n_systems / (g_dn - g_up) if g_dn > g_up else float("inf")
+
+    def _check_times(self, times, name: str = "times") -> np.ndarray:
+        """:func:`check_times`, plus ``times <= MAX_RELAXATION_TIMES * _relaxation_time()``."""
+        t = check_times(times, name)
+        tau = self._relaxation_time()
+        if t[-1] > MAX_RELAXATION_TIMES * tau:
+            raise ValueError(f"{name} must be <= {MAX_RELAXATION_TIMES * tau:.6g}, i.e. "
+                             f"{MAX_RELAXATION_TIMES:g} relaxation times 2 n_systems / "
+                             f"(g_dn - g_up) = {tau:.4g}, got a largest time {t[-1]:.6g}: every "
+                             "state has reached the steady state to double precision long "
+                             "before; use steady_state() for later times")
+        return t
 
     @property
     def parameters(self) -> dict:
@@ -159,6 +214,14 @@ class CascadeMasterEquation(CascadeSpec):
         Reservoir ancillas; default "qubit" for qubits and "boson" for oscillators.
     cascade : bool
         False removes the cascade terms ``D_ij`` (independent reservoirs, Fig. 1b).
+
+    Notes
+    -----
+    The joint dimension ``D = d**n_systems`` is limited to
+    :data:`lindblad.operators.MAX_DIMENSION` (4096: 12 qubits, or two oscillators with
+    cutoff 64), because dense ``D x D`` matrices are kept; larger chains raise
+    ``ValueError``.  Times are limited to ``MAX_RELAXATION_TIMES`` relaxation times
+    (see :meth:`CascadeSpec._check_times`).
     """
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
@@ -168,7 +231,8 @@ class CascadeMasterEquation(CascadeSpec):
         d = local_dimension(system, cutoff)
         self.cutoff = d if system == "oscillator" else None
         self.dims = (d,) * self.n_systems
-        self.dim = d**self.n_systems
+        self.dim = check_dimension(system, cutoff, self.n_systems, MAX_DIMENSION,
+                                   type(self).__name__)
         self.rates = bath_rates(self.bath, self.gamma, self.temperature, self.omega)
         self._a = [embed(lowering(d), i, self.dims) for i in range(self.n_systems)]
         self._n = total_excitations(self.dims)
@@ -180,13 +244,22 @@ class CascadeMasterEquation(CascadeSpec):
         self._flux_weights: tuple[np.ndarray, np.ndarray] | None = None
 
     # --- operators ------------------------------------------------------------------
+    def _site(self, i: int) -> int:
+        """A 0-based subsystem index; negative values count from the end, as in Python."""
+        n = self.n_systems
+        k = integer(i, "i", -n, note=f" and < {n} (0-based subsystem index)")
+        if k >= n:
+            raise ValueError(f"i must be an integer >= {-n} and < {n} (0-based subsystem "
+                             f"index), got {i!r}")
+        return k % n
+
     def lowering_operator(self, i: int) -> sp.csr_matrix:
         """``a_i`` (or ``sigma_-`` of qubit i) on the joint space, 0-based ``i``."""
-        return self._a[i]
+        return self._a[self._site(i)]
 
     def local_hamiltonian(self, i: int) -> sp.csr_matrix:
         """``H_i``: ``omega a^dag a`` (oscillator) or ``(omega/2) sigma_z`` (qubit)."""
-        a = self._a[i]
+        a = self._a[self._site(i)]
         num = (a.conj().T @ a).tocsr()
         if self.system == "qubit":
             return (self.omega * (num - 0.5 * sp.identity(self.dim, format="csr"))).tocsr()
@@ -260,6 +333,7 @@ class CascadeMasterEquation(CascadeSpec):
     def sector(self, m: int) -> _Sector:
         """The block of the Liouvillian acting on entries ``rho[k, l]`` with
         ``n(k) - n(l) = m`` (cached)."""
+        m = integer(m, "m")
         if m not in self._sectors:
             self._sectors[m] = _Sector.build(self._n, m, self._all_terms())
         return self._sectors[m]
@@ -283,7 +357,10 @@ class CascadeMasterEquation(CascadeSpec):
         ndarray, shape (n_t, D, D), complex
         """
         rho0 = self._check_state(rho0)
-        t = check_times(times)
+        t = self._check_times(times)
+        check_array_size((t.size, self.dim, self.dim), 16,
+                         f"evolve() with {t.size} times in dimension D = {self.dim}",
+                         "; pass fewer times, or use heat_fluxes(), which stores no states")
         out = np.zeros((t.size, self.dim, self.dim), dtype=complex)
         diff = self._n[:, None] - self._n[None, :]
         for m in np.unique(diff[np.abs(rho0) > 0]):
@@ -336,7 +413,7 @@ class CascadeMasterEquation(CascadeSpec):
         when the states themselves are needed.
         """
         rho0 = self._check_state(rho0)
-        t = check_times(times)
+        t = self._check_times(times)
         sec = self.sector(0)
         v = sec.propagate(rho0[sec.ket, sec.bra], t)
         w_loc, w_cor = self.flux_weights()
@@ -345,8 +422,15 @@ class CascadeMasterEquation(CascadeSpec):
         return HeatFluxes(t, local, corr, parameters={"source": "lindblad", **self.parameters})
 
     def energies(self, rho) -> np.ndarray:
-        """Local energies ``Tr[rho H_i]`` of a state, shape ``(n_systems,)``."""
-        rho = np.asarray(rho)
+        """Local energies ``Tr[rho H_i]`` of a state, shape ``(n_systems,)``.
+
+        ``rho`` must be a ``(D, D)`` matrix (array-like, Qobj or sparse); it is not checked
+        to be a density matrix (the energy is linear in it).
+        """
+        rho = as_matrix(rho, "rho")
+        if rho.shape != (self.dim, self.dim):
+            raise ValueError(f"rho must be a ({self.dim}, {self.dim}) matrix for this model, "
+                             f"got shape {rho.shape}")
         return np.array([np.real(np.sum(self.local_hamiltonian(i).diagonal() * np.diagonal(rho)))
                          for i in range(self.n_systems)])
 

@@ -7,17 +7,32 @@ and ``C_mn = <{chi_m, chi_n}>/2 - <chi_m><chi_n>``; the vacuum is ``I/2``.
 
 Every constructor validates what it builds, and :func:`validate_density_matrix` /
 :func:`validate_covariance` check user input; bad input raises ``ValueError`` saying
-what is wrong and what is allowed.
+what is wrong and what is allowed.  Both accept array-likes, QuTiP ``Qobj`` (through
+``.full()``) and scipy sparse matrices (through ``.toarray()``).
+
+Tolerances are relative to the matrix scale ``s = max(1, max_ij |M_ij|)``: a check
+``|defect| <= atol * s`` accepts rounding errors of eigensolvers and BLAS kernels,
+which grow with the size of the entries, and never rejects a state built exactly on a
+physical boundary (pure states, eq D5 with equality).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .operators import embed, local_dimension, lowering
+from ._validate import (
+    as_matrix,
+    check_array_size,
+    complex_scalar,
+    integer,
+    real_scalar,
+)
+from .operators import MAX_DIMENSION, embed, local_dimension, lowering
 from .thermal import thermal_populations
 
-#: Absolute tolerance used for Hermiticity, trace and positivity checks.
+#: Tolerance of the Hermiticity, symmetry, trace and positivity checks, relative to the
+#: matrix scale ``max(1, max |M_ij|)`` (the trace check uses ``atol * max(1, D)``).
+#: Double-precision eigensolvers err by ~1e-16 x scale x D, far below it.
 ATOL = 1e-10
 
 
@@ -29,23 +44,34 @@ def thermal(system: str, temperature: float, cutoff: int | None = None,
     ----------
     system : {"qubit", "oscillator"}
     temperature : float
-        In units of hbar omega / k_B; 0 gives the ground state.
+        In units of hbar omega / k_B, >= 0; 0 gives the ground state.
     cutoff : int, optional
-        Fock dimension (oscillators only); the Gibbs state is truncated and renormalised.
+        Fock dimension (oscillators only, 2 ... ``MAX_DIMENSION``); the Gibbs state is
+        truncated and renormalised.
     omega : float
-        Transition frequency.
+        Transition frequency, > 0.
     """
-    local_dimension(system, cutoff)
+    d = local_dimension(system, cutoff)
+    if d > MAX_DIMENSION:
+        raise ValueError(f"cutoff = {d} exceeds the largest Hilbert-space dimension of the "
+                         f"dense-matrix reference, {MAX_DIMENSION} (lindblad.operators."
+                         "MAX_DIMENSION)")
     return np.diag(thermal_populations(system, temperature, omega, cutoff)).astype(complex)
 
 
-def product(*rhos: np.ndarray) -> np.ndarray:
-    """Kronecker product ``rho_1 x rho_2 x ...`` (S1 most significant)."""
+def product(*rhos) -> np.ndarray:
+    """Kronecker product ``rho_1 x rho_2 x ...`` (S1 most significant).
+
+    Every factor is validated with :func:`validate_density_matrix` (named "state k").
+    """
     if not rhos:
         raise ValueError("product() needs at least one state")
+    factors = [validate_density_matrix(rho, name=f"state {k + 1}") for k, rho in enumerate(rhos)]
+    dim = int(np.prod([f.shape[0] for f in factors], dtype=object))
+    check_array_size((dim, dim), 16, f"the product of {len(factors)} states (dimension {dim})")
     out = np.ones((1, 1), dtype=complex)
-    for k, rho in enumerate(rhos):
-        out = np.kron(out, validate_density_matrix(rho, name=f"state {k + 1}"))
+    for factor in factors:
+        out = np.kron(out, factor)
     return out
 
 
@@ -57,9 +83,10 @@ def correlated_qubits(xi_s: float, rho23: complex) -> np.ndarray:
     xi_s : float
         Local polarisation ``tanh(omega / 2 T_S)`` of both qubits, in [0, 1].
     rho23 : complex
-        The paper's symbol ``rho_23(0)``.  The matrix of eq 41 carries a prefactor 1/4,
-        so the matrix element ``<eg| rho |ge>`` is ``rho23 / 4``.  Positivity (eq 42)
-        requires ``|rho23| <= 1 - xi_s**2``.
+        The paper's symbol ``rho_23(0)`` (any finite complex number; its phase is kept).
+        The matrix of eq 41 carries a prefactor 1/4, so the matrix element
+        ``<eg| rho |ge>`` is ``rho23 / 4``.  Positivity (eq 42) requires
+        ``|rho23| <= 1 - xi_s**2``.
 
     Returns
     -------
@@ -67,10 +94,8 @@ def correlated_qubits(xi_s: float, rho23: complex) -> np.ndarray:
         In this package's basis ``|gg>, |ge>, |eg>, |ee>``: the paper's excited-first
         matrix reversed along both axes.
     """
-    xi_s = float(xi_s)
-    if not 0.0 <= xi_s <= 1.0:
-        raise ValueError(f"xi_s must lie in [0, 1], got {xi_s!r}")
-    rho23 = complex(rho23)
+    xi_s = real_scalar(xi_s, "xi_s", minimum=0.0, maximum=1.0)
+    rho23 = complex_scalar(rho23, "rho23")
     bound = 1.0 - xi_s**2
     if abs(rho23) > bound + ATOL:
         raise ValueError(f"|rho23| = {abs(rho23):.6g} exceeds the positivity bound of eq 42, "
@@ -85,34 +110,56 @@ def correlated_qubits(xi_s: float, rho23: complex) -> np.ndarray:
     return rho / 4.0
 
 
+def _scale(arr: np.ndarray) -> float:
+    """``max(1, max |M_ij|)``: the scale the tolerances are relative to."""
+    return max(1.0, float(np.max(np.abs(arr))))
+
+
 def validate_density_matrix(rho, dim: int | None = None, atol: float = ATOL,
                             name: str = "rho") -> np.ndarray:
     """Check that ``rho`` is a density matrix and return it as a complex array.
 
-    Raises ``ValueError`` if it is not a square 2-d array (of dimension ``dim`` when
-    given), has non-finite entries, is not Hermitian, does not have unit trace, or
-    has an eigenvalue below ``-atol``.
+    Parameters
+    ----------
+    rho : array_like, qutip.Qobj or scipy sparse matrix, shape (D, D)
+        The candidate state (converted with ``.full()`` / ``.toarray()``).
+    dim : int, optional
+        Required dimension ``D``.
+    atol : float
+        Tolerance relative to ``s = max(1, max |rho_ij|)``: ``max |rho - rho^dag| <= atol s``,
+        ``|Tr rho - 1| <= atol max(1, D)`` and lowest eigenvalue ``>= -atol s``.
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is not a non-empty square numeric matrix (of dimension ``dim`` when
+        given), has non-finite entries, is not Hermitian, does not have unit trace or is
+        not positive semidefinite, within the tolerances above.
     """
-    arr = np.asarray(rho)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square matrix, got shape {arr.shape}")
-    if dim is not None and arr.shape[0] != dim:
+    arr = as_matrix(rho, name)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
+    if dim is not None and arr.shape[0] != integer(dim, "dim", 1):
         raise ValueError(f"{name} has dimension {arr.shape[0]}, but this system's Hilbert space "
                          f"has dimension {dim}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    atol = real_scalar(atol, "atol", minimum=0.0)
     arr = arr.astype(complex)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} has non-finite entries")
+    tol = atol * _scale(arr)
     herm = np.max(np.abs(arr - arr.conj().T))
-    if herm > atol:
-        raise ValueError(f"{name} is not Hermitian (max |rho - rho^dag| = {herm:.3g} > {atol:g})")
+    if herm > tol:
+        raise ValueError(f"{name} is not Hermitian (max |rho - rho^dag| = {herm:.3g} > "
+                         f"tolerance {tol:.3g})")
     tr = np.trace(arr).real
     if abs(tr - 1.0) > atol * max(1, arr.shape[0]):
         raise ValueError(f"{name} must have unit trace, got trace {tr:.12g}")
     lowest = np.linalg.eigvalsh((arr + arr.conj().T) / 2)[0]
-    if lowest < -atol:
-        raise ValueError(f"{name} is not positive semidefinite (lowest eigenvalue {lowest:.3g})")
+    if lowest < -tol:
+        raise ValueError(f"{name} is not positive semidefinite (lowest eigenvalue {lowest:.3g} "
+                         f"< -tolerance = {-tol:.3g})")
     return arr
 
 
@@ -123,40 +170,104 @@ def _omega(n_modes: int) -> np.ndarray:
     return np.kron(np.eye(n_modes), np.array([[0.0, 1.0], [-1.0, 0.0]]))
 
 
+def _covariance_shape(cov, name: str) -> np.ndarray:
+    """``cov`` as a numeric array of shape ``(2n, 2n)``, ``n >= 1`` (no physics checks)."""
+    arr = as_matrix(cov, name)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] % 2 or arr.size == 0:
+        raise ValueError(f"{name} must be a square matrix of even size 2n >= 2 (quadratures "
+                         f"X1, Y1, X2, Y2, ...), got shape {arr.shape}")
+    return arr
+
+
+def _real_covariance(cov, name: str) -> np.ndarray:
+    """``cov`` as a finite real array of shape ``(2n, 2n)`` (no physics checks)."""
+    arr = _covariance_shape(cov, name)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real (the covariance of Hermitian quadratures), "
+                         f"got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite entries")
+    return arr.astype(float)
+
+
+def _uncertainty_violation(cov: np.ndarray, atol: float) -> str | None:
+    """Why ``cov`` violates ``C + i Omega/2 >= 0`` (eq D2), or None if it does not.
+
+    The criterion is the lowest eigenvalue ``mu`` of the Hermitian matrix
+    ``C + i Omega/2``, rejected when ``mu < -atol * s`` (``s = max(1, max |C_ij|)``).
+    A Hermitian eigensolver computes ``mu`` to ~1e-16 s, whereas symplectic eigenvalues
+    (eigenvalues of the non-normal ``i Omega C``) lose accuracy as ``cond(C)`` grows
+    (squeezed states), so they are only reported: ``C + i Omega/2`` is congruent to
+    ``diag(nu_k) + i Omega/2`` (Williamson), so ``mu < 0`` exactly when ``nu_min < 1/2``,
+    and ``nu_min`` is quoted only when its computed value agrees (``< 1/2``).
+    """
+    tol = atol * _scale(cov)
+    mu = np.linalg.eigvalsh(cov + 0.5j * _omega(cov.shape[0] // 2))[0]
+    if mu >= -tol:
+        return None
+    why = (f"C + i Omega/2 has the negative eigenvalue {mu:.3g} (tolerance {tol:.3g} = "
+           f"atol x max(1, max |C_ij|))")
+    nu = symplectic_eigenvalues(cov).min()
+    if nu < 0.5:
+        why += f"; smallest symplectic eigenvalue nu_min = {nu:.12g}, 1/2 - nu_min = {0.5 - nu:.3g}"
+    return why
+
+
 def validate_covariance(cov, n_modes: int | None = None, atol: float = ATOL,
                         name: str = "covariance matrix") -> np.ndarray:
     """Check a covariance matrix is physical (paper eq D2) and return it as floats.
 
-    Requirements: shape ``(2n, 2n)``, real, finite, symmetric, and
-    ``C + (i/2) Omega >= 0`` (the uncertainty principle; Omega is the symplectic form).
+    Parameters
+    ----------
+    cov : array_like, qutip.Qobj or scipy sparse matrix, shape (2n, 2n)
+        Order ``(X1, Y1, X2, Y2, ...)``, vacuum ``I/2``.
+    n_modes : int, optional
+        Required number of modes ``n``.
+    atol : float
+        Tolerance relative to ``s = max(1, max |C_ij|)`` for the imaginary part
+        (``max |Im C| <= atol s``), the symmetry (``max |C - C^T| <= atol s``) and the
+        uncertainty principle (lowest eigenvalue of ``C + i Omega/2`` ``>= -atol s``).
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, an entry is non-finite or (beyond ``atol``) complex, ``C``
+        is not symmetric or ``C + (i/2) Omega >= 0`` fails (Omega the symplectic form).
     """
-    arr = np.asarray(cov)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] % 2:
-        raise ValueError(f"{name} must be a square matrix of even size 2n, got shape {arr.shape}")
-    if n_modes is not None and arr.shape[0] != 2 * n_modes:
+    arr = _covariance_shape(cov, name)
+    if n_modes is not None and arr.shape[0] != 2 * integer(n_modes, "n_modes", 1):
         raise ValueError(f"{name} has shape {arr.shape}, expected ({2 * n_modes}, {2 * n_modes}) "
                          f"for {n_modes} modes in the order (X1, Y1, X2, Y2, ...)")
-    if np.iscomplexobj(arr):
-        if np.max(np.abs(arr.imag)) > atol:
-            raise ValueError(f"{name} must be real")
-        arr = arr.real
-    arr = arr.astype(float)
+    atol = real_scalar(atol, "atol", minimum=0.0)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} has non-finite entries")
+    if np.iscomplexobj(arr):
+        imag = np.max(np.abs(arr.imag))
+        if imag > atol * _scale(arr):
+            raise ValueError(f"{name} must be real (covariances of Hermitian quadratures), got "
+                             f"max |Im C| = {imag:.3g} > tolerance {atol * _scale(arr):.3g}")
+        arr = arr.real
+    arr = arr.astype(float)
     asym = np.max(np.abs(arr - arr.T))
-    if asym > atol:
-        raise ValueError(f"{name} is not symmetric (max |C - C^T| = {asym:.3g})")
-    lowest = np.linalg.eigvalsh(arr + 0.5j * _omega(arr.shape[0] // 2))[0]
-    if lowest < -atol:
-        nu = symplectic_eigenvalues(arr)
-        raise ValueError(f"{name} violates the uncertainty principle C + i Omega/2 >= 0 (eq D2): "
-                         f"smallest symplectic eigenvalue {nu.min():.6g} < 1/2")
+    if asym > atol * _scale(arr):
+        raise ValueError(f"{name} is not symmetric (max |C - C^T| = {asym:.3g} > tolerance "
+                         f"{atol * _scale(arr):.3g})")
+    why = _uncertainty_violation((arr + arr.T) / 2, atol)
+    if why is not None:
+        raise ValueError(f"{name} violates the uncertainty principle C + i Omega/2 >= 0 "
+                         f"(eq D2): {why}")
     return arr
 
 
 def symplectic_eigenvalues(cov) -> np.ndarray:
-    """Symplectic eigenvalues of a covariance matrix (ascending), >= 1/2 if physical."""
-    arr = np.asarray(cov, dtype=float)
+    """Symplectic eigenvalues of a covariance matrix (ascending), >= 1/2 if physical.
+
+    Computed as the moduli of the eigenvalues of ``i Omega C`` (each appears twice);
+    the shape is checked, not the physics.
+    """
+    arr = _real_covariance(cov, "cov")
     ev = np.linalg.eigvals(1j * _omega(arr.shape[0] // 2) @ arr)
     return np.sort(np.abs(ev))[::2]
 
@@ -164,12 +275,10 @@ def symplectic_eigenvalues(cov) -> np.ndarray:
 def gaussian_thermal(n_s: float, n_systems: int = 2) -> np.ndarray:
     """Covariance matrix of ``n_systems`` uncorrelated modes with occupation ``n_s``:
     ``(n_s + 1/2) I``, shape ``(2n, 2n)``."""
-    n_s = float(n_s)
-    if not np.isfinite(n_s) or n_s < 0:
-        raise ValueError(f"n_s (mean occupation) must be a finite number >= 0, got {n_s!r}")
-    if int(n_systems) != n_systems or n_systems < 1:
-        raise ValueError(f"n_systems must be a positive integer, got {n_systems!r}")
-    return (n_s + 0.5) * np.eye(2 * int(n_systems))
+    n_s = real_scalar(n_s, "n_s", minimum=0.0, note=" (mean occupation)")
+    n = integer(n_systems, "n_systems", 1, note=" (a positive integer: the number of modes)")
+    check_array_size((2 * n, 2 * n), 8, f"n_systems = {n}")
+    return (n_s + 0.5) * np.eye(2 * n)
 
 
 def gaussian_correlated(n_s: float, c13: float, c24: float) -> np.ndarray:
@@ -178,28 +287,30 @@ def gaussian_correlated(n_s: float, c13: float, c24: float) -> np.ndarray:
     Diagonal ``N_S + 1/2``, ``C13 = <X1 X2>``, ``C24 = <Y1 Y2>``, all else zero.
     Physical iff ``|C13|, |C24| < N_S + 1/2`` (D3) and both symplectic eigenvalues
     (D4) are ``>= 1/2``; on the line ``C13 = C24`` this is ``|C13| <= N_S`` (D5).
+    States on the boundary (e.g. ``C13 = C24 = N_S``) are accepted; D4 is checked with
+    the tolerance of :func:`validate_covariance`.
     """
+    n_s = real_scalar(n_s, "n_s", minimum=0.0, note=" (mean occupation)")
     cov = gaussian_thermal(n_s, 2)
-    c11 = float(n_s) + 0.5
-    c13, c24 = float(c13), float(c24)
+    c11 = n_s + 0.5
+    c13, c24 = real_scalar(c13, "c13"), real_scalar(c24, "c24")
     for label, c in (("C13", c13), ("C24", c24)):
-        if not np.isfinite(c) or abs(c) >= c11:
+        if abs(c) >= c11:
             raise ValueError(f"|{label}| = {abs(c):.6g} must be < C11 = N_S + 1/2 = {c11:.6g} "
                              "(eq D3)")
     cov[0, 2] = cov[2, 0] = c13
     cov[1, 3] = cov[3, 1] = c24
-    nu_minus = symplectic_eigenvalues(cov).min()  # eq D4, without its cancellation
-    if nu_minus < 0.5 - ATOL:
+    why = _uncertainty_violation(cov, ATOL)  # eq D4, without its cancellation
+    if why is not None:
         raise ValueError(f"(C13, C24) = ({c13:.6g}, {c24:.6g}) is unphysical for N_S = {n_s:g}: "
-                         f"symplectic eigenvalue nu_- = {nu_minus:.6g} < 1/2 (eq D4); for "
-                         f"C13 = C24 the allowed range is |C13| <= N_S (eq D5)")
+                         f"{why}, i.e. nu_- < 1/2 (eq D4); for C13 = C24 the allowed range is "
+                         "|C13| <= N_S (eq D5)")
     return validate_covariance(cov, 2)
 
 
 def gaussian_mean_occupations(cov) -> np.ndarray:
     """Mean occupation ``<a_i^dag a_i> = (C_XX + C_YY)/2 - 1/2`` of each mode."""
-    arr = np.asarray(cov, dtype=float)
-    d = np.diag(arr)
+    d = np.diag(_real_covariance(cov, "cov"))
     return (d[0::2] + d[1::2]) / 2 - 0.5
 
 
@@ -226,8 +337,10 @@ def fock_moments(rho, dims: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     ``N = <a_i^dag a_j> - <a_i>^* <a_j>``: ``C_XiXj = Re(P + N)_ij + delta_ij/2``,
     ``C_YiYj = Re(N - P)_ij + delta_ij/2`` and ``C_XiYj = Im(P + N)_ij``.
     """
-    dims = tuple(int(d) for d in dims)
-    arr = validate_density_matrix(rho, int(np.prod(dims)))
+    if isinstance(dims, (str, bytes)) or not np.iterable(dims):
+        raise ValueError(f"dims must be a tuple of Fock dimensions, one per mode, got {dims!r}")
+    dims = tuple(integer(d, "dims entry", 1) for d in dims)
+    arr = validate_density_matrix(rho, int(np.prod(dims, dtype=object)))
     a = [embed(lowering(d), i, dims) for i, d in enumerate(dims)]
 
     def expect(op) -> complex:  # Tr[rho op] in O(nnz(op))

@@ -19,23 +19,19 @@ import math
 
 import numpy as np
 
+from ._validate import check_array_size, choice, integer, real_scalar
+
 BATHS = ("qubit", "boson")
 SYSTEMS = ("qubit", "oscillator")
 
 
 def _check_temperature(temperature: float, name: str = "temperature") -> float:
-    t = float(temperature)
-    if not math.isfinite(t) or t < 0:
-        raise ValueError(f"{name} must be a finite number >= 0 (in units of hbar omega / k_B), "
-                         f"got {temperature!r}")
-    return t
+    return real_scalar(temperature, name, minimum=0.0,
+                       note=" (in units of hbar omega / k_B)")
 
 
 def _check_positive(value: float, name: str) -> float:
-    v = float(value)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
+    return real_scalar(value, name, minimum=0.0, exclusive_minimum=True)
 
 
 def bose_occupation(temperature: float, omega: float = 1.0) -> float:
@@ -58,18 +54,15 @@ def qubit_polarisation(temperature: float, omega: float = 1.0) -> float:
 
 def temperature_from_occupation(n: float, omega: float = 1.0) -> float:
     """Inverse of :func:`bose_occupation`: ``T = omega / log(1 + 1/N)``."""
-    n = float(n)
-    if not math.isfinite(n) or n < 0:
-        raise ValueError(f"the occupation N must be a finite number >= 0, got {n!r}")
+    n = real_scalar(n, "n", minimum=0.0, note=" (the mean occupation N)")
     omega = _check_positive(omega, "omega")
     return 0.0 if n == 0.0 else omega / math.log1p(1.0 / n)
 
 
 def temperature_from_polarisation(xi: float, omega: float = 1.0) -> float:
     """Inverse of :func:`qubit_polarisation`: ``T = omega / (2 artanh(xi))``."""
-    xi = float(xi)
-    if not (0.0 < xi <= 1.0):
-        raise ValueError(f"xi must lie in (0, 1] (xi = 0 is infinite temperature), got {xi!r}")
+    xi = real_scalar(xi, "xi", minimum=0.0, maximum=1.0, exclusive_minimum=True,
+                     note=" (xi = 0 is infinite temperature)")
     omega = _check_positive(omega, "omega")
     return 0.0 if xi == 1.0 else omega / (2.0 * math.atanh(xi))
 
@@ -94,8 +87,7 @@ def bath_rates(bath: str, gamma: float, temperature: float,
     (g_dn, g_up) : tuple of float
         Rates multiplying ``L[sigma_-]`` / ``L[a]`` and ``L[sigma_+]`` / ``L[a^dag]``.
     """
-    if bath not in BATHS:
-        raise ValueError(f"bath must be one of {BATHS}, got {bath!r}")
+    bath = choice(bath, "bath", BATHS)
     gamma = _check_positive(gamma, "gamma")
     if bath == "boson":
         n = bose_occupation(temperature, omega)
@@ -110,18 +102,35 @@ def thermal_populations(system: str, temperature: float, omega: float = 1.0,
 
     For an oscillator the Gibbs distribution is truncated to ``cutoff`` levels and
     renormalised (the exact Gibbs state of the truncated Hamiltonian).
+
+    Parameters
+    ----------
+    system : {"qubit", "oscillator"}
+    temperature : float
+        In units of hbar omega / k_B, >= 0.
+    omega : float
+        Transition frequency, > 0.
+    cutoff : int, optional
+        Number of Fock levels (oscillators only, >= 2).
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        Populations summing to 1.
     """
-    _check_temperature(temperature)
+    temperature = _check_temperature(temperature)
+    omega = _check_positive(omega, "omega")
+    system = choice(system, "system", SYSTEMS)
     if system == "qubit":
         xi = qubit_polarisation(temperature, omega)
         return np.array([(1.0 + xi) / 2.0, (1.0 - xi) / 2.0])
-    if system != "oscillator":
-        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-    if cutoff is None or int(cutoff) != cutoff or cutoff < 2:
-        raise ValueError(f"an oscillator needs an integer Fock cutoff >= 2, got {cutoff!r}")
-    n = np.arange(int(cutoff))
+    if cutoff is None:
+        raise ValueError("an oscillator needs an integer Fock cutoff >= 2, got None")
+    d = integer(cutoff, "cutoff", 2, note=" (the Fock dimension of an oscillator)")
+    check_array_size((d,), 8, f"cutoff = {d}")
+    n = np.arange(d)
     if temperature == 0:
         p = (n == 0).astype(float)
     else:
-        p = np.exp(-omega * n / float(temperature))
+        p = np.exp(-omega * n / temperature)
     return p / p.sum()
