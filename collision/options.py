@@ -186,7 +186,7 @@ def engine_options(method: str, options: EngineOptions | None = None,
     unknown = sorted(set(given) - known)
     if unknown:
         owners = [m for m, (c, _) in ENGINES.items() if set(unknown) <= {f.name for f in fields(c)}]
-        hint = f" (they apply to method={owners[0]!r})" if owners else ""
+        hint = f": they apply to method={owners[0]!r} only" if owners else ""
         raise ValueError(f"{', '.join(unknown)} do(es) not apply to method={method!r}{hint}")
     if not given:
         return options
