@@ -64,6 +64,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lindblad._validate import real_scalar
 from lindblad.fluxes import HeatFluxes
 from lindblad.model import CascadeMasterEquation, CascadeSpec
 from lindblad.operators import excitations, local_dimension
@@ -116,6 +117,10 @@ def time_grid(gamma: float, t_max, dt, save_every) -> tuple[float, float, int, i
         finite and >= dt, ``save_every`` not a positive integer or more than the steps
         of the run, or more than ``MAX_STEPS`` steps.
     """
+    for name, value in (("dt", dt), ("t_max", t_max)):
+        if isinstance(value, (bool, str, bytes)) or np.iscomplexobj(value) \
+                or np.ndim(value) != 0:
+            raise ValueError(f"{name} must be a real number (units of 1/gamma), got {value!r}")
     try:
         dt, t_max = float(dt), float(t_max)
     except (TypeError, ValueError):
@@ -396,7 +401,9 @@ class CascadeCollisionModel(CascadeSpec):
         self.dims = (self.d_sys,) * self.n_systems
         self.dim = self.d_sys**self.n_systems
         self.bath_cutoff = bath_cutoff
-        self.bath_tol = float(bath_tol)
+        self.bath_tol = real_scalar(bath_tol, "bath_tol", minimum=0.0, maximum=1.0,
+                                    exclusive_minimum=True, exclusive_maximum=True,
+                                    note=" (the per-step probability bound of the bath cutoff)")
         if self.bath == "qubit" and bath_cutoff not in (None, 2):
             raise ValueError(f"a qubit bath has 2 levels; bath_cutoff must be None or 2, "
                              f"got {bath_cutoff!r}")

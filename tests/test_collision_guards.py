@@ -477,3 +477,29 @@ def test_gaussian_and_fock_engines_return_the_same_lab_frame_state(no_collision_
         assert res.parameters["frame"] == "lab"
     mc = fock.run(rho0, 0.1, dt, method="trajectories", n_trajectories=16, seed=1)
     assert mc.parameters["frame"] == "lab"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"dt": np.complex128(0.01 + 0.01j)}, "dt must be a real number"),
+    ({"t_max": 1 + 0j}, "t_max must be a real number"),
+    ({"dt": "0.01"}, "dt must be a real number"),
+    ({"t_max": np.array([1.0, 2.0])}, "t_max must be a real number"),
+], ids=["complex-dt", "complex-t_max", "string-dt", "array-t_max"])
+def test_run_times_must_be_real_numbers(change, message):
+    from collision import CascadeCollisionModel
+    from lindblad import states
+
+    model = CascadeCollisionModel("qubit", temperature=1.0)
+    args = {"rho0": states.product(states.thermal("qubit", 1.0), states.thermal("qubit", 1.0)),
+            "t_max": 1.0, "dt": 0.01, **change}
+    with pytest.raises(ValueError, match=message):
+        model.run(**args)
+
+
+@pytest.mark.parametrize("bad", [np.complex128(1e-8 + 1j), "1e-8", 0.0, 1.5, float("nan")],
+                         ids=["complex", "string", "zero", "above-one", "nan"])
+def test_bath_tol_is_validated(bad):
+    from collision import CascadeCollisionModel
+
+    with pytest.raises(ValueError, match="bath_tol"):
+        CascadeCollisionModel("oscillator", cutoff=4, bath_tol=bad)
