@@ -85,8 +85,10 @@ def progress_bar(total: int, enabled: bool, desc: str, unit: str = "step", **opt
 
 def run_in_chunks(advance: Callable[[int, int], None], stops: Sequence[int],
                   finished: Callable[[], int], *, progress: bool = False, desc: str = "",
-                  after_chunk: Callable[[int], None] | None = None) -> tuple[int, bool]:
-    """Run a resumable kernel chunk by chunk.
+                  unit: str = "step",
+                  after_chunk: Callable[[int], bool | None] | None = None,
+                  postfix: Callable[[], dict] | None = None) -> tuple[int, bool]:
+    """Run a resumable kernel chunk by chunk (time steps, or batches of trajectories).
 
     Parameters
     ----------
@@ -99,9 +101,13 @@ def run_in_chunks(advance: Callable[[int, int], None], stops: Sequence[int],
         Number of steps the kernel has finished (e.g. its status array): a kernel that
         completed just before a Ctrl-C was raised still counts.
     progress : bool
-        Show a tqdm progress bar (updated between chunks), labelled ``desc``.
-    after_chunk : callable ``(finished_steps)``, optional
-        Called after every completed chunk, e.g. to inspect the state.
+        Show a tqdm progress bar (updated between chunks), labelled ``desc``, counting
+        ``unit``.
+    after_chunk : callable ``(finished_steps) -> bool``, optional
+        Called after every completed chunk, e.g. to inspect the state; returning True
+        stops the run there (e.g. a Monte Carlo target reached).
+    postfix : callable ``() -> dict``, optional
+        Values shown after the progress bar, refreshed after every chunk.
 
     Returns
     -------
@@ -109,15 +115,18 @@ def run_in_chunks(advance: Callable[[int, int], None], stops: Sequence[int],
         ``interrupted`` is True when a ``KeyboardInterrupt`` stopped the loop; the steps
         finished so far are complete and can be reported.
     """
-    bar = progress_bar(int(stops[-1]), progress, desc, leave=False)
+    bar = progress_bar(int(stops[-1]), progress, desc, unit, leave=False)
     interrupted = False
     try:
         for stop in stops:
             advance(finished(), int(stop))
-            if after_chunk is not None:
-                after_chunk(finished())
+            done = after_chunk is not None and after_chunk(finished())
             if bar is not None:
                 bar.update(finished() - bar.n)
+                if postfix is not None:
+                    bar.set_postfix(**postfix())
+            if done:
+                break
     except KeyboardInterrupt:
         interrupted = True
     finally:

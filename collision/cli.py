@@ -25,8 +25,8 @@ from lindblad import states
 from lindblad.thermal import bose_occupation, qubit_polarisation, thermal_populations
 
 from .model import CascadeCollisionModel
+from .options import ENGINES, engine_options
 
-ENGINES = ("density", "trajectories", "gaussian")
 #: The automatic Fock cutoff of an oscillator is the smallest for which the top level of
 #: the Gibbs state at ``max(T, T_S)`` holds at most this population: the truncation
 #: error of the fluxes is then ~1e-3 relative, below the O(dt) error at the default dt.
@@ -140,7 +140,7 @@ def auto_cutoff(temperatures, n_systems: int) -> int:
                 f"--ts/--temperature up to {hottest:g} need a Fock cutoff above {cutoff - 1} "
                 f"per oscillator (top level of the Gibbs state at T = {hottest:g} below "
                 f"{CUTOFF_TOL:g}); {n_systems} oscillators would have more than "
-                f"{MAX_AUTO_DIM} joint states.  Use --engine gaussian (exact, no cutoff), or "
+                f"{MAX_AUTO_DIM} joint states.  Use --method gaussian (exact, no cutoff), or "
                 "set --cutoff yourself (the engines warn when population reaches the top "
                 "level)")
     return cutoff
@@ -150,26 +150,26 @@ def _check_run_options(args) -> None:
     """Refuse options that do not apply to the chosen engine and system."""
     given = {name for name in ("system", "rho23", "cutoff", "bath", "n_trajectories", "seed",
                                "c13", "c24") if getattr(args, name) is not None}
-    if args.engine == "gaussian":
+    if args.method == "gaussian":
         wrong = given & {"rho23", "cutoff", "bath"}
         if args.system == "qubit":
             wrong.add("system")
         if wrong:
             names = ", ".join(f"--{w.replace('_', '-')}" for w in sorted(wrong))
-            raise UsageError(f"{names} do(es) not apply to --engine gaussian, which simulates "
+            raise UsageError(f"{names} do(es) not apply to --method gaussian, which simulates "
                              "oscillators on covariance matrices (no Fock cutoff, boson bath)")
     elif given & {"c13", "c24"}:
-        raise UsageError("--c13/--c24 need --engine gaussian (Gaussian correlated oscillators)")
-    if args.engine != "trajectories" and given & {"n_trajectories", "seed"}:
-        raise UsageError("--n-trajectories and --seed apply to --engine trajectories only")
-    args.system = args.system or ("oscillator" if args.engine == "gaussian" else "qubit")
+        raise UsageError("--c13/--c24 need --method gaussian (Gaussian correlated oscillators)")
+    if args.method != "trajectories" and given & {"n_trajectories", "seed"}:
+        raise UsageError("--n-trajectories and --seed apply to --method trajectories only")
+    args.system = args.system or ("oscillator" if args.method == "gaussian" else "qubit")
     if args.system == "qubit" and args.cutoff is not None:
         raise UsageError("--cutoff applies to oscillators only (a qubit has 2 levels)")
     if args.rho23 is not None and (args.system != "qubit" or args.n_systems != 2):
         raise UsageError("--rho23 describes two qubits (paper eq 41)")
     if (args.c13 or args.c24) and args.n_systems != 2:
         raise UsageError("--c13/--c24 describe two oscillators (paper eq 31)")
-    if args.system == "oscillator" and args.engine != "gaussian" and args.cutoff is None:
+    if args.system == "oscillator" and args.method != "gaussian" and args.cutoff is None:
         args.cutoff = auto_cutoff((args.temperature, args.ts), args.n_systems)
     if os.sep in args.name or args.name in ("", ".", ".."):
         raise UsageError(f"--name must be a plain file stem, got {args.name!r}")
@@ -177,7 +177,7 @@ def _check_run_options(args) -> None:
 
 def _initial_state(args) -> np.ndarray:
     """The initial state asked for on the command line (density or covariance matrix)."""
-    if args.engine == "gaussian":
+    if args.method == "gaussian":
         n_s = bose_occupation(args.ts)
         if args.c13 or args.c24:
             return states.gaussian_correlated(n_s, args.c13 or 0.0, args.c24 or 0.0)
@@ -190,7 +190,7 @@ def _initial_state(args) -> np.ndarray:
 
 def _models(args):
     """The collision model and its exact reference for the chosen engine."""
-    if args.engine == "gaussian":
+    if args.method == "gaussian":
         from lindblad.gaussian import GaussianMasterEquation
 
         from .gaussian import GaussianCollisionModel
@@ -205,14 +205,14 @@ def _models(args):
 
 
 def _simulate(args, model, state):
-    """Run the chosen engine (a Ctrl-C returns the finished part, marked partial)."""
-    if args.engine == "gaussian":
-        return model.run(state, args.t_max, args.dt, save_every=args.save_every)
-    extra = {}
-    if args.engine == "trajectories":
-        extra = {"n_trajectories": args.n_trajectories or 2000, "seed": args.seed or 0}
-    return model.run(state, args.t_max, args.dt, method=args.engine,
-                     save_every=args.save_every, progress=not args.quiet, **extra)
+    """Run the chosen engine through the table of engines (a Ctrl-C returns the finished
+    part, marked partial)."""
+    shortcuts = {}
+    if args.method == "trajectories":
+        shortcuts = {"n_trajectories": args.n_trajectories or 2000, "seed": args.seed or 0}
+    options = engine_options(args.method, progress=not args.quiet, **shortcuts)
+    return model.run(state, args.t_max, args.dt, method=args.method,
+                     save_every=args.save_every, options=options)
 
 
 def _reference_times(t: np.ndarray) -> np.ndarray:
@@ -234,7 +234,7 @@ def cmd_run(args) -> int:
         print("interrupted while computing the Lindblad reference: the engine's result is "
               "written without it")
     stem = args.name
-    title = (f"{args.n_systems} {args.system}s, {args.engine} engine, T = {args.temperature:g}, "
+    title = (f"{args.n_systems} {args.system}s, {args.method} engine, T = {args.temperature:g}, "
              f"$T_S$ = {args.ts:g}, dt = {args.dt:g}")
     if result.partial:
         title += f"\nPARTIAL: interrupted at t = {result.t[-1]:g} of {args.t_max:g}"
@@ -364,7 +364,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _physics(p: argparse.ArgumentParser, system_default) -> None:
     nonneg = _float_at_least(0.0, strict=False, unit=" (units of hbar omega / k_B)")
     p.add_argument("--system", choices=("qubit", "oscillator"), default=system_default,
-                   help="kind of subsystem (run: qubit, or oscillator for --engine gaussian)")
+                   help="kind of subsystem (run: qubit, or oscillator for --method gaussian)")
     p.add_argument("--temperature", type=nonneg, default=1.0,
                    help="reservoir temperature T (hbar omega / k_B)")
     p.add_argument("--ts", type=nonneg, default=2.0,
@@ -393,23 +393,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="qubits: start in the correlated state of eq 41 with this rho23 "
                           "(paper's symbol, |rho23| <= 1 - xi_S^2; e.g. 0.3+0.1j)")
     run.add_argument("--c13", type=_number, default=None,
-                     help="--engine gaussian: C13(0) of eq 31 (default 0)")
+                     help="--method gaussian: C13(0) of eq 31 (default 0)")
     run.add_argument("--c24", type=_number, default=None,
-                     help="--engine gaussian: C24(0) of eq 31 (default 0)")
+                     help="--method gaussian: C24(0) of eq 31 (default 0)")
     run.add_argument("--bath", choices=("qubit", "boson"), default=None,
                      help="reservoir ancillas (default: qubit for qubits, boson for oscillators)")
     run.add_argument("--independent", action="store_true",
                      help="independent reservoirs instead of the cascade (Fig. 1b)")
-    run.add_argument("--engine", choices=ENGINES, default="density",
-                     help="exact average, Monte Carlo, or covariance matrices")
+    run.add_argument("--method", "--engine", dest="method", choices=tuple(ENGINES),
+                     default="density",
+                     help="engine: exact average, Monte Carlo, or covariance matrices "
+                          "(collision.options.ENGINES; --engine is an alias)")
     run.add_argument("--dt", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
                      default=0.01, help="collision time step (1/gamma)")
     run.add_argument("--save-every", type=_int_at_least(1), default=1,
                      help="save the fluxes every this many steps")
     run.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
-                     help="--engine trajectories: number of trajectories (default 2000)")
+                     help="--method trajectories: number of trajectories (default 2000)")
     run.add_argument("--seed", type=_int_at_least(0), default=None,
-                     help="--engine trajectories: random seed (default 0)")
+                     help="--method trajectories: random seed (default 0)")
     run.add_argument("--name", default="run", help="file stem of the outputs")
     _common(run)
     run.set_defaults(func=cmd_run)

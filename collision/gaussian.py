@@ -51,6 +51,7 @@ rule and rounding at tiny dt (``AccuracyWarning``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,7 +64,7 @@ from lindblad.thermal import bose_occupation
 from ._kernels import gaussian as kernels
 from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
 from .model import check_output_memory, check_time_step, time_grid
-from .options import GaussianOptions, engine_options
+from .options import GaussianOptions, driver, engine_options
 
 
 def collision_symplectic(theta: float) -> np.ndarray:
@@ -122,7 +123,8 @@ class GaussianCollisionModel(CascadeSpec):
         return np.arange(steps // save_every + 1) * (save_every * dt)
 
     def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
-            progress: bool = False, options: GaussianOptions | None = None) -> HeatFluxes:
+            progress: bool = False, options: GaussianOptions | None = None,
+            method: str = "gaussian") -> HeatFluxes:
         """Run the collision model and return the heat fluxes.
 
         Parameters
@@ -141,6 +143,9 @@ class GaussianCollisionModel(CascadeSpec):
             Show a progress bar (updated between chunks of the run).
         options : GaussianOptions, optional
             The engine's options (:mod:`collision.options`); ``progress=True`` overrides.
+        method : {"gaussian"}
+            The engine (the only one for covariance matrices; the name of
+            :data:`collision.options.ENGINES`).
 
         Returns
         -------
@@ -164,43 +169,86 @@ class GaussianCollisionModel(CascadeSpec):
             If ``dt`` is too large for the chain length (estimated error above 5 %) or
             so small that rounding spoils the fluxes (rules in :mod:`collision.model`).
         """
-        opts = engine_options("gaussian", options, progress=progress or None)
-        progress = opts.progress
+        if method != "gaussian":
+            raise ValueError(f"method must be 'gaussian' for GaussianCollisionModel (the "
+                             f"Fock-space engines belong to CascadeCollisionModel), got "
+                             f"{method!r}")
+        opts = engine_options(method, options, progress=progress or None)
+        plan = self.plan(cov0, t_max, dt, save_every)
+        result = driver(method)(self, plan, **opts.as_dict(driver=True))
+        result.parameters = {"source": "collision", "method": method, **self.parameters,
+                             "options": opts.as_dict(), "dt": plan.dt, "t_max": float(t_max),
+                             "theta": plan.theta, "save_every": plan.save_every,
+                             "frame": "lab", **result.parameters}
+        return result
+
+    def plan(self, cov0, t_max: float, dt: float, save_every: int = 1) -> GaussianPlan:
+        """Validate the run parameters (time grid, memory, ``cov0``, size of ``dt``)."""
         times = self.saved_times(t_max, dt, save_every)
-        dt, t_max, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
+        dt, _, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
         cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
-        n = self.n_systems
         occupations = (np.diagonal(cov0)[0::2] + np.diagonal(cov0)[1::2]) / 2 - 0.5
-        check_time_step(self.gamma, dt, n, self.cascade,
+        check_time_step(self.gamma, dt, self.n_systems, self.cascade,
                         max(float(occupations.max()), self.n_bath) + 0.5)
-        theta = math.sqrt(self.gamma * dt)
-        n_saved = times.size
-        n_steps = (n_saved - 1) * save_every + 1
-        work = np.zeros((2 * n + 2, 2 * n + 2))
-        work[:2 * n, :2 * n] = cov0
-        local = np.zeros((n, n_saved))
-        corr = np.zeros((n, n_saved))
-        final = np.zeros((2 * n, 2 * n))
-        status = np.zeros(1, dtype=np.int64)
-        constants = (n, math.cos(theta), math.sin(theta), self.n_bath, self.omega / dt,
-                     self.cascade, save_every)
+        return GaussianPlan(dt=dt, theta=math.sqrt(self.gamma * dt), save_every=save_every,
+                            times=times, n_steps=(times.size - 1) * save_every + 1, cov0=cov0)
 
-        def advance(start: int, stop: int) -> None:
-            kernels.run_gaussian_collisions(work, *constants, start, stop, local, corr, final,
-                                            status)
 
-        # a step: n collisions and up to n ancilla resets, each O(2n + 2) rows and columns
-        stops = chunk_stops(n_saved, save_every, n_steps, 16.0 * n * (2 * n + 2),
-                            MAX_CHUNKS, MIN_CHUNK_WORK)
-        done, interrupted = run_in_chunks(advance, stops, lambda: int(status[0]),
-                                          progress=progress, desc="Gaussian engine")
-        if done == 0:
-            raise KeyboardInterrupt
-        # chunks end just after saved steps: `final` is the state at the last finished one
-        n_done = (done - 1) // save_every + 1
-        params = {"source": "collision", "method": "gaussian", **self.parameters,
-                  "options": opts.as_dict(), "dt": dt,
-                  "t_max": t_max, "theta": theta, "save_every": save_every, "frame": "lab"}
-        return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
-                          parameters=params, partial=interrupted and done < n_steps,
-                          final_state=to_lab_frame(final, times[n_done - 1], self.omega))
+@dataclass(frozen=True)
+class GaussianPlan:
+    """What the Gaussian engine needs for one run (from :meth:`GaussianCollisionModel.plan`).
+
+    Attributes
+    ----------
+    dt, theta : float
+        Time step (1/gamma) and collision angle ``sqrt(gamma dt)``.
+    save_every, n_steps : int
+        Steps between saved times; steps to run (one past the last saved time).
+    times : ndarray, shape (n_saved,)
+        Saved times.
+    cov0 : ndarray, shape (2n, 2n)
+        Validated initial covariance.
+    """
+
+    dt: float
+    theta: float
+    save_every: int
+    n_steps: int
+    times: np.ndarray
+    cov0: np.ndarray
+
+
+def run_gaussian(model: GaussianCollisionModel, plan: GaussianPlan,
+                 progress: bool = False) -> HeatFluxes:
+    """The Gaussian engine's driver: run ``plan`` chunk by chunk.
+
+    Returns the fluxes at the saved times and the lab-frame covariance at ``t[-1]``;
+    after Ctrl-C the finished saved times with ``partial=True``.
+    """
+    n, save_every, n_steps, times = model.n_systems, plan.save_every, plan.n_steps, plan.times
+    n_saved = times.size
+    work = np.zeros((2 * n + 2, 2 * n + 2))
+    work[:2 * n, :2 * n] = plan.cov0
+    local = np.zeros((n, n_saved))
+    corr = np.zeros((n, n_saved))
+    final = np.zeros((2 * n, 2 * n))
+    status = np.zeros(1, dtype=np.int64)
+    constants = (n, math.cos(plan.theta), math.sin(plan.theta), model.n_bath,
+                 model.omega / plan.dt, model.cascade, save_every)
+
+    def advance(start: int, stop: int) -> None:
+        kernels.run_gaussian_collisions(work, *constants, start, stop, local, corr, final,
+                                        status)
+
+    # a step: n collisions and up to n ancilla resets, each O(2n + 2) rows and columns
+    stops = chunk_stops(n_saved, save_every, n_steps, 16.0 * n * (2 * n + 2),
+                        MAX_CHUNKS, MIN_CHUNK_WORK)
+    done, interrupted = run_in_chunks(advance, stops, lambda: int(status[0]),
+                                      progress=progress, desc="Gaussian engine")
+    if done == 0:
+        raise KeyboardInterrupt
+    # chunks end just after saved steps: `final` is the state at the last finished one
+    n_done = (done - 1) // save_every + 1
+    return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
+                      partial=interrupted and done < n_steps,
+                      final_state=to_lab_frame(final, times[n_done - 1], model.omega))

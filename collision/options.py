@@ -142,14 +142,14 @@ class GaussianOptions(EngineOptions):
 
 
 #: Engine name -> (options class, driver ``"module:function"``).  A driver is called as
-#: ``driver(model, plan, **options.as_dict(driver=True))`` with the plan of
-#: :meth:`collision.CascadeCollisionModel.plan` and returns a
-#: :class:`lindblad.fluxes.HeatFluxes`.  The Gaussian engine has no Fock-space plan: it is
-#: run by :meth:`collision.GaussianCollisionModel.run` itself (driver None).
-ENGINES: dict[str, tuple[type[EngineOptions], str | None]] = {
+#: ``driver(model, plan, **options.as_dict(driver=True))`` with the plan of the model's
+#: ``plan`` method (:meth:`collision.CascadeCollisionModel.plan`) and returns a
+#: :class:`lindblad.fluxes.HeatFluxes`; the Gaussian engine's plan comes from
+#: :meth:`collision.GaussianCollisionModel.plan`.
+ENGINES: dict[str, tuple[type[EngineOptions], str]] = {
     "density": (DensityOptions, "collision.density:run_density"),
     "trajectories": (TrajectoryOptions, "collision.trajectories:run_trajectories"),
-    "gaussian": (GaussianOptions, None),
+    "gaussian": (GaussianOptions, "collision.gaussian:run_gaussian"),
 }
 
 
@@ -204,8 +204,5 @@ def options_from_dict(record: dict[str, Any]) -> EngineOptions:
 
 def driver(method: str):
     """The function that runs engine ``method`` (imported on first use)."""
-    path = ENGINES[method][1]
-    if path is None:
-        raise ValueError(f"method={method!r} is run by its model's run(), not by a driver")
-    module, name = path.split(":")
+    module, name = ENGINES[method][1].split(":")
     return getattr(importlib.import_module(module), name)

@@ -69,7 +69,7 @@ from lindblad.fluxes import HeatFluxes
 
 from ._kernels import rng as _rng
 from ._kernels import trajectories as _k
-from ._loop import AccuracyWarning, progress_bar, warn
+from ._loop import AccuracyWarning, run_in_chunks, warn
 from .model import check_output_memory
 from .statistics import LEAF, Moments, TrajectoryStatistics, fluxes_from_moments
 
@@ -476,49 +476,63 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     keep_final = dim <= MAX_FINAL_STATE_DIM
     final_psi = np.zeros((batch, dim if keep_final else 0), dtype=np.complex128)
     n_q = 3 * n_sys + 3
-    zeros = np.zeros((n_q, n_saved))
-    # replaced whole after every batch: an interrupt never leaves it half-updated
-    stats = TrajectoryStatistics()
-    done = 0
-    partial = False
-    bar = progress_bar(n_max_traj, progress, "trajectories", "traj", dynamic_ncols=True)
+    run = _BatchRun(first, keep_final, dim, np.zeros((n_q, n_saved)))
+
+    def advance(start: int, stop: int) -> None:
+        b = stop - start
+        _rng.seed_children(prefix, ss.pool_size, first_child + start, states[:b])
+        _run_batch(states[:b], tables, init, plan.n_steps, plan.save_every, rows,
+                   final_psi[:b])
+        run.add_batch(start, b, rows, final_psi)
+
+    def target_reached(_: int) -> bool:
+        return target is not None and run.worst_stderr() <= target
+
+    def postfix() -> dict:
+        return {"max_stderr": f"{run.worst_stderr():.2e}", "target": f"{target:.1e}"}
+
     threads = _ThreadCount(n_threads)
     try:
-        while done < n_max_traj:
-            b = min(batch, n_max_traj - done)
-            _rng.seed_children(prefix, ss.pool_size, first_child + done, states[:b])
-            _run_batch(states[:b], tables, init, plan.n_steps, plan.save_every, rows,
-                       final_psi[:b])
-            new = TrajectoryStatistics(dict(stats.nodes))
-            for lo in range(0, b, LEAF):
-                m = min(LEAF, b - lo)
-                mean, m2 = np.empty_like(zeros), np.empty_like(zeros)
-                _k.merge_batch(rows[lo:lo + m], m, 0, zeros, zeros, mean, m2)
-                rho = np.zeros((dim, dim) if keep_final else (0, 0), dtype=np.complex128)
-                if keep_final:
-                    _k.add_outer_products(final_psi[lo:lo + m], m, rho)
-                new.add_leaf((first + done + lo) // LEAF, Moments(m, mean, m2, rho))
-            stats, done = new, done + b
-            if bar is not None:
-                bar.update(b)
-            if target is not None:
-                worst = float(np.max(stats.total().stderr[-1]))
-                if bar is not None:
-                    bar.set_postfix(max_stderr=f"{worst:.2e}", target=f"{target:.1e}")
-                if worst <= target:
-                    break
-    except KeyboardInterrupt:
-        if done < 2:
-            raise
-        partial = True
+        done, partial = run_in_chunks(
+            advance, np.append(np.arange(batch, n_max_traj, batch), n_max_traj),
+            lambda: run.stats.count, progress=progress, desc="trajectories", unit="traj",
+            after_chunk=target_reached, postfix=postfix if target is not None else None)
     finally:
         threads.restore()
-        if bar is not None:
-            bar.close()
+    if done < 2:  # interrupted before a standard error exists
+        raise KeyboardInterrupt
+    stats = run.stats
     if target is not None:
         _check_target_reached(stats.total(), target, n_max_traj, partial)
     return _result(model, plan, stats, f"{estimator} estimator, {stepper}", ss, seed, target,
                    n_max_traj, batch, partial, first)
+
+
+class _BatchRun:
+    """The statistics of a run, grown batch by batch (replaced whole after every batch,
+    so an interrupt never leaves them half-updated)."""
+
+    def __init__(self, first: int, keep_final: bool, dim: int, zeros: np.ndarray):
+        self.first, self.keep_final, self.dim, self.zeros = first, keep_final, dim, zeros
+        self.stats = TrajectoryStatistics()
+
+    def add_batch(self, start: int, b: int, rows: np.ndarray, final_psi: np.ndarray) -> None:
+        """Add trajectories ``start .. start + b - 1`` of the run, leaf by leaf."""
+        new = TrajectoryStatistics(dict(self.stats.nodes))
+        for lo in range(0, b, LEAF):
+            m = min(LEAF, b - lo)
+            mean, m2 = np.empty_like(self.zeros), np.empty_like(self.zeros)
+            _k.merge_batch(rows[lo:lo + m], m, 0, self.zeros, self.zeros, mean, m2)
+            rho = np.zeros((self.dim, self.dim) if self.keep_final else (0, 0),
+                           dtype=np.complex128)
+            if self.keep_final:
+                _k.add_outer_products(final_psi[lo:lo + m], m, rho)
+            new.add_leaf((self.first + start + lo) // LEAF, Moments(m, mean, m2, rho))
+        self.stats = new
+
+    def worst_stderr(self) -> float:
+        """The largest standard error of the total flux over the saved times."""
+        return float(np.max(self.stats.total().stderr[-1]))
 
 
 class _ThreadCount:

@@ -32,7 +32,7 @@ def test_run_writes_csv_png_and_matches_reference(tmp_path, capsys):
     ["run", "--rho23", "0.3+0.1j", "--temperature", "0", "--ts", "0.5"],
     ["run", "--independent", "--n-systems", "3"],
     ["run", "--engine", "trajectories", "--n-trajectories", "64", "--seed", "3"],
-    ["run", "--engine", "gaussian", "--ts", "1.5", "--c13", "0.3", "--c24", "0.3"],
+    ["run", "--method", "gaussian", "--ts", "1.5", "--c13", "0.3", "--c24", "0.3"],
 ], ids=["oscillators", "correlated-qubits", "independent-chain", "trajectories", "gaussian"])
 def test_run_variants(tmp_path, argv):
     assert main([*argv, "--t-max", "0.5", "--dt", "0.05", "--out", str(tmp_path), "--quiet"]) == 0
@@ -65,7 +65,7 @@ def test_converge_with_trajectories_fits_inverse_square_root(tmp_path, capsys):
     (["run", "--dt", "0.9"], "too large"),
     (["run", "--temperature", "-1"], "temperature"),
     (["run", "--rho23", "2"], "eq 42"),
-    (["run", "--c13", "0.3"], "--engine gaussian"),
+    (["run", "--c13", "0.3"], "--method gaussian"),
 ], ids=["negative-dt", "huge-dt", "negative-T", "rho23-out-of-bounds", "c13-needs-gaussian"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
     assert main([*argv, "--out", str(tmp_path), "--quiet"]) == 2
@@ -90,8 +90,8 @@ def test_printed_error_is_measured_at_the_engines_own_times(tmp_path, capsys):
     (["run", "--engine", "gaussian", "--rho23", "0.1"], "--rho23 do(es) not apply"),
     (["run", "--engine", "gaussian", "--cutoff", "8"], "--cutoff do(es) not apply"),
     (["run", "--engine", "gaussian", "--bath", "boson"], "--bath do(es) not apply"),
-    (["run", "--n-trajectories", "100"], "--engine trajectories only"),
-    (["run", "--seed", "4"], "--engine trajectories only"),
+    (["run", "--n-trajectories", "100"], "--method trajectories only"),
+    (["run", "--seed", "4"], "--method trajectories only"),
     (["run", "--cutoff", "4"], "--cutoff applies to oscillators only"),
     (["run", "--ts", "-1"], "argument --ts: must be a number >= 0"),
     (["run", "--ts", "nan"], "argument --ts: must be finite"),
@@ -102,7 +102,7 @@ def test_printed_error_is_measured_at_the_engines_own_times(tmp_path, capsys):
     (["converge", "--dts", "0.1"], "--dts needs at least two distinct time steps"),
     (["converge", "--dts", "0.1,abc"], "argument --dts: expected a float number, got 'abc'"),
     (["converge", "--trajectories", "1,10"], "argument --trajectories: must be an integer >= 2"),
-    (["run", "--system", "oscillator", "--ts", "10"], "--engine gaussian"),
+    (["run", "--system", "oscillator", "--ts", "10"], "--method gaussian"),
 ], ids=["gaussian-qubit", "gaussian-rho23", "gaussian-cutoff", "gaussian-bath",
         "ntraj-density", "seed-density", "cutoff-qubit", "negative-ts", "nan-ts", "dt-text",
         "rho23-nan", "name-path", "repeated-dts", "one-dt", "dts-text", "one-trajectory",
