@@ -57,7 +57,7 @@ from lindblad import states
 from ..density import DensityEngine
 from ..gaussian import GaussianCollisionModel
 from ..model import CascadeCollisionModel
-from ..trajectories import run_trajectories
+from ..options import driver, engine_options
 from ._peers import PEER_MISSING, run_mcsolve, run_mesolve
 from ._problems import collision_model, problems
 from ._util import rms, timed
@@ -70,6 +70,12 @@ PEER_TRAJECTORIES = {"qubits": 2000, "oscillators": 500}
 QUICK_PEER_TRAJECTORIES = {"qubits": 100, "oscillators": 400}  # mcsolve needs >= 1 per
 # eigenstate of rho0 (400 for the oscillators)
 
+
+
+def run_engine(method: str, model, plan, **options):
+    """Run engine ``method`` on a prepared plan through the table of engines
+    (:data:`collision.options.ENGINES`), so that planning is not timed."""
+    return driver(method)(model, plan, **engine_options(method, **options).as_dict(driver=True))
 
 def master_equation_engines(repeat: int = 3, dt: float = 0.01) -> list[dict]:
     """The Lindblad reference and the density engine against QuTiP ``mesolve``.
@@ -166,12 +172,12 @@ def trajectory_throughput(n_trajectories: int = 20000, repeat: int = 3) -> list[
     try:
         for threads in counts:
             numba.set_num_threads(threads)
-            run_trajectories(model, plan, n_trajectories=256, seed=0)  # warm
+            run_engine("trajectories", model, plan, n_trajectories=256, seed=0)  # warm
         for _ in range(repeat):
             for threads in counts:
                 numba.set_num_threads(threads)
-                wall, cpu, _ = timed(lambda: run_trajectories(
-                    model, plan, n_trajectories=n_trajectories, seed=0), 1)
+                wall, cpu, _ = timed(lambda: run_engine(
+                    "trajectories", model, plan, n_trajectories=n_trajectories, seed=0), 1)
                 best[threads] = min(best[threads], (wall, cpu))
     finally:
         numba.set_num_threads(before)
@@ -218,7 +224,7 @@ def peer_comparison(quick: bool = False, repeat: int = 3) -> list[dict]:
             # our pilot: per-trajectory spread of the total flux
             numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
             n_pilot = n_ref
-            pilot = run_trajectories(model, plan, n_trajectories=n_pilot, seed=1)
+            pilot = run_engine("trajectories", model, plan, n_trajectories=n_pilot, seed=1)
             sigma = rms(pilot.stderr.total) * math.sqrt(n_pilot)
             n_equal = n_pilot if target is None else max(2, math.ceil((sigma / target) ** 2))
             if peer is not None:
@@ -232,9 +238,9 @@ def peer_comparison(quick: bool = False, repeat: int = 3) -> list[dict]:
                 if threads > numba.config.NUMBA_NUM_THREADS:
                     continue
                 numba.set_num_threads(threads)
-                run_trajectories(model, plan, n_trajectories=min(n_equal, 256), seed=2)
-                wall, cpu, res = timed(lambda n=n_equal, m=model, p=plan: run_trajectories(
-                    m, p, n_trajectories=n, seed=3), repeat)
+                run_engine("trajectories", model, plan, n_trajectories=min(n_equal, 256), seed=2)
+                wall, cpu, res = timed(lambda n=n_equal, m=model, p=plan: run_engine(
+                    "trajectories", m, p, n_trajectories=n, seed=3), repeat)
                 row = {"problem": name, "engine": "collision trajectories (ours)",
                        "threads": threads, "n_trajectories": n_equal, "wall_s": wall,
                        "cpu_s": cpu, "traj_per_s": n_equal / wall,
