@@ -9,6 +9,9 @@ from lindblad.fluxes import HeatFluxes
 from ._loop import AccuracyWarning, TruncationWarning
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel, CollisionPlan
+from .options import ENGINES, DensityOptions, GaussianOptions, TrajectoryOptions
+from .statistics import TrajectoryStatistics, merge_results
 
-__all__ = ["AccuracyWarning", "CascadeCollisionModel", "CollisionPlan", "GaussianCollisionModel",
-           "HeatFluxes", "TruncationWarning"]
+__all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "CollisionPlan",
+           "DensityOptions", "GaussianCollisionModel", "GaussianOptions", "HeatFluxes",
+           "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "merge_results"]
