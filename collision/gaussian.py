@@ -101,9 +101,9 @@ class GaussianCollisionModel(CascadeSpec):
     _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
 
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
-                 temperature: float = 0.0, cascade: bool = True):
+                 temperature: float = 0.0, cascade: bool = True, delay=0.0):
         super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
-                         cascade)
+                         cascade, delay)
         #: Mean occupation N of an incoming ancilla.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 

@@ -387,8 +387,10 @@ class CascadeCollisionModel(CascadeSpec):
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  bath_cutoff: int | None = None, cascade: bool = True,
-                 bath_tol: float = DEFAULT_BATH_TOL, cutoff_tol: float = DEFAULT_CUTOFF_TOL):
-        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade)
+                 bath_tol: float = DEFAULT_BATH_TOL, cutoff_tol: float = DEFAULT_CUTOFF_TOL,
+                 delay=0.0):
+        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade,
+                         delay)
         real = isinstance(cutoff_tol, numbers.Real) and not isinstance(cutoff_tol, bool)
         tol = float(cutoff_tol) if real else math.nan
         if not 0 < tol < 1:

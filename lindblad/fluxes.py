@@ -57,8 +57,13 @@ class HeatFluxes:
     statistics : collision.statistics.TrajectoryStatistics or None
         Monte Carlo results: the mergeable statistics of the run's trajectories
         (:func:`collision.statistics.merge_results`); not saved to files.
+    in_flight : ndarray, shape (n_systems - 1, n_t), or None
+        Models with a travel time between subsystems (``delay``): the energy (units
+        hbar omega, relative to the reservoir's thermal energy) carried by the reservoir
+        between S_i and S_{i+1} at every time, so that ``U_S(0) - U_S(t)`` = heat that
+        has left the chain + ``in_flight.sum(axis=0)``.  None without delay.
     final_state : ndarray or None
-        The state at ``t[-1]`` in the lab frame (not the frame rotating at ``omega``),
+        The equal-time state at ``t[-1]`` in the lab frame (not the frame rotating at ``omega``),
         for every producer that offers one: a complex density matrix of shape (D, D)
         (basis of :mod:`lindblad.operators`), or a real covariance matrix of shape
         (2n, 2n) (quadratures X1, Y1, X2, Y2, ...) from the Gaussian models; else None.
@@ -79,7 +84,8 @@ class HeatFluxes:
          for every ``n`` (one layout; for ``n = 2`` they repeat ``J1``, ``J2``, ``J12``
          and ``correlated_1 = 0``);
        * ``local_i_stderr, correlated_i_stderr, subsystem_i_stderr`` (i = 1 .. n), when
-         ``stderr`` is set.
+         ``stderr`` is set;
+       * ``in_flight_1 .. in_flight_{n-1}`` (hbar omega), when :attr:`in_flight` is set.
 
        The ``*_stderr`` of ``J2``, ``J12``, ``total`` and ``subsystem`` are the standard
        errors of those sums (:class:`FluxStandardErrors`).
@@ -99,8 +105,8 @@ class HeatFluxes:
 
     ``.npz`` (everything): arrays ``t``, ``local``, ``correlated``, ``parameters`` (the
     JSON string), ``partial``, and where present ``stderr_local``,
-    ``stderr_correlated``, ``stderr_sum_<name>`` (:attr:`FluxStandardErrors.sums`) and
-    ``final_state``.
+    ``stderr_correlated``, ``stderr_sum_<name>`` (:attr:`FluxStandardErrors.sums`),
+    ``in_flight`` and ``final_state``.
     """
 
     t: np.ndarray
@@ -111,6 +117,7 @@ class HeatFluxes:
     partial: bool = False
     final_state: np.ndarray | None = field(default=None, repr=False)
     statistics: Any = field(default=None, repr=False, compare=False)
+    in_flight: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=float)
@@ -120,6 +127,12 @@ class HeatFluxes:
             raise ValueError(
                 f"local {self.local.shape} and correlated {self.correlated.shape} must both "
                 f"have shape (n_systems, len(t)) = (n, {self.t.size})")
+        if self.in_flight is not None:
+            self.in_flight = np.atleast_2d(np.asarray(self.in_flight, dtype=float))
+            if self.in_flight.shape != (self.n_systems - 1, self.t.size):
+                raise ValueError(f"in_flight {self.in_flight.shape} must have shape "
+                                 f"(n_systems - 1, len(t)) = ({self.n_systems - 1}, "
+                                 f"{self.t.size})")
 
     # the paper's names -------------------------------------------------------
     @property
@@ -187,6 +200,8 @@ class HeatFluxes:
                     arrays[f"stderr_sum_{key}"] = value
             if self.final_state is not None:
                 arrays["final_state"] = np.asarray(self.final_state)
+            if self.in_flight is not None:
+                arrays["in_flight"] = self.in_flight
             np.savez(path, **arrays)
             return path
         cols = self._csv_columns()
@@ -213,6 +228,8 @@ class HeatFluxes:
         if err is not None:
             for name in ("local", "correlated", "subsystem"):
                 cols.update(numbered(name, getattr(err, name), "_stderr"))
+        if self.in_flight is not None:
+            cols.update(numbered("in_flight", self.in_flight))
         return cols
 
     @classmethod
@@ -266,7 +283,8 @@ class HeatFluxes:
                                         arrays["stderr_correlated"], sums=sums)
         return cls(arrays["t"], arrays["local"], arrays["correlated"], stderr=stderr,
                    parameters=_parse_parameters(str(arrays["parameters"]), path),
-                   partial=bool(arrays["partial"]), final_state=arrays.get("final_state"))
+                   partial=bool(arrays["partial"]), final_state=arrays.get("final_state"),
+                   in_flight=arrays.get("in_flight"))
 
     @classmethod
     def _load_csv(cls, path: Path) -> HeatFluxes:
@@ -318,8 +336,11 @@ class HeatFluxes:
             sums["subsystem"] = stack("subsystem", "_stderr")
             stderr = FluxStandardErrors(column["t"], stack("local", "_stderr"),
                                         stack("correlated", "_stderr"), sums=sums)
+        in_flight = None
+        if "in_flight_1" in column:
+            in_flight = np.array([column[f"in_flight_{i}"] for i in range(1, n)])
         return cls(column["t"], stack("local"), stack("correlated"), stderr=stderr,
-                   parameters=parameters, partial=partial)
+                   parameters=parameters, partial=partial, in_flight=in_flight)
 
     # plotting ------------------------------------------------------------------
     def plot(self, ax=None, reference: HeatFluxes | None = None, title: str | None = None,

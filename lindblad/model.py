@@ -34,7 +34,15 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._validate import as_matrix, as_real_array, check_array_size, choice, flag, integer
+from ._validate import (
+    as_matrix,
+    as_real_array,
+    check_array_size,
+    choice,
+    flag,
+    integer,
+    real_scalar,
+)
 from .fluxes import HeatFluxes
 from .operators import (
     MAX_DIMENSION,
@@ -107,7 +115,7 @@ class CascadeSpec:
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0,
                  omega: float = 1.0, temperature: float = 0.0, cutoff: int | None = None,
-                 bath: str | None = None, cascade: bool = True):
+                 bath: str | None = None, cascade: bool = True, delay=0.0):
         self.system = choice(system, "system", SYSTEMS)
         self.n_systems = self._check_n_systems(n_systems)
         if bath is None:
@@ -118,6 +126,34 @@ class CascadeSpec:
         self.temperature = _check_temperature(temperature)
         self.cutoff = cutoff
         self.cascade = flag(cascade, "cascade")
+        self.delay, self.delays = self._check_delay(delay)
+
+    def _check_delay(self, delay) -> tuple[float | list[float], tuple[float, ...]]:
+        """``delay`` as recorded (a number, or a list with one entry per link) and as the
+        tuple of the ``n_systems - 1`` link delays (units 1/gamma)."""
+        n_links = self.n_systems - 1
+        note = " (the travel time between consecutive subsystems, units 1/gamma)"
+        if np.ndim(delay) == 0 and not isinstance(delay, (list, tuple)):
+            value = real_scalar(delay, "delay", minimum=0.0, note=note)
+            recorded, delays = value, (value,) * n_links
+        else:
+            items = list(delay)
+            if len(items) != n_links:
+                raise ValueError(f"delay must be one number or one per link: {n_links} "
+                                 f"value(s) for a chain of {self.n_systems} subsystems, got "
+                                 f"{len(items)}")
+            delays = tuple(real_scalar(d, f"delay[{k}]", minimum=0.0, note=note)
+                           for k, d in enumerate(items))
+            recorded = list(delays)
+        if any(delays) and not self.cascade:
+            raise ValueError("delay applies to the cascade (cascade=True): with independent "
+                             "reservoirs nothing travels between the subsystems")
+        return recorded, delays
+
+    @property
+    def arrival_times(self) -> np.ndarray:
+        """``T_i``: when the reservoir's output of S1 reaches S_i (``T_1 = 0``), shape (n,)."""
+        return np.concatenate([[0.0], np.cumsum(self.delays)])
 
     @classmethod
     def _check_n_systems(cls, n_systems) -> int:
@@ -163,7 +199,7 @@ class CascadeSpec:
         """The physical parameters (saved with every result)."""
         return {"system": self.system, "n_systems": self.n_systems, "gamma": self.gamma,
                 "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
-                "bath": self.bath, "cascade": self.cascade}
+                "bath": self.bath, "cascade": self.cascade, "delay": self.delay}
 
     @classmethod
     def from_parameters(cls, parameters: dict):
@@ -188,7 +224,8 @@ class CascadeSpec:
 
     def __repr__(self) -> str:
         params = self.parameters
-        args = ", ".join(f"{k}={params[k]!r}" for k in self._repr_keys)
+        keys = self._repr_keys + (("delay",) if any(self.delays) else ())
+        args = ", ".join(f"{k}={params[k]!r}" for k in keys)
         return f"{type(self).__name__}({args})"
 
 
@@ -226,8 +263,9 @@ class CascadeMasterEquation(CascadeSpec):
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
-                 cascade: bool = True):
-        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade)
+                 cascade: bool = True, delay=0.0):
+        super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade,
+                         delay)
         d = local_dimension(system, cutoff)
         self.cutoff = d if system == "oscillator" else None
         self.dims = (d,) * self.n_systems
