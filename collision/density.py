@@ -267,12 +267,14 @@ class KrausStages:
 
     @classmethod
     def build(cls, unitary, anc_pop: np.ndarray, fock: np.ndarray, order: np.ndarray,
-              cascade: bool) -> KrausStages:
-        """Kraus operators of ``U_n ... U_1`` (cascade) or of each ``U_i`` alone."""
+              cascade: bool, sites=None) -> KrausStages:
+        """Kraus operators of ``U_n ... U_1`` (cascade) or of each ``U_i`` alone; with
+        ``sites``, of those subsystems only (a cascade of part of the chain)."""
         dim, n_sys = fock.shape
         d_anc = unitary.d_anc
         dense = dim * d_anc <= DENSE_BUILD_DIM
-        ops = [collision_operator(unitary, fock, i, dense) for i in range(n_sys)]
+        sites = range(n_sys) if sites is None else sites
+        ops = [collision_operator(unitary, fock, i, dense) for i in sites]
         if cascade:
             products = [ops[0]]
             for u in ops[1:]:
@@ -348,9 +350,12 @@ class DensityEngine:
         Kernel choice (see the module docstring); "auto" takes the cheaper one.
     sectors : sequence of int, optional
         Excitation differences to store; default: those occupied by ``plan.rho0``.
+    sites : sequence of int, optional
+        The subsystems the ancilla meets (in this order); default all (a delayed
+        cascade's phases drive part of the chain: :mod:`collision.delay`).
     """
 
-    def __init__(self, model, plan, scheme: str = "auto", sectors=None):
+    def __init__(self, model, plan, scheme: str = "auto", sectors=None, sites=None):
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.model = model
@@ -359,7 +364,7 @@ class DensityEngine:
             sectors = occupied_sectors(plan.rho0, plan.fock)
         self.layout = BlockLayout.build(plan.fock, sectors)
         self.kraus = KrausStages.build(plan.unitary, plan.anc_pop, plan.fock,
-                                       self.layout.order, model.cascade)
+                                       self.layout.order, model.cascade, sites)
         lay = self.layout
         self._tmp = np.zeros((2, lay.max_block**2), dtype=complex)
         self._work = np.zeros((2, lay.size), dtype=complex)
@@ -407,8 +412,9 @@ class DensityEngine:
         kernels.kraus_step(src, dst, self._work, self._tmp, *self._kraus_args(), True)
         return self.layout.unpack(dst)
 
-    def run(self, progress: bool = False) -> HeatFluxes:
-        """Run ``plan.n_steps`` steps from ``plan.rho0``; fluxes at ``plan.times``."""
+    def run(self, progress: bool = False, lab_frame: bool = True) -> HeatFluxes:
+        """Run ``plan.n_steps`` steps from ``plan.rho0``; fluxes at ``plan.times``;
+        ``final_state`` in the lab frame (or the interaction picture)."""
         plan, lay, model = self.plan, self.layout, self.model
         n_saved, n_sys = plan.times.size, model.n_systems
         state = np.zeros((2, lay.size), dtype=complex)
@@ -457,7 +463,8 @@ class DensityEngine:
         if monitor is not None:
             parameters.update(monitor.parameters)
         return HeatFluxes(plan.times[:n_done], local, own - local, partial=partial,
-                          final_state=model.to_lab_frame(rho_last, t_last),
+                          final_state=model.to_lab_frame(rho_last, t_last) if lab_frame
+                          else rho_last,
                           parameters=parameters)
 
     def _chunk_stops(self) -> np.ndarray:
@@ -492,4 +499,8 @@ def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> He
         ``hbar omega gamma``; ``final_state`` is the ``(D, D)`` state at ``t[-1]`` in the
         lab frame.
     """
+    if any(plan.offsets):
+        from .delay import DelayedDensityRun
+
+        return DelayedDensityRun(model, plan, scheme).run(progress=progress)
     return DensityEngine(model, plan, scheme=scheme).run(progress=progress)

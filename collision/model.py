@@ -317,6 +317,9 @@ class CollisionPlan:
         True when the engines' record of the top-level populations must be checked
         after the run (oscillators at ``T > 0`` whose cutoff was not already reported
         too small before it).
+    offsets : tuple of int
+        ``o_i = T_i / dt``: the steps after which S1's output reaches S_i (all 0 without
+        delay; :mod:`collision.delay`).
     """
 
     dt: float
@@ -335,6 +338,30 @@ class CollisionPlan:
     rho0: np.ndarray
     cutoff_tol: float = DEFAULT_CUTOFF_TOL
     watch_top_level: bool = False
+    offsets: tuple[int, ...] = ()
+
+
+def delay_steps(delays, dt: float) -> tuple[int, ...]:
+    """``o_i``: the arrival times ``T_i`` of a chain with link ``delays`` in whole steps.
+
+    Raises
+    ------
+    ValueError
+        If a delay is not a whole number of steps ``dt`` (to 1e-9 relative), naming the
+        nearest allowed delays.
+    """
+    steps = []
+    for k, tau in enumerate(delays):
+        m = tau / dt
+        whole = round(m)
+        if abs(m - whole) > 1e-9 * max(1.0, m):
+            lo, hi = math.floor(m) * dt, math.ceil(m) * dt
+            name = "delay" if len(delays) == 1 else f"delay[{k}]"
+            raise ValueError(f"{name} = {tau:g} is not a whole number of collision steps "
+                             f"dt = {dt:g} ({m:.6g} steps): the ancillas travel one step at a "
+                             f"time; use {lo:g} or {hi:g}, or a dt that divides it")
+        steps.append(whole)
+    return tuple(int(o) for o in np.concatenate([[0], np.cumsum(steps, dtype=np.int64)]))
 
 
 def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.ndarray,
@@ -467,12 +494,13 @@ class CascadeCollisionModel(CascadeSpec):
                                          (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
+        offsets = delay_steps(self.delays, dt)
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),
                              fock=fock, rho0=rho0, cutoff_tol=self.cutoff_tol,
-                             watch_top_level=watch)
+                             watch_top_level=watch, offsets=offsets)
 
     # --- the Fock cutoff of the subsystems ------------------------------------------------
     def top_level_monitor(self, fock: np.ndarray) -> TopLevelMonitor | None:

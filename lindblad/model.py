@@ -399,6 +399,10 @@ class CascadeMasterEquation(CascadeSpec):
         check_array_size((t.size, self.dim, self.dim), 16,
                          f"evolve() with {t.size} times in dimension D = {self.dim}",
                          "; pass fewer times, or use heat_fluxes(), which stores no states")
+        if any(self.delays):
+            from . import delay
+
+            return delay.evolve(self, rho0, t)
         out = np.zeros((t.size, self.dim, self.dim), dtype=complex)
         diff = self._n[:, None] - self._n[None, :]
         for m in np.unique(diff[np.abs(rho0) > 0]):
@@ -452,6 +456,10 @@ class CascadeMasterEquation(CascadeSpec):
         """
         rho0 = self._check_state(rho0)
         t = self._check_times(times)
+        if any(self.delays):
+            from . import delay
+
+            return delay.heat_fluxes(self, rho0, t)
         sec = self.sector(0)
         v = sec.propagate(rho0[sec.ket, sec.bra], t)
         w_loc, w_cor = self.flux_weights()
