@@ -101,6 +101,14 @@ class _Record:
             self.own[rows, i] = own[:, i]
             self.local[rows, i] = local[:, i]
 
+    def at_real_steps(self, offsets: np.ndarray, real: np.ndarray):
+        """``(local, own)`` of every subsystem at the real steps ``real``, shape (n, len)
+        (S_i's real step ``s`` is process step ``s - o_i``)."""
+        n = self.own.shape[1]
+        local = np.array([self.local[real - offsets[i] - self.first, i] for i in range(n)])
+        own = np.array([self.own[real - offsets[i] - self.first, i] for i in range(n)])
+        return local, own
+
 
 def _phase_runs(offsets: np.ndarray, j_start: int, j_end: int, real_end: float):
     """Process-step segments ``(j0, j1, a, b)``: subsystems ``a .. b-1`` active on
@@ -166,50 +174,119 @@ class DelayedDensityRun:
         record.put(j0, [site], own, loc)
 
     # --- the run --------------------------------------------------------------------------
+    def advance(self, rho, j_start: int, j_end: int, record: _Record | None, branch: int,
+                progress: bool = False):
+        """The flux run from process step ``j_start`` to ``j_end``: returns the state at
+        ``j_end`` and the state at ``branch`` (None if outside ``[j_start, j_end]``)."""
+        at_branch = rho if branch == j_start else None
+        for j0, j1, a, b in _phase_runs(self.offsets, j_start, j_end, np.inf):
+            if j0 < branch < j1:
+                rho = self._phase(rho, j0, branch, a, b, record, progress)
+                at_branch, j0 = rho, branch
+            rho = self._phase(rho, j0, j1, a, b, record, progress)
+            if j1 == branch:
+                at_branch = rho
+        return rho, at_branch
+
+    def equal_time_state(self, rho_at_branch: np.ndarray, last: int) -> np.ndarray:
+        """The equal-time state at real step ``last`` (interaction picture) from the flux
+        run's state at process step ``last - o_n``: the staggered end phases."""
+        branch = last - int(self.offsets[-1])
+        for j0, j1, a, b in _phase_runs(self.offsets, branch, last, last):
+            rho_at_branch = self._phase(rho_at_branch, j0, j1, a, b, None)
+        return rho_at_branch
+
     def run(self, progress: bool = False) -> HeatFluxes:
         plan, o = self.plan, self.offsets
-        n = len(self.dims)
         last = (plan.times.size - 1) * plan.save_every  # last saved real step
-        record = _Record(-int(o[-1]), last, n)
+        record = _Record(-int(o[-1]), last, len(self.dims))
         rho = (plan.rho0 + plan.rho0.conj().T) / 2
-        branch = last - int(o[-1])  # where the equal-time state leaves the flux run
-        cuts = _phase_runs(o, -int(o[-1]), last + 1, np.inf)
-        equal_time = None
-        for j0, j1, a, b in cuts:
-            if j0 <= branch < j1 and branch > j0:
-                rho = self._phase(rho, j0, branch, a, b, record, progress)
-                j0 = branch
-            if j0 == branch:
-                equal_time = rho
-            rho = self._phase(rho, j0, j1, a, b, record, progress)
-        if equal_time is None:  # branch == last + 1 cannot happen; branch at the very end
-            equal_time = rho
-        for j0, j1, a, b in _phase_runs(o, branch, last, last):
-            equal_time = self._phase(equal_time, j0, j1, a, b, None)
-        return self._result(record, equal_time, last)
+        _, at_branch = self.advance(rho, -int(o[-1]), last + 1, record, last - int(o[-1]),
+                                    progress)
+        return self._result(record, self.equal_time_state(at_branch, last), last)
 
     def _result(self, record: _Record, equal_time: np.ndarray, last: int) -> HeatFluxes:
-        plan, o, model = self.plan, self.offsets, self.model
-        n = len(self.dims)
+        plan, o = self.plan, self.offsets
         real = np.arange(0, last + 1, plan.save_every)
-        local = np.empty((n, real.size))
-        own = np.empty((n, real.size))
-        for i in range(n):
-            rows = real - o[i] - record.first
-            local[i], own[i] = record.local[rows, i], record.own[rows, i]
-        # energy handed over by S_i up to real step s: cumulative own flux
-        handed = np.zeros((last + 2, n))
-        for i in range(n):
-            rows = np.arange(0, last + 1) - o[i] - record.first
-            handed[1:, i] = np.cumsum(record.own[rows, i]) * plan.dt
-        in_flight = np.zeros((n - 1, real.size))
-        for i in range(n - 1):
-            for ip in range(i + 1):
-                lo = np.clip(real - o[i + 1] + o[ip], 0, None)
-                hi = np.clip(real - o[i] + o[ip], 0, None)
-                in_flight[i] += handed[hi, ip] - handed[lo, ip]
+        local, own = record.at_real_steps(o, np.arange(last + 1))
         t = real * plan.dt
-        return HeatFluxes(t, local, own - local, in_flight=in_flight,
-                          final_state=model.to_lab_frame(equal_time, float(t[-1])),
+        return HeatFluxes(t, local[:, real], (own - local)[:, real],
+                          in_flight=in_flight(own, o, real, plan.dt),
+                          final_state=self.model.to_lab_frame(equal_time, float(t[-1])),
                           parameters={"engine": "density", "scheme": self.scheme,
                                       "delay_steps": np.diff(o).tolist(), "frame": "lab"})
+
+
+def in_flight(own: np.ndarray, offsets: np.ndarray, real: np.ndarray, dt: float) -> np.ndarray:
+    """Energy in flight on every link at the real steps ``real`` (module docstring), from
+    every subsystem's own flux at every real step, ``own`` of shape (n, last + 1)."""
+    n, steps = own.shape
+    handed = np.zeros((n, steps + 1))  # energy S_i handed over before real step s
+    handed[:, 1:] = np.cumsum(own, axis=1) * dt
+    out = np.zeros((n - 1, real.size))
+    for i in range(n - 1):
+        for ip in range(i + 1):
+            lo = np.clip(real - offsets[i + 1] + offsets[ip], 0, None)
+            hi = np.clip(real - offsets[i] + offsets[ip], 0, None)
+            out[i] += handed[ip, hi] - handed[ip, lo]
+    return out
+
+
+def run_trajectories_delayed(model, plan, progress: bool = False, **options) -> HeatFluxes:
+    """The trajectory engine with delays.
+
+    The start phases (process steps ``-o_n .. -1``) are computed exactly with the
+    density engine; the main phase (the zero-delay cascade from their final state) is
+    sampled by trajectories, whose per-trajectory fluxes are re-indexed to real time
+    (S_i's real step ``s`` is process step ``s - o_i``; before the main phase the exact
+    start-phase fluxes, with no variance), so that means and standard errors (of sums
+    too) are those of the real-time quantities.  Statistics are kept at every step, for
+    the energy in flight, and the result is thinned to the saved times; it carries no
+    mergeable ``statistics``.  The equal-time final state (``D <= 1024``) comes from a
+    second trajectory run of the same seed up to process step ``last - o_n`` followed by
+    the exact end phases.
+    """
+    from .trajectories import MAX_FINAL_STATE_DIM, run_trajectories
+
+    o = np.asarray(plan.offsets, dtype=np.int64)
+    n = len(model.dims)
+    last = (plan.times.size - 1) * plan.save_every
+    branch = last - int(o[-1])
+    exact = DelayedDensityRun(model, plan)
+    record = _Record(-int(o[-1]), last, n)
+    rho = (plan.rho0 + plan.rho0.conj().T) / 2
+    sigma0, at_branch = exact.advance(rho, -int(o[-1]), 0, record, branch)
+    steps = np.arange(last + 1)
+
+    def process_plan(end: int):
+        return dataclasses.replace(plan, rho0=sigma0, save_every=1, n_steps=end + 1,
+                                   times=np.arange(end + 1) * plan.dt, offsets=())
+
+    def row_map(rows: np.ndarray) -> np.ndarray:
+        out = np.empty((rows.shape[0], steps.size, 2, n))
+        for i in range(n):
+            j = steps - o[i]
+            mc = j >= 0
+            out[:, mc, :, i] = rows[:, j[mc], :, i]
+            before = j[~mc] - record.first
+            out[:, ~mc, 0, i] = record.local[before, i]
+            out[:, ~mc, 1, i] = record.own[before, i] - record.local[before, i]
+        return out
+
+    res = run_trajectories(model, process_plan(last), progress=progress,
+                           real_time=(steps * plan.dt, row_map), **options)
+    real = np.arange(0, last + 1, plan.save_every)
+    own = res.local + res.correlated
+    err = res.stderr
+    err.t, err.local, err.correlated = err.t[real], err.local[:, real], err.correlated[:, real]
+    err.sums = {k: v[..., real] for k, v in err.sums.items()}
+    out = HeatFluxes(real * plan.dt, res.local[:, real], res.correlated[:, real], stderr=err,
+                     partial=res.partial, in_flight=in_flight(own, o, real, plan.dt),
+                     parameters={**res.parameters, "delay_steps": np.diff(o).tolist()})
+    if model.dim <= MAX_FINAL_STATE_DIM:
+        if branch > 0:
+            part = run_trajectories(model, process_plan(branch), **options)
+            at_branch = model.to_lab_frame(part.final_state, -branch * plan.dt)
+        out.final_state = model.to_lab_frame(exact.equal_time_state(at_branch, last),
+                                             float(out.t[-1]))
+    return out

@@ -387,7 +387,8 @@ def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> No
 def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                      progress: bool = False, target_stderr: float | None = None, *,
                      estimator: str = "auto", stepper: str = "auto",
-                     first_trajectory: int = 0, n_threads: int | None = None) -> HeatFluxes:
+                     first_trajectory: int = 0, n_threads: int | None = None,
+                     real_time=None) -> HeatFluxes:
     """Monte Carlo estimate of the collision model's heat fluxes, with standard errors.
 
     Parameters
@@ -420,6 +421,10 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         ``result.statistics`` merges exactly with runs over other ranges of the seed.
     n_threads : int, optional
         numba threads for this run (restored afterwards); results do not depend on it.
+    real_time : (times, row_map), optional
+        Used by delayed cascades (:mod:`collision.delay`): the statistics are those of
+        ``row_map(rows)``, the trajectories' fluxes at the real ``times``, built from
+        their fluxes at the plan's (process) times.
 
     Returns
     -------
@@ -452,6 +457,13 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         If ``target_stderr`` is given but not reached (with an estimate of the
         trajectories needed).
     """
+    if any(plan.offsets):
+        from .delay import run_trajectories_delayed
+
+        return run_trajectories_delayed(
+            model, plan, progress=progress, n_trajectories=n_trajectories, seed=seed,
+            target_stderr=target_stderr, estimator=estimator, stepper=stepper,
+            first_trajectory=first_trajectory, n_threads=n_threads)
     target = check_target_stderr(target_stderr)
     n_max_traj = check_n_trajectories(n_trajectories, target)
     first = int(first_trajectory)
@@ -476,14 +488,15 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     keep_final = dim <= MAX_FINAL_STATE_DIM
     final_psi = np.zeros((batch, dim if keep_final else 0), dtype=np.complex128)
     n_q = 3 * n_sys + 3
-    run = _BatchRun(first, keep_final, dim, np.zeros((n_q, n_saved)))
+    times, row_map = real_time if real_time is not None else (plan.times, None)
+    run = _BatchRun(first, keep_final, dim, np.zeros((n_q, times.size)))
 
     def advance(start: int, stop: int) -> None:
         b = stop - start
         _rng.seed_children(prefix, ss.pool_size, first_child + start, states[:b])
         _run_batch(states[:b], tables, init, plan.n_steps, plan.save_every, rows,
                    final_psi[:b])
-        run.add_batch(start, b, rows, final_psi)
+        run.add_batch(start, b, rows if row_map is None else row_map(rows[:b]), final_psi)
 
     def target_reached(_: int) -> bool:
         return target is not None and run.worst_stderr() <= target
@@ -505,7 +518,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     if target is not None:
         _check_target_reached(stats.total(), target, n_max_traj, partial)
     return _result(model, plan, stats, f"{estimator} estimator, {stepper}", ss, seed, target,
-                   n_max_traj, batch, partial, first)
+                   n_max_traj, batch, partial, first, times)
 
 
 class _BatchRun:
@@ -571,10 +584,9 @@ def _check_target_reached(total: Moments, target: float, n_max_traj: int,
 
 
 def _result(model, plan, stats: TrajectoryStatistics, method, ss, seed, target, n_max_traj,
-            batch, partial, first) -> HeatFluxes:
+            batch, partial, first, t) -> HeatFluxes:
     total = stats.total()
     count, rho_sum = total.count, total.rho_sum
-    t = plan.times
     result = fluxes_from_moments(total, t)
     final_state = None
     monitor = model.top_level_monitor(plan.fock)
