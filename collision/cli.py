@@ -88,6 +88,12 @@ def _float_list(text: str) -> list[float]:
     return [parse(x) for x in text.split(",")]
 
 
+def _delays(text: str) -> float | list[float]:
+    parse = _float_at_least(0.0, strict=False, unit=" (1/gamma)")
+    values = [parse(x) for x in text.split(",")]
+    return values[0] if len(values) == 1 else values
+
+
 def _int_list(text: str) -> list[int]:
     parse = _int_at_least(2)
     return [parse(x) for x in text.split(",")]
@@ -196,11 +202,11 @@ def _models(args):
         from .gaussian import GaussianCollisionModel
 
         kw = dict(n_systems=args.n_systems, temperature=args.temperature,
-                  cascade=not args.independent)
+                  cascade=not args.independent, delay=args.delay)
         return GaussianCollisionModel(**kw), GaussianMasterEquation(**kw)
     model = CascadeCollisionModel(args.system, args.n_systems, temperature=args.temperature,
                                   cutoff=args.cutoff, bath=args.bath,
-                                  cascade=not args.independent)
+                                  cascade=not args.independent, delay=args.delay)
     return model, model.master_equation()
 
 
@@ -236,6 +242,8 @@ def cmd_run(args) -> int:
     stem = args.name
     title = (f"{args.n_systems} {args.system}s, {args.method} engine, T = {args.temperature:g}, "
              f"$T_S$ = {args.ts:g}, dt = {args.dt:g}")
+    if any(model.delays):
+        title += f", delay = {args.delay if np.ndim(args.delay) == 0 else list(args.delay)}"
     if result.partial:
         title += f"\nPARTIAL: interrupted at t = {result.t[-1]:g} of {args.t_max:g}"
     ylabel = None
@@ -400,6 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reservoir ancillas (default: qubit for qubits, boson for oscillators)")
     run.add_argument("--independent", action="store_true",
                      help="independent reservoirs instead of the cascade (Fig. 1b)")
+    run.add_argument("--delay", type=_delays, default=0.0,
+                     help="travel time between consecutive subsystems (1/gamma): one value, "
+                          "or one per link separated by commas; a whole number of --dt "
+                          "steps")
     run.add_argument("--method", "--engine", dest="method", choices=tuple(ENGINES),
                      default="density",
                      help="engine: exact average, Monte Carlo, or covariance matrices "

@@ -447,7 +447,8 @@ class CascadeCollisionModel(CascadeSpec):
     def master_equation(self) -> CascadeMasterEquation:
         """The Lindblad reference this model converges to as ``dt -> 0``."""
         return CascadeMasterEquation(self.system, self.n_systems, self.gamma, self.omega,
-                                     self.temperature, self.cutoff, self.bath, self.cascade)
+                                     self.temperature, self.cutoff, self.bath, self.cascade,
+                                     self.delay)
 
     def level_energies(self) -> np.ndarray:
         """Energies of one subsystem's levels: ``omega n`` (oscillator) or
