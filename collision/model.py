@@ -67,7 +67,7 @@ import numpy as np
 from lindblad._validate import real_scalar
 from lindblad.fluxes import HeatFluxes
 from lindblad.model import CascadeMasterEquation, CascadeSpec
-from lindblad.operators import excitations, local_dimension
+from lindblad.operators import excitations, local_dimension, turn_subsystems
 from lindblad.states import validate_density_matrix
 from lindblad.thermal import thermal_populations
 
@@ -415,9 +415,9 @@ class CascadeCollisionModel(CascadeSpec):
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  bath_cutoff: int | None = None, cascade: bool = True,
                  bath_tol: float = DEFAULT_BATH_TOL, cutoff_tol: float = DEFAULT_CUTOFF_TOL,
-                 delay=0.0):
+                 delay=0.0, phase=0.0):
         super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade,
-                         delay)
+                         delay, phase)
         real = isinstance(cutoff_tol, numbers.Real) and not isinstance(cutoff_tol, bool)
         tol = float(cutoff_tol) if real else math.nan
         if not 0 < tol < 1:
@@ -448,7 +448,7 @@ class CascadeCollisionModel(CascadeSpec):
         """The Lindblad reference this model converges to as ``dt -> 0``."""
         return CascadeMasterEquation(self.system, self.n_systems, self.gamma, self.omega,
                                      self.temperature, self.cutoff, self.bath, self.cascade,
-                                     self.delay)
+                                     self.delay, self.phase)
 
     def level_energies(self) -> np.ndarray:
         """Energies of one subsystem's levels: ``omega n`` (oscillator) or
@@ -643,8 +643,14 @@ class CascadeCollisionModel(CascadeSpec):
 
             per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
                 self.n_systems, smallest_batch(opts.n_trajectories))
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            rho0 = turn_subsystems(validate_density_matrix(rho0, self.dim, name="rho0"),
+                                   self.dims, self.frame_angles, inverse=True)
         plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
+        if any(self.phases) and result.final_state is not None:
+            result.final_state = turn_subsystems(result.final_state, self.dims,
+                                                 self.frame_angles)
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "options": opts.as_dict(),
                              "dt": plan.dt, "t_max": float(t_max), "theta": plan.theta,
