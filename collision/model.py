@@ -64,7 +64,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lindblad._validate import real_scalar
+from lindblad._validate import flag, real_scalar
 from lindblad.fluxes import HeatFluxes
 from lindblad.model import CascadeMasterEquation, CascadeSpec
 from lindblad.operators import excitations, local_dimension, turn_subsystems
@@ -581,7 +581,7 @@ class CascadeCollisionModel(CascadeSpec):
     def run(self, rho0, t_max: float, dt: float, method: str = "density",
             n_trajectories: int | None = None, seed=None, save_every: int = 1,
             progress: bool = False, target_stderr: float | None = None,
-            options: EngineOptions | None = None) -> HeatFluxes:
+            options: EngineOptions | None = None, extrapolate: bool = False) -> HeatFluxes:
         """Simulate the collisions and return the heat fluxes.
 
         Parameters
@@ -606,6 +606,10 @@ class CascadeCollisionModel(CascadeSpec):
             Every option of the engine (:mod:`collision.options`); the keyword
             shortcuts above override its fields.  Recorded in
             ``result.parameters["options"]``.
+        extrapolate : bool
+            Density engine: run at ``dt`` and ``dt / 2`` and return the Richardson
+            extrapolation ``2 J(dt/2) - J(dt)`` (second order in dt), with
+            ``result.dt_error = J(dt) - J(dt/2)`` (:mod:`collision.extrapolate`).
 
         Returns
         -------
@@ -637,6 +641,15 @@ class CascadeCollisionModel(CascadeSpec):
                              f"got {method!r}")
         opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
                               target_stderr=target_stderr, progress=progress or None)
+        if flag(extrapolate, "extrapolate"):
+            if method != "density":
+                raise ValueError("extrapolate=True applies to method='density' (Monte Carlo "
+                                 "results are not extrapolated: collision.extrapolate)")
+            from .extrapolate import richardson
+
+            return richardson(*(self.run(rho0, t_max, step, method, save_every=every,
+                                         options=opts)
+                                for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
         per_saved = None
         if method == "trajectories":
             from .trajectories import saved_time_bytes, smallest_batch
