@@ -675,6 +675,52 @@ class CascadeCollisionModel(CascadeSpec):
         return result
 
 
+    def heat_statistics(self, rho0, t_max: float, dt: float, method: str = "density",
+                        n_trajectories: int | None = None, seed=None, save_every: int = 1,
+                        progress: bool = False, options: EngineOptions | None = None):
+        """Full counting statistics of the heat delivered to the reservoir.
+
+        ``Q(t) = hbar omega q(t)``, ``q`` the net number of quanta the ancillas have
+        gained (a two-point measurement of every ancilla's energy; with
+        ``cascade=False`` every subsystem's heat is counted separately).  Definitions in
+        :mod:`lindblad.counting`, the engines in :mod:`collision.counting`.
+
+        Parameters
+        ----------
+        rho0 : array_like, shape (D, D)
+            Initial state of the subsystems.
+        t_max, dt, save_every
+            As in :meth:`run`: saved times ``k save_every dt`` up to ``t_max``.
+        method : {"density", "trajectories"}
+            Exact at finite ``dt`` (the counting-resolved density engine), or Monte Carlo
+            histograms of the trajectories' quanta with standard errors.
+        n_trajectories, seed
+            Monte Carlo options (shortcuts for :class:`collision.options.TrajectoryOptions`,
+            whose ``first_trajectory``, ``stepper`` and ``n_threads`` apply too;
+            ``target_stderr`` does not).
+        progress : bool
+            Show a progress bar; Ctrl-C returns the finished part with ``partial=True``.
+        options : DensityOptions or TrajectoryOptions, optional
+
+        Returns
+        -------
+        lindblad.counting.HeatStatistics
+            ``P(q, t)`` on ``q = -n (d - 1) .. n (d - 1)`` and the cumulants
+            ``kappa_1 .. kappa_4`` in units of ``hbar omega``; standard errors for Monte
+            Carlo; the joint distribution of the subsystems' heats for ``cascade=False``.
+
+        Raises
+        ------
+        ValueError
+            For a method that cannot count (only "density" and "trajectories" can), a
+            delay, ``target_stderr``, and every bad input :meth:`run` refuses.
+        """
+        from .counting import heat_statistics
+
+        return heat_statistics(self, rho0, t_max, dt, method, n_trajectories, seed,
+                               save_every, progress, options)
+
+
 def _listed(values: np.ndarray) -> str:
     """``"0.1 (S2; S1: 0.02)"``: the largest value, which subsystem, and the others."""
     i = int(np.argmax(values))

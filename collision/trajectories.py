@@ -377,9 +377,13 @@ def smallest_batch(n_trajectories) -> int:
     return MIN_BATCH
 
 
+#: The ``quanta`` argument of the kernel when the heat is not counted.
+NO_QUANTA = np.zeros((0, 0, 0), dtype=np.int64)
+
+
 def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> None:
     """Run one batch of trajectories (a seam for tests that simulate an interrupt)."""
-    _k.run_batch(states, tables, init, n_steps, save_every, rows, final_psi)
+    _k.run_batch(states, tables, init, n_steps, save_every, rows, final_psi, NO_QUANTA)
 
 
 # --- driver -------------------------------------------------------------------------------

@@ -499,6 +499,35 @@ class CascadeMasterEquation(CascadeSpec):
         corr = (v @ w_cor.T).real.T
         return HeatFluxes(t, local, corr, parameters={"source": "lindblad", **self.parameters})
 
+    def heat_statistics(self, rho0, times, method: str = "blocks"):
+        """Full counting statistics of the heat delivered to the reservoir, exact.
+
+        The ``dt -> 0`` limit of :meth:`collision.CascadeCollisionModel.heat_statistics`:
+        the collective jumps ``A = sum_i a_i`` (``a_i`` each with independent reservoirs)
+        carry the counting field of the tilted generator (:mod:`lindblad.tilted`).
+
+        Parameters
+        ----------
+        rho0 : array_like, shape (D, D)
+            Initial state.
+        times : array_like
+            Non-decreasing times >= 0 (1/gamma).
+        method : {"blocks", "fourier"}
+            Excitation-number blocks of the ordinary generator (default), or the
+            generating function of the tilted generator and a discrete Fourier
+            transform; both exact.
+
+        Returns
+        -------
+        lindblad.counting.HeatStatistics
+            ``P(q, t)`` on ``q = -n (d - 1) .. n (d - 1)``, cumulants in units of
+            ``hbar omega``; with ``cascade=False`` also the joint distribution of the
+            subsystems' heats.
+        """
+        from .tilted import heat_statistics
+
+        return heat_statistics(self, rho0, times, method)
+
     def energies(self, rho) -> np.ndarray:
         """Local energies ``Tr[rho H_i]`` of a state, shape ``(n_systems,)``.
 

@@ -246,7 +246,8 @@ def measure_ancilla(joint, buf, cur, lo, hi, k, u, d_anc, sector_start, sector_s
 
     Returns
     -------
-    (lo, hi) : the systems' new sector window ``lo + k - l .. hi + k - l`` (clipped).
+    (lo, hi, l) : the systems' new sector window ``lo + k - l .. hi + k - l`` (clipped),
+        and the outcome ``l``.
     """
     total = 0.0
     chosen = 0
@@ -275,7 +276,7 @@ def measure_ancilla(joint, buf, cur, lo, hi, k, u, d_anc, sector_start, sector_s
         q_start, q_stop = window_positions(sector_start, lo + k - l_out, hi + k - l_out, n_max)
         for q in range(q_start, q_stop):
             joint[sector_states[q] * d_anc + l_out] = 0.0
-    return new_lo, new_hi
+    return new_lo, new_hi, chosen
 
 
 @njit(inline="always")
@@ -298,7 +299,7 @@ def joint_energies(joint, lo, hi, k, d_anc, sector_start, sector_states, n_max, 
 # --- whole trajectories -----------------------------------------------------------------
 
 @njit
-def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_psi):
+def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_psi, quanta):
     """One quantum trajectory of the collision model.
 
     Parameters
@@ -318,6 +319,11 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     final_psi : ndarray of complex128, shape (D,) or (0,)
         Receives the state at the last saved time (basis order, interaction picture) if
         not empty.
+    quanta : ndarray of int64, shape (B, n_saved, n_stages) or (B, 0, 0)
+        If not empty, ``quanta[slot, k, stage]`` receives the net number of quanta the
+        ancillas of ``stage`` have gained by saved time ``k`` (outgoing level ``l`` minus
+        incoming ``k`` of every ancilla, summed): one sample of the heat counting
+        statistics (:mod:`collision.counting`).  Recording it changes nothing else.
 
     Notes
     -----
@@ -357,6 +363,8 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     local = np.empty(n_sys)
     energy = np.empty(n_sys)
     after = np.empty(n_sys)
+    count = quanta.shape[1] > 0
+    net = np.zeros(n_stages, dtype=np.int64)  # quanta gained by each stage's ancillas
     s_a, s_b, s_c, s_w = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
 
     # initial pure state psi_j with probability p_j (inverse-CDF draw)
@@ -379,6 +387,9 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
         if save:
             k_save += 1
             since_save = 1
+            if count:
+                for st in range(n_stages):
+                    quanta[slot, k_save, st] = net[st]
             # local fluxes (and energies): diagonal expectation values
             for i in range(n_sys):
                 local[i] = 0.0
@@ -460,6 +471,7 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
                         chosen = l_out
                         break
                 lo, hi = clip_window(lo + k - chosen, hi + k - chosen, n_max)
+                net[stage] += chosen - k
                 scale = 1.0 / np.sqrt(p)
                 for q in range(sector_start[lo], sector_start[hi + 1]):
                     buf[nxt, q] *= scale
@@ -480,8 +492,9 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
                     out[slot, k_save, 1, i] = (energy[i] - after[i]) / dt - local[i]
             if last:
                 break
-            lo, hi = measure_ancilla(joint, buf, cur, lo, hi, k, r, d_anc, sector_start,
-                                     sector_states, n_max, prob)
+            lo, hi, chosen = measure_ancilla(joint, buf, cur, lo, hi, k, r, d_anc,
+                                             sector_start, sector_states, n_max, prob)
+            net[stage] += chosen - k
     rng_state[0] = s_a
     rng_state[1] = s_b
     rng_state[2] = s_c
@@ -493,11 +506,12 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
 
 
 @njit(parallel=True)
-def run_batch(rng_states, tb, init, n_steps, save_every, out, final_psi):
+def run_batch(rng_states, tb, init, n_steps, save_every, out, final_psi, quanta):
     """Run ``rng_states.shape[0]`` independent trajectories in parallel.
 
-    Trajectory ``t`` uses only ``rng_states[t]`` and writes only ``out[t]`` and
-    ``final_psi[t]``, so the results do not depend on the number of threads.
+    Trajectory ``t`` uses only ``rng_states[t]`` and writes only ``out[t]``,
+    ``final_psi[t]`` and ``quanta[t]``, so the results do not depend on the number of
+    threads.
 
     Parameters
     ----------
@@ -505,9 +519,12 @@ def run_batch(rng_states, tb, init, n_steps, save_every, out, final_psi):
     out : ndarray of float64, shape (B, n_saved, 2, n)
         Trajectory major: each trajectory writes one contiguous block.
     final_psi : ndarray of complex128, shape (B, D) or (B, 0)
+    quanta : ndarray of int64, shape (B, n_saved, n_stages) or (B, 0, 0)
+        Net quanta gained by the ancillas (see :func:`run_trajectory`), if not empty.
     """
     for t in prange(rng_states.shape[0]):
-        run_trajectory(rng_states[t], tb, init, n_steps, save_every, out, t, final_psi[t])
+        run_trajectory(rng_states[t], tb, init, n_steps, save_every, out, t, final_psi[t],
+                       quanta)
 
 
 # --- statistics -------------------------------------------------------------------------

@@ -1,0 +1,549 @@
+"""Heat counting statistics: the result type shared by the master equation and the engines.
+
+Definitions
+-----------
+The heat delivered to the reservoir by time ``t`` is ``Q(t) = hbar omega q(t)``, with
+``q`` the net number of quanta gained by the reservoir's ancillas: a two-point
+measurement of every ancilla's energy, once before it meets the chain and once after it
+has left it (one ancilla per step passes the whole cascade; with independent reservoirs,
+``cascade=False``, every subsystem has its own ancillas and its heat ``q_i`` is counted
+separately).  ``Q > 0`` is heat *into* the reservoir, the sign of the fluxes
+(``<Q(t)> = integral of J_total``).  Every collision conserves excitations, so ``q`` is
+an integer, and it is bounded: the chain can only give away the quanta it holds and hold
+the ones it takes, so ``|q| <= n_systems (d - 1)`` (``|q_i| <= d - 1`` for one subsystem
+with its own reservoir), with ``d`` the Fock dimension of a subsystem.  No counting window
+is ever truncated.
+
+The subsystems are *not* measured: coherences of the initial state between states of
+equal excitation number (e.g. the ``rho23`` of eq 41, or the beam-splitter correlations
+``C13 = C24`` of eq 31) change ``P(q, t)``; coherences between different excitation
+numbers do not (every Kraus operator of a step shifts the ket's and the bra's excitation
+number alike, so they never reach a trace).
+
+:class:`HeatStatistics` holds ``P(q, t)`` on the integer grid ``quanta`` and its first
+four cumulants, in units of ``hbar omega`` (the cumulants of ``q``; those of ``Q`` are
+``(hbar omega)^k kappa_k``).  Monte Carlo results carry standard errors
+(:class:`CountingErrors`).  For independent reservoirs ``joint`` holds the joint
+distribution of the subsystems' heats (layout in :class:`HeatStatistics`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fluxes import _PARAMETERS, _PARTIAL, _parse_parameters, _plain
+
+SUFFIXES = (".csv", ".npz")
+#: Names of the cumulant columns (``kappa_1`` = mean, ``kappa_2`` = variance, ...).
+CUMULANTS = ("kappa_1", "kappa_2", "kappa_3", "kappa_4")
+
+
+def _token(q: int) -> str:
+    """``-2 -> "m2"``, ``3 -> "3"``: an integer as a column-name token."""
+    return f"m{-q}" if q < 0 else str(q)
+
+
+def _untoken(text: str) -> int:
+    return -int(text[1:]) if text.startswith("m") else int(text)
+
+
+def cumulants(quanta, probabilities) -> np.ndarray:
+    """First four cumulants of distributions on the integer grid ``quanta``.
+
+    Parameters
+    ----------
+    quanta : array_like of int, shape (n_q,)
+    probabilities : array_like, shape (..., n_q)
+        Distributions (normalised by their sum, so a histogram of counts works too).
+
+    Returns
+    -------
+    ndarray, shape (..., 4)
+        ``kappa_1`` (mean), ``kappa_2`` (variance), ``kappa_3`` (third central moment)
+        and ``kappa_4 = mu_4 - 3 mu_2^2``, from central moments (no cancellation of raw
+        moments).
+    """
+    q = np.asarray(quanta, dtype=float)
+    p = np.asarray(probabilities, dtype=float)
+    norm = p.sum(axis=-1)
+    mean = (p @ q) / norm
+    dev = q - mean[..., None]
+    mu = [np.sum(p * dev**k, axis=-1) / norm for k in (2, 3, 4)]
+    return np.stack([mean, mu[0], mu[1], mu[2] - 3 * mu[0] ** 2], axis=-1)
+
+
+def independent_joint(populations: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """Joint heat distribution of subsystems with independent reservoirs.
+
+    With ``cascade=False`` every subsystem exchanges quanta with its own ancillas only,
+    so its excitation number changes by exactly minus its heat, ``n_i(t) = n_i(0) - q_i``,
+    and the joint populations evolve with one transition matrix per subsystem.  Then
+
+        P(q_1, ..., q_n) = sum_{m} p(m) prod_i T(m_i - q_i <- m_i).
+
+    Parameters
+    ----------
+    populations : ndarray, shape (d,) * n
+        Initial joint populations ``p(m_1, ..., m_n)`` (S1 first).
+    transition : ndarray, shape (n_t, d, d)
+        ``T[k, a, b]``: probability that one subsystem goes from level ``b`` to ``a`` by
+        the ``k``-th time.
+
+    Returns
+    -------
+    ndarray, shape (n_t,) + (2 d - 1,) * n
+        ``P`` with axis ``i + 1`` the heat ``q_i = -(d - 1) .. d - 1`` of subsystem ``i``.
+    """
+    n_t, d = transition.shape[0], transition.shape[1]
+    n = populations.ndim
+    q = np.arange(-(d - 1), d)
+    src = np.arange(d)
+    tgt = src[None, :] - q[:, None]  # (2d-1, d): level after, from level src and heat q
+    ok = (tgt >= 0) & (tgt < d)
+    # A[k, q, m] = T[k, m - q, m]
+    a = np.where(ok[None], transition[:, np.clip(tgt, 0, d - 1), src[None, :]], 0.0)
+    out = np.broadcast_to(populations, (n_t,) + populations.shape).copy()
+    for axis in range(n):  # the initial level of subsystem `axis` -> its heat
+        out = _contract(out, a, axis + 1)
+    return out
+
+
+def _contract(x: np.ndarray, a: np.ndarray, axis: int) -> np.ndarray:
+    """``y[k, .., q, ..] = sum_m a[k, q, m] x[k, .., m, ..]`` along ``axis``."""
+    moved = np.moveaxis(x, axis, -1)  # (n_t, ..., m)
+    shape = moved.shape
+    flat = moved.reshape(shape[0], -1, shape[-1])  # (n_t, rest, m)
+    y = np.einsum("krm,kqm->krq", flat, a)
+    return np.moveaxis(y.reshape(shape[:-1] + (a.shape[1],)), -1, axis)
+
+
+def total_from_joint(joint: np.ndarray, local_quanta: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The distribution of the total heat ``q = sum_i q_i`` from the joint one.
+
+    Returns ``(quanta, probabilities)`` with ``quanta = n min(local) .. n max(local)``.
+    """
+    n = joint.ndim - 1
+    lo = int(local_quanta[0])
+    m = local_quanta.size
+    grids = np.meshgrid(*[np.arange(m)] * n, indexing="ij")
+    index = sum(grids)  # position of q - n lo
+    n_q = n * (m - 1) + 1
+    flat = joint.reshape(joint.shape[0], -1)
+    out = np.zeros((joint.shape[0], n_q))
+    for k in range(n_q):
+        out[:, k] = flat[:, (index == k).ravel()].sum(axis=1)
+    return np.arange(n * lo, n * lo + n_q), out
+
+
+@dataclass
+class CountingErrors:
+    """Standard errors of a Monte Carlo :class:`HeatStatistics` (same shapes and units).
+
+    Attributes
+    ----------
+    probabilities : ndarray, shape (n_t, n_q)
+        ``sqrt(P (1 - P) / (n - 1))`` of every estimated probability (the standard error
+        of a mean of ``n`` indicators).
+    cumulants : ndarray, shape (n_t, 4)
+        Delete-a-group jackknife over fixed groups of trajectories (see
+        :mod:`collision.counting`).
+    joint : ndarray or None
+        As ``probabilities``, for the joint distribution of independent reservoirs.
+    """
+
+    probabilities: np.ndarray
+    cumulants: np.ndarray
+    joint: np.ndarray | None = None
+
+
+@dataclass
+class HeatStatistics:
+    """Full counting statistics of the heat delivered to the reservoir.
+
+    Attributes
+    ----------
+    t : ndarray, shape (n_t,)
+        Times (1/gamma).
+    quanta : ndarray of int64, shape (n_q,)
+        The integer grid of net quanta ``q`` gained by the reservoir (``Q = hbar omega q``),
+        ``-q_max .. q_max`` with ``q_max = n_systems (d - 1)`` (the exact bound, module
+        docstring).
+    probabilities : ndarray, shape (n_t, n_q)
+        ``P(q, t)``; every row sums to 1 (to rounding; Monte Carlo: exactly the
+        histogram over the trajectories).
+    cumulants : ndarray, shape (n_t, 4)
+        ``kappa_1 .. kappa_4`` of ``q``, i.e. of ``Q`` in units of ``hbar omega``
+        (``kappa_1`` the mean heat, ``kappa_2`` its variance, ...).  Computed from
+        ``probabilities`` when not given.
+    stderr : CountingErrors or None
+        Standard errors (Monte Carlo results only).
+    joint : ndarray or None
+        Independent reservoirs (``cascade=False``) only: the joint distribution of the
+        subsystems' heats, shape ``(n_t,) + (m,) * n_systems``, axis ``i + 1`` being the
+        heat ``q_i`` of subsystem ``i`` (S1 first) on the grid ``local_quanta``:
+        ``joint[k, a, b]`` is ``P(q_1 = local_quanta[a], q_2 = local_quanta[b], t_k)``.
+        ``probabilities`` is then the distribution of the total ``q = sum_i q_i``.
+    local_quanta : ndarray of int64 or None
+        ``-(d - 1) .. d - 1``, the grid of one subsystem's heat (with ``joint``).
+    parameters : dict
+        What produced the result (saved with it); ``parameters["omega"]`` converts
+        quanta to energy.
+    partial : bool
+        True when a run was interrupted and the result covers the finished part.
+    counts : ndarray of int64 or None
+        Monte Carlo: the histograms behind the result, shape ``(n_groups, n_t, n_q)``
+        (trajectory ``j`` in group ``j % n_groups``), exact integers (``.npz`` only).
+
+    Notes
+    -----
+    Files (:meth:`save`, :meth:`load`), in the conventions of
+    :class:`lindblad.fluxes.HeatFluxes`:
+
+    ``.csv``: one row of column names, ``# parameters: {...}`` (JSON), ``# partial: ...``
+    if interrupted, then one row per time, every number its exact ``repr``.  Columns:
+    ``t``; ``kappa_1 .. kappa_4``; ``kappa_1_stderr ..`` (Monte Carlo); ``P_<q>`` for
+    every ``q`` of ``quanta``, with ``<q>`` written ``m2`` for -2 and ``3`` for 3;
+    ``P_<q>_stderr`` (Monte Carlo); for independent reservoirs ``Pjoint_<q_1>_<q_2>..``
+    for every point of the joint grid (last subsystem fastest) and, for Monte Carlo,
+    ``Pjoint_..._stderr``.  Read it with :meth:`load`, ``pandas.read_csv(path,
+    comment="#")`` or ``numpy.genfromtxt(path, delimiter=",", names=True,
+    comments="#")``.
+
+    ``.npz``: arrays ``t``, ``quanta``, ``probabilities``, ``cumulants``, ``parameters``
+    (JSON), ``partial`` and where present ``stderr_probabilities``,
+    ``stderr_cumulants``, ``joint``, ``local_quanta``, ``stderr_joint``, ``counts``.
+    """
+
+    t: np.ndarray
+    quanta: np.ndarray
+    probabilities: np.ndarray
+    cumulants: np.ndarray | None = None
+    stderr: CountingErrors | None = None
+    joint: np.ndarray | None = field(default=None, repr=False)
+    local_quanta: np.ndarray | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    partial: bool = False
+    counts: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.t = np.asarray(self.t, dtype=float)
+        self.quanta = np.asarray(self.quanta, dtype=np.int64)
+        self.probabilities = np.asarray(self.probabilities, dtype=float)
+        if self.probabilities.shape != (self.t.size, self.quanta.size):
+            raise ValueError(f"probabilities {self.probabilities.shape} must have shape "
+                             f"(len(t), len(quanta)) = ({self.t.size}, {self.quanta.size})")
+        if self.cumulants is None:
+            self.cumulants = cumulants(self.quanta, self.probabilities)
+        self.cumulants = np.asarray(self.cumulants, dtype=float)
+        if self.cumulants.shape != (self.t.size, 4):
+            raise ValueError(f"cumulants {self.cumulants.shape} must have shape "
+                             f"(len(t), 4) = ({self.t.size}, 4)")
+        if self.joint is not None:
+            self.joint = np.asarray(self.joint, dtype=float)
+            self.local_quanta = np.asarray(self.local_quanta, dtype=np.int64)
+            m = self.local_quanta.size
+            if self.joint.ndim < 2 or self.joint.shape != (self.t.size,) + (m,) * \
+                    (self.joint.ndim - 1):
+                raise ValueError(f"joint {self.joint.shape} must have shape (len(t), m, ..., m) "
+                                 f"with m = len(local_quanta) = {m}")
+
+    # --- derived quantities ---------------------------------------------------------
+    @property
+    def mean(self) -> np.ndarray:
+        """``<q>(t)`` (units hbar omega)."""
+        return self.cumulants[:, 0]
+
+    @property
+    def variance(self) -> np.ndarray:
+        """``kappa_2(t)`` (units (hbar omega)^2)."""
+        return self.cumulants[:, 1]
+
+    @property
+    def skewness(self) -> np.ndarray:
+        """``kappa_3 / kappa_2^(3/2)`` (dimensionless; NaN where the variance is 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.variance > 0, self.cumulants[:, 2]
+                            / np.abs(self.variance) ** 1.5, np.nan)
+
+    @property
+    def excess_kurtosis(self) -> np.ndarray:
+        """``kappa_4 / kappa_2^2`` (dimensionless; NaN where the variance is 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.variance > 0, self.cumulants[:, 3] / self.variance**2,
+                            np.nan)
+
+    @property
+    def heat(self) -> np.ndarray:
+        """The grid of heats ``Q = omega q`` (units hbar omega times ``parameters["omega"]``,
+        i.e. energy units of the model)."""
+        return self.parameters.get("omega", 1.0) * self.quanta
+
+    def probability(self, q: int) -> np.ndarray:
+        """``P(q, t)`` for one integer ``q`` (zeros outside the grid)."""
+        hit = np.flatnonzero(self.quanta == q)
+        return self.probabilities[:, hit[0]] if hit.size else np.zeros(self.t.size)
+
+    def log_ratio(self) -> tuple[np.ndarray, np.ndarray]:
+        """``ln[P(q, t) / P(-q, t)]`` for ``q = 1 .. q_max``: the exchange fluctuation
+        theorem's left-hand side.
+
+        Returns
+        -------
+        (q, ratio) : ndarray of int (n,), ndarray (n_t, n)
+            NaN where either probability is not positive.
+        """
+        q = self.quanta[self.quanta > 0]
+        pos = np.array([self.probability(int(x)) for x in q]).T.reshape(self.t.size, q.size)
+        neg = np.array([self.probability(int(-x)) for x in q]).T.reshape(self.t.size, q.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where((pos > 0) & (neg > 0), np.log(np.where(pos > 0, pos, 1.0))
+                           - np.log(np.where(neg > 0, neg, 1.0)), np.nan)
+        return q, out
+
+    # --- files --------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the result to a ``.csv`` or ``.npz`` file (layouts in the class Notes).
+
+        Missing parent folders are created; any other suffix raises ``ValueError``.
+        """
+        path = Path(path)
+        if path.suffix not in SUFFIXES:
+            raise ValueError(f"save() writes .csv or .npz files, got {path.name!r} "
+                             f"(suffix {path.suffix!r})")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        params = _json(self.parameters)
+        if path.suffix == ".npz":
+            arrays = {"t": self.t, "quanta": self.quanta, "probabilities": self.probabilities,
+                      "cumulants": self.cumulants, "parameters": np.array(params),
+                      "partial": np.array(self.partial)}
+            if self.stderr is not None:
+                arrays["stderr_probabilities"] = self.stderr.probabilities
+                arrays["stderr_cumulants"] = self.stderr.cumulants
+                if self.stderr.joint is not None:
+                    arrays["stderr_joint"] = self.stderr.joint
+            if self.joint is not None:
+                arrays["joint"] = self.joint
+                arrays["local_quanta"] = self.local_quanta
+            if self.counts is not None:
+                arrays["counts"] = self.counts
+            np.savez(path, **arrays)
+            return path
+        cols = self._csv_columns()
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(cols)
+            fh.write(f"{_PARAMETERS}{params}\n")
+            if self.partial:
+                fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
+            for row in zip(*cols.values(), strict=True):
+                writer.writerow([repr(float(v)) for v in row])
+        return path
+
+    def _csv_columns(self) -> dict[str, np.ndarray]:
+        cols: dict[str, np.ndarray] = {"t": self.t}
+        err = self.stderr
+        cols.update({name: self.cumulants[:, i] for i, name in enumerate(CUMULANTS)})
+        if err is not None:
+            cols.update({f"{name}_stderr": err.cumulants[:, i]
+                         for i, name in enumerate(CUMULANTS)})
+        cols.update({f"P_{_token(int(q))}": self.probabilities[:, j]
+                     for j, q in enumerate(self.quanta)})
+        if err is not None:
+            cols.update({f"P_{_token(int(q))}_stderr": err.probabilities[:, j]
+                         for j, q in enumerate(self.quanta)})
+        if self.joint is not None:
+            flat = self.joint.reshape(self.t.size, -1)
+            names = self._joint_names()
+            cols.update({name: flat[:, j] for j, name in enumerate(names)})
+            if err is not None and err.joint is not None:
+                eflat = err.joint.reshape(self.t.size, -1)
+                cols.update({f"{name}_stderr": eflat[:, j] for j, name in enumerate(names)})
+        return cols
+
+    def _joint_names(self) -> list[str]:
+        n = self.joint.ndim - 1
+        grid = np.stack(np.meshgrid(*[self.local_quanta] * n, indexing="ij"), axis=-1)
+        return ["Pjoint_" + "_".join(_token(int(x)) for x in point)
+                for point in grid.reshape(-1, n)]
+
+    @classmethod
+    def load(cls, path: str | Path) -> HeatStatistics:
+        """Read a result written by :meth:`save` (the numbers bit for bit).
+
+        Raises
+        ------
+        ValueError
+            If the suffix is not ``.csv`` or ``.npz`` or the file was not written by
+            :meth:`save` (the message names the file and what is missing).
+        """
+        path = Path(path)
+        if path.suffix == ".csv":
+            return cls._load_csv(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"load() reads .csv or .npz files written by save(), got "
+                             f"{path.name!r} (suffix {path.suffix!r})")
+        try:
+            archive = np.load(path)
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path} is not a .npz archive written by HeatStatistics.save "
+                             f"({exc})") from exc
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} is a single .npy array, not a HeatStatistics .npz file")
+        with archive:
+            arrays = {k: archive[k] for k in archive.files}
+        missing = [k for k in ("t", "quanta", "probabilities", "cumulants", "parameters",
+                               "partial") if k not in arrays]
+        if missing:
+            raise ValueError(f"{path} is not a HeatStatistics .npz file: it has no "
+                             f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
+        stderr = None
+        if "stderr_probabilities" in arrays:
+            stderr = CountingErrors(arrays["stderr_probabilities"], arrays["stderr_cumulants"],
+                                    arrays.get("stderr_joint"))
+        return cls(arrays["t"], arrays["quanta"], arrays["probabilities"],
+                   arrays["cumulants"], stderr=stderr, joint=arrays.get("joint"),
+                   local_quanta=arrays.get("local_quanta"),
+                   parameters=_parse_parameters(str(arrays["parameters"]), path),
+                   partial=bool(arrays["partial"]), counts=arrays.get("counts"))
+
+    @classmethod
+    def _load_csv(cls, path: Path) -> HeatStatistics:
+        def not_ours(why: str) -> ValueError:
+            return ValueError(f"{path} is not a HeatStatistics CSV written by save(): {why}")
+
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise not_ours("it is not text") from exc
+        parameters, partial, table = {}, False, []
+        for line in lines:
+            if line.startswith(_PARAMETERS):
+                parameters = _parse_parameters(line[len(_PARAMETERS):], path)
+            elif line.startswith(_PARTIAL):
+                partial = True
+            elif line.strip() and not line.startswith("#"):
+                table.append(line)
+        if not table:
+            raise not_ours("it has no row of column names")
+        header, *rows = csv.reader(table)
+        if any(len(row) != len(header) for row in rows):
+            raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
+        try:
+            values = np.array(rows, dtype=float).reshape(len(rows), len(header))
+        except ValueError as exc:
+            raise not_ours(f"a value is not a number ({exc})") from exc
+        column = dict(zip(header, values.T, strict=True))
+        quanta = [_untoken(m.group(1)) for name in header
+                  if (m := re.fullmatch(r"P_(m?\d+)", name))]
+        missing = [k for k in ("t", *CUMULANTS) if k not in column]
+        if missing or not quanta:
+            names = ", ".join(missing) or "P_0, ..."
+            raise not_ours(f"missing column(s) {names} (it has {', '.join(header)})")
+        probs = np.array([column[f"P_{_token(q)}"] for q in quanta]).T
+        cums = np.array([column[k] for k in CUMULANTS]).T
+        has_err = "kappa_1_stderr" in column
+        joint_names = [name for name in header
+                       if re.fullmatch(r"Pjoint_(m?\d+_)*m?\d+", name)]
+        joint = local = joint_err = None
+        if joint_names:
+            points = [[_untoken(x) for x in name[len("Pjoint_"):].split("_")]
+                      for name in joint_names]
+            n = len(points[0])
+            local = np.array(sorted({p[-1] for p in points}), dtype=np.int64)
+            shape = (len(rows),) + (local.size,) * n
+            joint = np.array([column[name] for name in joint_names]).T.reshape(shape)
+            if has_err:
+                joint_err = np.array([column[f"{name}_stderr"] for name in joint_names]
+                                     ).T.reshape(shape)
+        stderr = None
+        if has_err:
+            stderr = CountingErrors(
+                np.array([column[f"P_{_token(q)}_stderr"] for q in quanta]).T,
+                np.array([column[f"{k}_stderr"] for k in CUMULANTS]).T, joint_err)
+        return cls(column["t"], np.array(quanta, dtype=np.int64),
+                   probs.reshape(len(rows), len(quanta)), cums.reshape(len(rows), 4),
+                   stderr=stderr, joint=joint, local_quanta=local, parameters=parameters,
+                   partial=partial)
+
+    # --- plotting ---------------------------------------------------------------------------
+    def plot(self, axes=None, reference: HeatStatistics | None = None, times=None,
+             title: str | None = None, path: str | Path | None = None, log: bool = False):
+        """P(q, t) at a few times (left) and the cumulants against t (right).
+
+        Parameters
+        ----------
+        axes : pair of matplotlib axes, optional
+            Where to draw (default: a new figure with two panels).
+        reference : HeatStatistics, optional
+            Drawn as lines (e.g. the master-equation limit); this result as markers
+            (with error bars for Monte Carlo).
+        times : sequence of float, optional
+            Times of the left panel (the nearest saved times are used); default four
+            times spread over the run.
+        title : str, optional
+        path : str or Path, optional
+            Save the figure there (parent folders are created).
+        log : bool
+            Logarithmic probability axis (shows the tails).
+
+        Returns
+        -------
+        (ax_p, ax_k) : the two axes.
+        """
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), constrained_layout=True)
+        ax_p, ax_k = axes
+        if times is None:
+            times = self.t[np.unique(np.linspace(0, self.t.size - 1, 5).round().astype(int))[1:]]
+        for c, tau in enumerate(np.atleast_1d(times)):
+            k = int(np.argmin(np.abs(self.t - tau)))
+            color = f"C{c}"
+            if reference is not None:
+                kr = int(np.argmin(np.abs(reference.t - self.t[k])))
+                ax_p.plot(reference.quanta, reference.probabilities[kr], "-", color=color,
+                          lw=1.2, label=f"t = {reference.t[kr]:.3g} (limit)")
+            err = None if self.stderr is None else 2 * self.stderr.probabilities[k]
+            ax_p.errorbar(self.quanta, self.probabilities[k], yerr=err, fmt="o", ms=4,
+                          mfc="none", color=color, capsize=2,
+                          label=f"t = {self.t[k]:.3g}")
+        ax_p.set_xlabel(r"net quanta to the reservoir  $q = Q/\hbar\omega$")
+        ax_p.set_ylabel(r"$P(q, t)$")
+        if log:
+            ax_p.set_yscale("log")
+        ax_p.legend(fontsize=7)
+        every = max(1, self.t.size // 40)
+        labels = (r"$\kappa_1$ (mean)", r"$\kappa_2$ (variance)", r"$\kappa_3$", r"$\kappa_4$")
+        for i, label in enumerate(labels):
+            color = f"C{i}"
+            if reference is not None:
+                ax_k.plot(reference.t, reference.cumulants[:, i], "-", color=color, lw=1.2)
+            y = self.cumulants[::every, i]
+            err = None if self.stderr is None else 2 * self.stderr.cumulants[::every, i]
+            ax_k.errorbar(self.t[::every], y, yerr=err, fmt="o", ms=3, mfc="none",
+                          color=color, label=label, capsize=1.5)
+        ax_k.axhline(0, color="0.7", lw=0.6)
+        ax_k.set_xlabel(r"$\gamma t$")
+        ax_k.set_ylabel(r"cumulants of $Q$  [$(\hbar\omega)^k$]")
+        ax_k.legend(fontsize=7, title="markers: this result; lines: reference"
+                    if reference is not None else None, title_fontsize=7)
+        if title:
+            ax_p.figure.suptitle(title, fontsize=9)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            ax_p.figure.savefig(path, dpi=130)
+        return ax_p, ax_k
+
+
+def _json(parameters: dict) -> str:
+    return json.dumps(_plain(parameters), sort_keys=True)
