@@ -8,7 +8,8 @@ import pytest
 from collision.cli import main
 from lindblad.counting import HeatStatistics
 
-pytestmark = pytest.mark.filterwarnings("ignore::collision.AccuracyWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::collision.AccuracyWarning",
+                                        "ignore::collision.TruncationWarning")
 
 
 def test_statistics_writes_csv_png_and_checks_the_theorem(tmp_path, capsys):

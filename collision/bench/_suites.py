@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import numba
 import numpy as np
@@ -313,6 +314,49 @@ def delay_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
     return rows
 
 
+def heat_statistics_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
+    """Cost of the heat counting statistics against a plain run of the same problem.
+
+    The problems of DESIGN.md section 6 (:func:`problems`), t in [0, 5] with 501 saved
+    times: the density engine at ``dt = 0.01`` (``run`` vs ``heat_statistics``, both
+    end to end), the trajectory engine (2000 trajectories, 2 qubits; 500 in ``quick``)
+    and the master equation (``heat_fluxes`` vs ``heat_statistics``).  The exact
+    counting steps one state per occupied initial excitation number ``N0`` (3 for two
+    qubits, 39 for two oscillators with cutoff 20), so its cost is about that many
+    runs; the trajectories only add an integer per ancilla and a histogram per batch.
+    Best of ``repeat`` after a warm-up; ``quick`` skips the oscillators.
+    """
+    import warnings
+
+    from .._loop import AccuracyWarning
+
+    rows = []
+    n_traj = 500 if quick else 2000
+    for name, prob in problems().items():
+        if quick and name == "oscillators":
+            continue
+        cm = collision_model(prob)
+        args = (prob.rho0, float(prob.times[-1]), DT)
+        cases = [("density dt=0.01", partial(cm.run, *args), partial(cm.heat_statistics, *args))]
+        if name == "qubits":
+            kw = dict(method="trajectories", n_trajectories=n_traj, seed=1)
+            cases.append((f"trajectories, {n_traj}", partial(cm.run, *args, **kw),
+                          partial(cm.heat_statistics, *args, **kw)))
+        cases.append(("master equation", partial(prob.model.heat_fluxes, prob.rho0, prob.times),
+                      partial(prob.model.heat_statistics, prob.rho0, prob.times)))
+        for engine, plain, counting in cases:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AccuracyWarning)
+                plain_wall, _, _ = timed(plain, repeat)
+                count_wall, count_cpu, res = timed(counting, repeat)
+            rows.append({"problem": name, "engine": engine, "plain_s": plain_wall,
+                         "statistics_s": count_wall, "statistics_cpu_s": count_cpu,
+                         "ratio": count_wall / plain_wall,
+                         "initial_blocks": len(res.parameters.get("initial_blocks", []))
+                         or ""})
+    return rows
+
+
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
@@ -330,4 +374,6 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
         ("cost of a delay between the subsystems (target: independent of the delay)",
          lambda: delay_cost(repeat, quick)),
+        ("cost of the heat counting statistics against a plain run of the same problem",
+         lambda: heat_statistics_cost(repeat, quick)),
     ]
