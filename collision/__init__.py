@@ -4,6 +4,7 @@ The reservoir is a stream of thermal ancillas; each collides with S1, then S2, .
 The engines converge to :class:`lindblad.CascadeMasterEquation` as ``dt -> 0``.
 """
 
+from lindblad.counting import HeatStatistics
 from lindblad.fluxes import HeatFluxes
 
 from ._loop import AccuracyWarning, TruncationWarning
@@ -14,4 +15,5 @@ from .statistics import TrajectoryStatistics, merge_results
 
 __all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "CollisionPlan",
            "DensityOptions", "GaussianCollisionModel", "GaussianOptions", "HeatFluxes",
-           "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "merge_results"]
+           "HeatStatistics", "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning",
+           "merge_results"]

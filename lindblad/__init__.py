@@ -13,6 +13,7 @@ from .correlations import (
     quantum_discord,
     trace_distance_discord,
 )
+from .counting import HeatStatistics
 from .fluxes import FluxStandardErrors, HeatFluxes
 from .gaussian import GaussianMasterEquation
 from .model import CascadeMasterEquation
@@ -29,6 +30,7 @@ __all__ = [
     "FluxStandardErrors",
     "GaussianMasterEquation",
     "HeatFluxes",
+    "HeatStatistics",
     "bath_rates",
     "bose_occupation",
     "closed_form",
