@@ -50,7 +50,8 @@ STATES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
                             "(lindblad.states.gaussian_correlated)"),
 }
 
-#: Run options that never change a result (left out of a point's id and seed).
+#: Run options that never change a result (left out of a point's id and seed).  They
+#: apply to the trajectory points of a sweep; the other points ignore them.
 EXECUTION_KEYS = ("batches", "n_threads")
 #: Run options of the Fock-space and Gaussian collision models besides the engine's.
 RUN_KEYS = ("t_max", "dt", "save_every", "method", "batches")
@@ -161,6 +162,8 @@ def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
         method = engines[0]
     every_engine = {f.name for cls, _ in ENGINES.values() for f in fields(cls)}
     options = {k: v for k, v in run.items() if k not in RUN_KEYS}
+    if method != "trajectories":  # execution options of the trajectory points only
+        options = {k: v for k, v in options.items() if k not in EXECUTION_KEYS}
     unknown = sorted(k for k in options if k not in every_engine or k in _SET_BY_SWEEP)
     allowed = [f.name for f in fields(ENGINES[method][0]) if f.name not in _SET_BY_SWEEP]
     if unknown:
@@ -193,6 +196,11 @@ def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
     save_every = run.get("save_every", 1)
     return {"method": method, "t_max": run.get("t_max"), "dt": run.get("dt"),
             "save_every": save_every, "batches": int(batches), "options": options}, problems
+
+
+def engine(definition: Definition) -> str | None:
+    """The engine a point runs on (None for an exact reference)."""
+    return _run_checks(definition)[0].get("method")
 
 
 def batches(definition: Definition) -> int:

@@ -63,6 +63,7 @@ from .point import (
     Definition,
     batches,
     check_definition,
+    engine,
     model_arguments,
     state_arguments,
 )
@@ -387,10 +388,10 @@ def validate(source) -> SweepSpec:
                             batches(definition)))
     for message, where in by_message.items():
         problems.append(_grouped(message, where, len(combos)))
-    asked = fixed["run"].get("batches", 1)
-    if not problems and asked != 1 and all(p.batches == 1 for p in points):
-        problems.append(f"run.batches = {asked} splits trajectories, but no point uses "
-                        "method = 'trajectories'")
+    asked = [k for k in EXECUTION_KEYS if k in fixed["run"]]
+    if not problems and asked and all(engine(p.definition) != "trajectories" for p in points):
+        problems.append(f"run option(s) {', '.join(asked)} apply to trajectory points, but no "
+                        "point uses method = 'trajectories'")
     if problems:
         raise SweepSpecError(problems)
     return SweepSpec(raw, model, int(seed), swept, points)
