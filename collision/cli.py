@@ -362,6 +362,9 @@ def cmd_sweep(args) -> int:
     if args.workers is not None and args.scheduler is not None:
         raise UsageError("--workers sets local processes and --scheduler a Dask cluster: "
                          "give one or the other")
+    if importlib.util.find_spec("pandas") is None:
+        raise UsageError("collision sweep writes a pandas table: pip install "
+                         "'cascade-collisions[sweep]'")
     if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
         raise UsageError("--scheduler needs dask.distributed: pip install "
                          "'cascade-collisions[dask]'")

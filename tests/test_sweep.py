@@ -300,6 +300,34 @@ def test_ctrl_c_stops_cleanly_keeping_every_finished_point(tmp_path, monkeypatch
     assert table.attrs["sweep"]["ok"] == 6 and len(table.attrs["sweep"]["computed"]) == 4
 
 
+def test_ctrl_c_on_the_command_line_stops_the_worker_processes(tmp_path):
+    spec = trajectory_spec(n_points=10, n_trajectories=8000)
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collision", "sweep", str(spec_file), "--out", str(out),
+         "--workers", "2", "--quiet"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+    deadline = time.monotonic() + 120
+    try:
+        while not point_files(out):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted; the finished points are kept" in err
+    table = sweep.load(out)
+    kept = table.drop_duplicates("point")["status"].value_counts()
+    assert 1 <= kept["ok"] < 10 and kept["ok"] + kept["missing"] == 10
+    assert len(point_files(out)) == kept["ok"]
+
+
 # --- validation ----------------------------------------------------------------------------
 
 def test_an_invalid_spec_fails_before_any_work_with_every_problem_listed(tmp_path):

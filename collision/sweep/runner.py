@@ -4,6 +4,7 @@ as it finishes, and return the table."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import numbers
 from pathlib import Path
 
@@ -49,12 +50,17 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
 
     Raises
     ------
+    ImportError
+        Without pandas (the ``sweep`` extra).
     collision.sweep.SweepSpecError
         For an invalid specification (every problem listed), before any work.
     ValueError
         For bad ``workers``/``client``/``table``, or a folder holding another sweep (the
         message says what differs) or in use by another run.
     """
+    if importlib.util.find_spec("pandas") is None:
+        raise ImportError("collision.sweep returns a pandas DataFrame: pip install "
+                          "'cascade-collisions[sweep]' (pandas, and pyarrow for Parquet)")
     sweep = validate(spec)
     if table is not None and table not in TABLE_FORMATS:
         raise ValueError(f"table must be one of {TABLE_FORMATS} or None, got {table!r}")

@@ -118,7 +118,7 @@ def save_table(table, path) -> Path:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ValueError("writing Parquet needs pyarrow (pip install "
-                             "'cascade-collisions[dask]' or pyarrow); or write .csv") from None
+                             "'cascade-collisions[sweep]'); or write .csv") from None
 
         def write(tmp):
             table.to_parquet(tmp, index=False)
