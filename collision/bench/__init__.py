@@ -29,6 +29,7 @@ from ._suites import (
     master_equation_engines,
     peer_comparison,
     suites,
+    sweep_scaling,
     trajectory_benchmark,
     trajectory_throughput,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "problems",
     "qutip_model",
     "suites",
+    "sweep_scaling",
     "timed",
     "trajectory_benchmark",
     "trajectory_throughput",

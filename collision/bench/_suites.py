@@ -313,6 +313,104 @@ def delay_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
     return rows
 
 
+def _sweep_spec(n_points: int, n_trajectories: int | None) -> dict:
+    """A sweep of ``n_points`` reservoir temperatures for two qubits (thermal start at
+    T_S = 2, t in [0, 5], dt = 0.01): Monte Carlo points of ``n_trajectories`` on one
+    numba thread each, or (None) density-engine points of 50 steps, whose cost is mostly
+    the sweep's own."""
+    run = {"t_max": 5.0, "dt": 0.01, "save_every": 10, "method": "trajectories",
+           "n_trajectories": n_trajectories, "n_threads": 1}
+    if n_trajectories is None:
+        run = {"t_max": 0.5, "dt": 0.01}
+    return {"sweep": {"model": "CascadeCollisionModel", "seed": 1},
+            "model": {"system": "qubit"},
+            "initial": {"state": "thermal", "temperature": 2.0}, "run": run,
+            "grid": {"model.temperature": [0.5 + k / n_points for k in range(n_points)]}}
+
+
+def _overhead(wall: float, direct: float, workers: int, n_points: int) -> float | str:
+    """Milliseconds per point above the plain loop (one worker only)."""
+    return 1e3 * (wall - direct) / n_points if workers == 1 else ""
+
+
+def sweep_scaling(quick: bool = False) -> list[dict]:
+    """Wall time of a 64-point sweep (16 with ``quick``) with 1 and 2 workers, as local
+    processes and on a loopback Dask ``LocalCluster``, against calling ``run`` directly in
+    a loop; and the per-point overhead of the sweep machinery (validation, one atomic
+    file per point, the table) on points that cost almost nothing.
+
+    Trajectory points (2000 trajectories, 1000 collisions each, one numba thread) take
+    about 0.1 s.  Every sweep writes into a fresh folder.  Local processes start with the
+    sweep (their start-up is in the wall time); the Dask cluster is started before the
+    timing (``startup_s``) and warmed with a 2-point sweep, as a long-lived cluster would
+    be.  Each number is one run (the sweeps are long enough).
+    """
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from .. import sweep
+    from ..sweep.point import build_model, build_state
+
+    n_points = 16 if quick else 64
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = (Path(tmp) / f"s{k}" for k in range(100))
+
+        def timed_sweep(spec, **kw) -> float:
+            start = time.perf_counter()
+            sweep.run(spec, next(folders), progress=False, **kw)
+            return time.perf_counter() - start
+
+        for label, n_traj in (("trajectory points (2000 x 1000 collisions)", 2000),
+                              ("near-empty points (density, 50 steps)", None)):
+            spec = _sweep_spec(n_points, n_traj)
+            points = sweep.validate(spec).points
+            timed_sweep(_sweep_spec(2, n_traj), workers=1)  # JIT warm-up in this process
+            start = time.perf_counter()
+            for p in points:  # the same runs without the sweep
+                model = build_model(p.definition)
+                run = dict(p.definition.run)
+                kw = {"method": "trajectories", "options": engine_options(
+                    "trajectories", n_trajectories=n_traj, seed=p.seed, n_threads=1)} \
+                    if n_traj else {}
+                model.run(build_state(model, p.definition), run["t_max"], run["dt"],
+                          save_every=run.get("save_every", 1), **kw)
+            direct = time.perf_counter() - start
+            rows.append({"points": label, "backend": "run() in a loop", "workers": 1,
+                         "wall_s": direct, "ms_per_point": 1e3 * direct / n_points})
+            for workers in (1, 2):
+                wall = timed_sweep(spec, workers=workers)
+                rows.append({"points": label, "backend": "local processes" if workers > 1
+                             else "sweep, in process", "workers": workers, "wall_s": wall,
+                             "ms_per_point": 1e3 * wall / n_points,
+                             "speedup_vs_loop": direct / wall,
+                             "overhead_ms_per_point": _overhead(wall, direct, workers,
+                                                                n_points)})
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                rows.append({"points": label, "backend": "Dask LocalCluster",
+                             "wall_s": "skipped: pip install '.[dask]'"})
+                continue
+            for workers in (1, 2):
+                start = time.perf_counter()
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+                        Client(cluster) as client:
+                    startup = time.perf_counter() - start
+                    timed_sweep(_sweep_spec(2, n_traj), client=client)
+                    wall = timed_sweep(spec, client=client)
+                rows.append({"points": label, "backend": "Dask LocalCluster",
+                             "workers": workers, "wall_s": wall,
+                             "ms_per_point": 1e3 * wall / n_points,
+                             "speedup_vs_loop": direct / wall,
+                             "overhead_ms_per_point": _overhead(wall, direct, workers,
+                                                                n_points),
+                             "startup_s": startup})
+    return rows
+
+
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
@@ -330,4 +428,6 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
         ("cost of a delay between the subsystems (target: independent of the delay)",
          lambda: delay_cost(repeat, quick)),
+        ("sweeps: 64 points on 1 and 2 workers (local processes, Dask LocalCluster) vs "
+         "run() in a loop", lambda: sweep_scaling(quick)),
     ]

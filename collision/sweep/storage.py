@@ -22,6 +22,7 @@ use a folder (an advisory lock, ``.lock``, where the platform has ``fcntl``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import uuid
@@ -41,6 +42,7 @@ POINTS = "points"
 LAYOUT = 1
 
 
+@functools.lru_cache(maxsize=1)
 def package_version() -> str:
     """The installed version of this package (``"unknown"`` from a bare checkout)."""
     from importlib.metadata import PackageNotFoundError, version

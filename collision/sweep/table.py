@@ -61,44 +61,46 @@ def load(out_dir, metadata: bool = False):
     record = folder.read_spec()
     swept = record["swept"]
     fixed = {s: record["spec"].get(s, {}) for s in ("model", "initial", "run")}
-    frames, flux_columns = [], []
+    blocks, flux_columns = [], []  # one (rows, {column: cell or array}) per point
     for point in record["points"]:
-        values = {}
+        cells = {"point": point["id"]}
         for name in swept:
             section, key = name.split(".", 1)
-            values[name] = _cell(point["values"].get(name, fixed[section].get(key)))
-        head = {"point": point["id"], **values}
+            cells[name] = _cell(point["values"].get(name, fixed[section].get(key)))
         path, failed = folder.point_path(point["id"]), folder.failed_path(point["id"])
         if path.exists():
             result = HeatFluxes.load(path)
             columns = result._csv_columns()  # the CSV layout of HeatFluxes.save
             flux_columns += [c for c in columns if c not in flux_columns]
-            frame = pd.DataFrame({**head, "status": "ok", **columns, "error": ""})
-            meta = result.parameters.get("sweep", {})
-            meta = {**meta, "options": result.parameters.get("options")}
-        elif failed.exists():
-            meta = json.loads(failed.read_text(encoding="utf-8"))
-            frame = pd.DataFrame([{**head, "status": "failed", "t": np.nan,
-                                   "error": meta.get("error", "")}])
+            cells.update(status="ok", error="", **columns)
+            meta = {**result.parameters.get("sweep", {}),
+                    "options": result.parameters.get("options")}
+            rows = result.t.size
         else:
-            meta = {"seed": point["seed"]}
-            frame = pd.DataFrame([{**head, "status": "missing", "t": np.nan, "error": ""}])
+            meta = json.loads(failed.read_text(encoding="utf-8")) if failed.exists() \
+                else {"seed": point["seed"]}
+            cells.update(status="failed" if failed.exists() else "missing",
+                         error=meta.get("error", ""))
+            rows = 1
         if metadata:
-            for key in METADATA:
-                value = meta.get(key)
-                if key in ("options",):
-                    value = None if value is None else json.dumps(value, sort_keys=True)
-                elif key == "warnings":
-                    value = "\n".join(value or [])
-                frame[key] = value
-        frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=["point", *swept, "status", "t", "error"])
+            options = meta.get("options")
+            cells.update(seed=meta.get("seed"), wall_time=meta.get("wall_time"),
+                         version=meta.get("version"),
+                         options=None if options is None else json.dumps(options,
+                                                                         sort_keys=True),
+                         warnings="\n".join(meta.get("warnings") or []))
+        blocks.append((rows, cells))
     order = ["point", *swept, "status", *(flux_columns or ["t"]), "error"]
-    if metadata:
-        order += list(METADATA)
-    table = pd.concat(frames, ignore_index=True)
-    return table[order]
+    order += list(METADATA) if metadata else []
+    data = {}
+    for name in order:
+        if name in flux_columns or name == "t":  # numbers: NaN where a point has none
+            data[name] = np.concatenate([
+                np.asarray(cells[name], dtype=float) if name in cells
+                else np.full(rows, np.nan) for rows, cells in blocks]) if blocks else []
+        else:
+            data[name] = [cells.get(name) for rows, cells in blocks for _ in range(rows)]
+    return pd.DataFrame(data, columns=order)
 
 
 def save_table(table, path) -> Path:
