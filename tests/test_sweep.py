@@ -102,6 +102,7 @@ def test_one_worker_two_processes_and_dask_give_identical_tables(tmp_path, dask_
     two = sweep.run(spec, tmp_path / "two", workers=2, progress=False)
     dask = sweep.run(spec, tmp_path / "dask", client=dask_client, progress=False)
     assert one.attrs["sweep"]["ok"] == 5 and not one.attrs["sweep"]["interrupted"]
+    assert one["initial.temperature"].dtype == float  # 3.0 stays a float, not 3
     pd.testing.assert_frame_equal(one, two, check_exact=True)
     pd.testing.assert_frame_equal(one, dask, check_exact=True)
     # the density points are the engine's numbers, exactly

@@ -12,7 +12,7 @@ from .._loop import progress_bar
 from ..statistics import merge_results
 from . import backends
 from .point import Outcome, Task, batch_ranges
-from .spec import Point, SweepSpec, canonical, validate
+from .spec import Point, SweepSpec, plain, validate
 from .storage import SweepFolder, package_version, read_batch
 from .table import TABLE_FORMATS, load, save_table
 
@@ -191,9 +191,9 @@ class _Progress:
         self._advance()
 
     def _metadata(self, point: Point, wall_time: float, warned: list[str]) -> dict:
-        return {"id": point.id, "index": point.index, "values": canonical(point.values),
+        return {"id": point.id, "index": point.index, "values": plain(point.values),
                 "seed": point.seed, "sweep_seed": self.sweep.seed, "model": self.sweep.model,
-                "definition": canonical({**point.definition.identity(),
+                "definition": plain({**point.definition.identity(),
                                          "run": point.definition.run}),
                 "batches": point.batches, "wall_time": wall_time,
                 "version": package_version(), "warnings": list(warned), "status": "ok"}

@@ -192,22 +192,23 @@ def read_spec(source) -> dict[str, Any]:
 
 # --- canonical form, ids, seeds --------------------------------------------------------------
 
-def canonical(value, where: str = "value"):
+def canonical(value, where: str = "value", exact: bool = False):
     """``value`` in the canonical plain form used for ids and comparisons (module
-    docstring); raises ``ValueError`` naming ``where`` for anything else."""
+    docstring); raises ``ValueError`` naming ``where`` for anything else.  With
+    ``exact=True`` floats stay floats (the plain form written to files)."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise ValueError(f"{where}: keys must be strings, got {k!r}")
-            out[k] = canonical(v, f"{where}.{k}")
+            out[k] = canonical(v, f"{where}.{k}", exact)
         return out
     if isinstance(value, (list, tuple)):
-        return [canonical(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [canonical(v, f"{where}[{i}]", exact) for i, v in enumerate(value)]
     if isinstance(value, np.ndarray) and value.ndim <= 1:
-        return canonical(value.tolist(), where)
+        return canonical(value.tolist(), where, exact)
     if isinstance(value, np.generic):
-        return canonical(value.item(), where)
+        return canonical(value.item(), where, exact)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
@@ -216,11 +217,17 @@ def canonical(value, where: str = "value"):
         x = float(value)
         if not math.isfinite(x):
             raise ValueError(f"{where} must be finite, got {value!r}")
-        return int(x) if x.is_integer() and abs(x) < 2**53 else x
+        return int(x) if x.is_integer() and abs(x) < 2**53 and not exact else x
     if isinstance(value, numbers.Complex):
-        return {"complex": [canonical(value.real, where), canonical(value.imag, where)]}
+        return {"complex": [canonical(value.real, where, exact),
+                            canonical(value.imag, where, exact)]}
     raise ValueError(f"{where} must be a number, string, bool, list or table, got "
                      f"{type(value).__name__}")
+
+
+def plain(value):
+    """``value`` as plain JSON values, numbers as given (what the folder records)."""
+    return canonical(value, exact=True)
 
 
 def canonical_json(value) -> str:

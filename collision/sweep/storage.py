@@ -34,7 +34,7 @@ import numpy as np
 from lindblad.fluxes import HeatFluxes, _plain
 
 from ..statistics import Moments, TrajectoryStatistics, fluxes_from_moments
-from .spec import SweepSpec, canonical, comparable, differences
+from .spec import SweepSpec, comparable, differences, plain
 
 SPEC_FILE = "sweep.json"
 POINTS = "points"
@@ -110,9 +110,9 @@ class SweepFolder:
             tmp.unlink(missing_ok=True)
         for tmp in folder.root.glob(".tmp-*"):
             tmp.unlink(missing_ok=True)
-        record = {"layout": LAYOUT, "spec": canonical(spec.raw), "model": spec.model,
+        record = {"layout": LAYOUT, "spec": plain(spec.raw), "model": spec.model,
                   "seed": spec.seed, "swept": spec.swept,
-                  "points": [{"id": p.id, "values": canonical(p.values), "seed": p.seed}
+                  "points": [{"id": p.id, "values": plain(p.values), "seed": p.seed}
                              for p in spec.points]}
         _atomic(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True)))
         return folder
