@@ -93,7 +93,7 @@ from lindblad.thermal import bose_occupation
 
 from ._kernels import gaussian as kernels
 from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
-from .model import check_output_memory, check_time_step, time_grid
+from .model import check_output_memory, check_time_step, delay_steps, time_grid
 from .options import GaussianOptions, driver, engine_options
 
 
@@ -310,44 +310,6 @@ def run_gaussian(model: GaussianCollisionModel, plan: GaussianPlan,
     return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
                       partial=interrupted and done < n_steps,
                       final_state=to_lab_frame(final, times[n_done - 1], model.omega))
-
-
-def delay_steps(delays, dt: float) -> tuple[int, ...]:
-    """Each link delay as a whole number of time steps.
-
-    Parameters
-    ----------
-    delays : sequence of float
-        The link delays (1/gamma), e.g. ``model.delays``.
-    dt : float
-        Time step (1/gamma).
-
-    Returns
-    -------
-    tuple of int
-        ``m_l = delay_l / dt`` (a relative slack of 1e-12 absorbs rounding, so that e.g.
-        ``delay = 0.3, dt = 0.1`` gives 3 steps).
-
-    Raises
-    ------
-    ValueError
-        If a delay is not a whole number of steps: the message names it and the two
-        nearest allowed values.
-    """
-    steps = []
-    for k, tau in enumerate(delays):
-        q = tau / dt
-        m = round(q)
-        if abs(q - m) > 1e-12 * max(1.0, q):
-            name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
-            lo, hi = math.floor(q), math.ceil(q)
-            raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
-                             f"{dt:g} (the collision model moves the reservoir one ancilla per "
-                             f"step), but it is {q:.6g} steps; nearest allowed values: "
-                             f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
-                             f"choose dt dividing {tau:g}")
-        steps.append(int(m))
-    return tuple(steps)
 
 
 def _process_segments(offsets: np.ndarray, start: int, stop: int, last_step: int

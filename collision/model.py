@@ -372,26 +372,29 @@ class CollisionPlan:
 
 
 def delay_steps(delays, dt: float) -> tuple[int, ...]:
-    """``o_i``: the arrival times ``T_i`` of a chain with link ``delays`` in whole steps.
+    """Each link delay as a whole number of time steps ``m_l = delay_l / dt`` (a relative
+    slack of 1e-9 absorbs rounding, so that ``delay = 0.3, dt = 0.1`` gives 3 steps).
 
     Raises
     ------
     ValueError
-        If a delay is not a whole number of steps ``dt`` (to 1e-9 relative), naming the
-        nearest allowed delays.
+        If a delay is not a whole number of steps, naming it and the two nearest allowed
+        values.
     """
     steps = []
     for k, tau in enumerate(delays):
-        m = tau / dt
-        whole = round(m)
-        if abs(m - whole) > 1e-9 * max(1.0, m):
-            lo, hi = math.floor(m) * dt, math.ceil(m) * dt
-            name = "delay" if len(delays) == 1 else f"delay[{k}]"
-            raise ValueError(f"{name} = {tau:g} is not a whole number of collision steps "
-                             f"dt = {dt:g} ({m:.6g} steps): the ancillas travel one step at a "
-                             f"time; use {lo:g} or {hi:g}, or a dt that divides it")
-        steps.append(whole)
-    return tuple(int(o) for o in np.concatenate([[0], np.cumsum(steps, dtype=np.int64)]))
+        q = tau / dt
+        m = round(q)
+        if abs(q - m) > 1e-9 * max(1.0, q):
+            name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
+            lo, hi = math.floor(q), math.ceil(q)
+            raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
+                             f"{dt:g} (the collision model moves the reservoir one ancilla per "
+                             f"step), but it is {q:.6g} steps; nearest allowed values: "
+                             f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
+                             f"choose dt dividing {tau:g}")
+        steps.append(int(m))
+    return tuple(steps)
 
 
 def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.ndarray,
@@ -524,7 +527,7 @@ class CascadeCollisionModel(CascadeSpec):
                                          (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
-        offsets = delay_steps(self.delays, dt)
+        offsets = tuple(int(o) for o in np.cumsum((0, *delay_steps(self.delays, dt))))
         rho_dense, basis = state.matrix, None
         n_exc = fock.sum(axis=1)
         reach = int(n_exc[pops > 0].max())

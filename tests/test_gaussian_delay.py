@@ -20,7 +20,8 @@ from gaussian_langevin import LangevinCascade
 
 import collision.gaussian as engine
 from collision._loop import AccuracyWarning
-from collision.gaussian import GaussianCollisionModel, delay_steps
+from collision.gaussian import GaussianCollisionModel
+from collision.model import delay_steps
 from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
 from lindblad.states import gaussian_correlated, gaussian_thermal, validate_covariance
 
