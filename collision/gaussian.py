@@ -86,7 +86,7 @@ import numpy as np
 
 from lindblad._validate import flag
 from lindblad.fluxes import HeatFluxes
-from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
+from lindblad.gaussian import GaussianMasterEquation, to_lab_frame, turn_modes
 from lindblad.model import CascadeSpec
 from lindblad.states import validate_covariance
 from lindblad.thermal import bose_occupation
@@ -135,16 +135,16 @@ class GaussianCollisionModel(CascadeSpec):
     _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
 
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
-                 temperature: float = 0.0, cascade: bool = True, delay=0.0):
+                 temperature: float = 0.0, cascade: bool = True, delay=0.0, phase=0.0):
         super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
-                         cascade, delay)
+                         cascade, delay, phase)
         #: Mean occupation N of an incoming ancilla.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
     def master_equation(self) -> GaussianMasterEquation:
         """The exact reference this model converges to as ``dt -> 0`` (same delays)."""
         return GaussianMasterEquation(self.n_systems, self.gamma, self.omega,
-                                      self.temperature, self.cascade, self.delay)
+                                      self.temperature, self.cascade, self.delay, self.phase)
 
     def saved_times(self, t_max: float, dt: float, save_every: int = 1) -> np.ndarray:
         """Saved times ``k save_every dt``, ``k = 0 .. floor(t_max / (save_every dt))``
@@ -223,8 +223,14 @@ class GaussianCollisionModel(CascadeSpec):
 
             return richardson(*(self.run(cov0, t_max, step, every, options=opts)
                                 for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
+        angles = self.frame_angles
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov0 = turn_modes(validate_covariance(cov0, self.n_systems, name="cov0"), angles,
+                              inverse=True)
         plan = self.plan(cov0, t_max, dt, save_every)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
+        if any(self.phases) and result.final_state is not None:
+            result.final_state = turn_modes(result.final_state, angles)
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "options": opts.as_dict(), "dt": plan.dt, "t_max": float(t_max),
                              "theta": plan.theta, "save_every": plan.save_every,

@@ -140,6 +140,21 @@ def _damped_toeplitz_entries(n: int, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def turn_modes(cov: np.ndarray, angles, inverse: bool = False) -> np.ndarray:
+    """The covariance of ``V rho V^dag`` (``V^dag rho V`` with ``inverse``),
+    ``V = exp(-i sum_i angles_i a_i^dag a_i)``: mode i's quadratures turned by
+    ``angles_i`` as the free evolution turns them (:func:`to_lab_frame`), the Gaussian
+    counterpart of :func:`lindblad.operators.turn_subsystems`."""
+    phi = np.asarray(angles, dtype=float) * (-1.0 if inverse else 1.0)
+    c, s = np.cos(phi), np.sin(phi)
+    r = np.zeros((2 * phi.size, 2 * phi.size))
+    r[0::2, 0::2] = np.diag(c)
+    r[0::2, 1::2] = np.diag(s)
+    r[1::2, 0::2] = np.diag(-s)
+    r[1::2, 1::2] = np.diag(c)
+    return r @ cov @ r.T
+
+
 def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
     """Rotate rotating-frame covariances to the lab frame.
 
@@ -216,9 +231,9 @@ class GaussianMasterEquation(CascadeSpec):
     _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
 
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
-                 temperature: float = 0.0, cascade: bool = True, delay=0.0):
+                 temperature: float = 0.0, cascade: bool = True, delay=0.0, phase=0.0):
         super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
-                         cascade, delay)
+                         cascade, delay, phase)
         #: Mean bath occupation N.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
@@ -314,6 +329,12 @@ class GaussianMasterEquation(CascadeSpec):
         choice(frame, "frame", FRAMES)
         cov0 = self._check_state(cov0)
         t = self._check_times(times)
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov = self._evolve(turn_modes(cov0, self.frame_angles, inverse=True), t, frame)
+            return np.array([turn_modes(c, self.frame_angles) for c in cov])
+        return self._evolve(cov0, t, frame)
+
+    def _evolve(self, cov0: np.ndarray, t: np.ndarray, frame: str) -> np.ndarray:
         n = self.n_systems
         check_array_size((t.size, 2 * n, 2 * n), 8,
                          f"evolve() with {t.size} times for n_systems = {n}",
@@ -373,20 +394,29 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         HeatFluxes
             ``local`` and ``correlated`` of shape ``(n, n_t)`` (paper eqs 20-22 for
-            n = 2); ``final_state`` is the covariance at ``times[-1]`` (rotating frame).
+            n = 2); ``final_state`` is the covariance at ``times[-1]`` in the lab frame
+            (like every producer's; ``evolve(..., frame="rotating")`` gives the paper's).
             With ``delay``: S_i's fluxes at real time t (its correlated flux counts the
             upstream subsystems whose output has reached it), ``in_flight`` of shape
             ``(n - 1, n_t)`` (units hbar omega, relative to the thermal reservoir) and
             the equal-time ``final_state`` (module docstring).
         """
+        cov0 = self._check_state(cov0)
+        t = self._check_times(times)
+        angles = self.frame_angles
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov0 = turn_modes(cov0, angles, inverse=True)
         if any(self.delays):
-            return self._delayed_heat_fluxes(cov0, times)
-        cov = self.evolve(cov0, times)
+            result = self._delayed_heat_fluxes(cov0, t)
+            result.final_state = turn_modes(result.final_state, angles)
+            return result
+        cov = self._evolve(cov0, t, "rotating")
         local, corr = self.flux_components(cov)
-        return HeatFluxes(self._check_times(times), local, corr,
+        return HeatFluxes(t, local, corr,
                           parameters={"source": "lindblad", "method": "gaussian",
-                                      **self.parameters, "frame": "rotating"},
-                          final_state=cov[-1].copy())
+                                      **self.parameters, "frame": "lab"},
+                          final_state=turn_modes(to_lab_frame(cov[-1], t[-1], self.omega),
+                                                 angles))
 
     # --- finite travel time (delay) ----------------------------------------------------
     def _process_propagator(self, times: np.ndarray, ref: int, m: int
@@ -435,8 +465,7 @@ class GaussianMasterEquation(CascadeSpec):
     def _delayed_heat_fluxes(self, cov0, times) -> HeatFluxes:
         """:meth:`heat_fluxes` with ``delay`` (module docstring).  Cost
         O(n_t n^4), independent of the delays."""
-        cov0 = self._check_state(cov0)
-        t = self._check_times(times)
+        t = times
         n = self.n_systems
         check_array_size((t.size, n, n), 8, f"heat_fluxes() with {t.size} times for "
                          f"n_systems = {n}", "; pass fewer times")
@@ -462,8 +491,8 @@ class GaussianMasterEquation(CascadeSpec):
         # link k (S_{k+1} -> S_{k+2}, 0-based k): sub-chain 0..k at t - T_{k+1} minus at t - T_k
         in_flight = np.array([subchain_energy(k + 1, k + 1) - subchain_energy(k, k + 1)
                               for k in range(n - 1)])
-        final = self.evolve(cov0, t[-1:])[0]
+        final = self._evolve(cov0, t[-1:], "lab")[0]
         return HeatFluxes(t, local, corr, in_flight=in_flight,
                           parameters={"source": "lindblad", "method": "gaussian",
-                                      **self.parameters, "frame": "rotating"},
+                                      **self.parameters, "frame": "lab"},
                           final_state=final)
