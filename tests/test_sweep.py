@@ -385,6 +385,29 @@ def test_invalid_specs_are_refused_with_a_clear_message(change, message):
     assert any(message in p for p in err.value.problems), err.value.problems
 
 
+def test_a_long_chain_is_validated_without_a_dense_state():
+    """20 qubits: the thermal product stays a list of local states (its D x D matrix
+    would take 16 TB), so validation takes little time and memory."""
+    import tracemalloc
+
+    spec = {"sweep": {"model": "CascadeCollisionModel"},
+            "model": {"system": "qubit", "n_systems": 20, "temperature": 1.0},
+            "initial": {"state": "thermal", "temperature": 2.0},
+            "run": {"t_max": 0.05, "dt": 0.001, "method": "trajectories",
+                    "n_trajectories": 64},
+            "grid": {"model.gamma": [1.0, 0.5]}}
+    tracemalloc.start()
+    try:
+        points = sweep.validate(spec).points
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(points) == 2 and peak < 50e6
+    model = point_module.build_model(points[0].definition)
+    state = point_module.build_state(model, points[0].definition)
+    assert len(state) == 20 and state[0].shape == (2, 2)
+
+
 # --- table, models, CLI, examples ----------------------------------------------------------
 
 def test_table_metadata_and_formats(tmp_path):

@@ -222,8 +222,10 @@ def build_model(definition: Definition):
     return model_class(definition.model)(**definition.model_params)
 
 
-def build_state(model, definition: Definition) -> np.ndarray:
-    """The initial state of a point (validated for ``model``)."""
+def build_state(model, definition: Definition):
+    """The initial state of a point: a covariance or density matrix, or for
+    :class:`collision.CascadeCollisionModel` a thermal product as the list of its local
+    states (no ``D x D`` matrix for long chains)."""
     from lindblad import states
     from lindblad.thermal import bose_occupation
 
@@ -255,8 +257,10 @@ def build_state(model, definition: Definition) -> np.ndarray:
         if kind == "covariance":
             occupations = [bose_occupation(t, model.omega) for t in temps]
             return np.diag(np.repeat(np.array(occupations) + 0.5, 2))
-        return states.product(*[states.thermal(model.system, t, model.cutoff, model.omega)
-                                for t in temps])
+        local = [states.thermal(model.system, t, model.cutoff, model.omega) for t in temps]
+        if definition.model == "CascadeCollisionModel":
+            return local  # their product, never built as a D x D matrix (collision.initial)
+        return states.product(*local)
     if name in ("correlated_qubits", "gaussian_correlated") and n != 2:
         raise ValueError(f"initial state {name!r} describes two subsystems, but the model "
                          f"has n_systems = {n}")
@@ -276,12 +280,16 @@ def build_state(model, definition: Definition) -> np.ndarray:
     return states.gaussian_correlated(initial["n_s"], initial["c13"], initial["c24"])
 
 
-def check_state(model, state: np.ndarray, definition: Definition) -> np.ndarray:
+def check_state(model, state, definition: Definition):
     """``state`` validated against ``model`` (dimension, physics)."""
     from lindblad.states import validate_covariance, validate_density_matrix
 
     if MODELS[definition.model][1] == "covariance":
         return validate_covariance(state, model.n_systems, name="initial state")
+    if definition.model == "CascadeCollisionModel":
+        from ..initial import initial_state
+
+        return initial_state(state, model.dims, name="initial state")
     return validate_density_matrix(state, model.dim, name="initial state")
 
 
