@@ -337,7 +337,8 @@ def sweep_scaling(quick: bool = False) -> list[dict]:
     """Wall time of a 64-point sweep (16 with ``quick``) with 1 and 2 workers, as local
     processes and on a loopback Dask ``LocalCluster``, against calling ``run`` directly in
     a loop; and the per-point overhead of the sweep machinery (validation, one atomic
-    file per point, the table) on points that cost almost nothing.
+    file per point, the table) on points that cost almost nothing, in wall time and in
+    CPU time of this process (the fairer figure on a shared machine).
 
     Trajectory points (2000 trajectories, 1000 collisions each, one numba thread) take
     about 0.1 s.  Every sweep writes into a fresh folder.  Local processes start with the
@@ -357,17 +358,17 @@ def sweep_scaling(quick: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         folders = (Path(tmp) / f"s{k}" for k in range(100))
 
-        def timed_sweep(spec, **kw) -> float:
-            start = time.perf_counter()
+        def timed_sweep(spec, **kw) -> tuple[float, float]:
+            start, cpu = time.perf_counter(), time.process_time()
             sweep.run(spec, next(folders), progress=False, **kw)
-            return time.perf_counter() - start
+            return time.perf_counter() - start, time.process_time() - cpu
 
         for label, n_traj in (("trajectory points (2000 x 1000 collisions)", 2000),
                               ("near-empty points (density, 50 steps)", None)):
             spec = _sweep_spec(n_points, n_traj)
             points = sweep.validate(spec).points
             timed_sweep(_sweep_spec(2, n_traj), workers=1)  # JIT warm-up in this process
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for p in points:  # the same runs without the sweep
                 model = build_model(p.definition)
                 run = dict(p.definition.run)
@@ -376,17 +377,21 @@ def sweep_scaling(quick: bool = False) -> list[dict]:
                     if n_traj else {}
                 model.run(build_state(model, p.definition), run["t_max"], run["dt"],
                           save_every=run.get("save_every", 1), **kw)
-            direct = time.perf_counter() - start
+            direct, direct_cpu = time.perf_counter() - start, time.process_time() - cpu
             rows.append({"points": label, "backend": "run() in a loop", "workers": 1,
-                         "wall_s": direct, "ms_per_point": 1e3 * direct / n_points})
+                         "wall_s": direct, "ms_per_point": 1e3 * direct / n_points,
+                         "cpu_s": direct_cpu})
             for workers in (1, 2):
-                wall = timed_sweep(spec, workers=workers)
+                wall, cpu = timed_sweep(spec, workers=workers)
                 rows.append({"points": label, "backend": "local processes" if workers > 1
                              else "sweep, in process", "workers": workers, "wall_s": wall,
                              "ms_per_point": 1e3 * wall / n_points,
+                             "cpu_s": cpu if workers == 1 else "",
                              "speedup_vs_loop": direct / wall,
                              "overhead_ms_per_point": _overhead(wall, direct, workers,
-                                                                n_points)})
+                                                                n_points),
+                             "overhead_cpu_ms_per_point": _overhead(cpu, direct_cpu, workers,
+                                                                    n_points)})
             try:
                 from distributed import Client, LocalCluster
             except ImportError:
@@ -400,7 +405,7 @@ def sweep_scaling(quick: bool = False) -> list[dict]:
                         Client(cluster) as client:
                     startup = time.perf_counter() - start
                     timed_sweep(_sweep_spec(2, n_traj), client=client)
-                    wall = timed_sweep(spec, client=client)
+                    wall = timed_sweep(spec, client=client)[0]
                 rows.append({"points": label, "backend": "Dask LocalCluster",
                              "workers": workers, "wall_s": wall,
                              "ms_per_point": 1e3 * wall / n_points,
