@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..statistics import LEAF
+
 #: The models a sweep can run: name -> ("module:class", kind of state, engines).  Kind
 #: "density" takes a density matrix, "covariance" a covariance matrix; a model without
 #: engines is an exact reference (``heat_fluxes(state, times)``).
@@ -175,27 +177,27 @@ def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
         engine_options(method, **options)
     except (ValueError, TypeError) as exc:
         problems.append(str(exc))
-    batches = run.get("batches", 1)
-    if isinstance(batches, bool) or not isinstance(batches, numbers.Integral) or batches < 1:
-        problems.append(f"run.batches must be an integer >= 1, got {batches!r}")
-        batches = 1
-    elif batches > 1 and method != "trajectories":
-        batches = 1  # points of the other engines run whole
-    elif batches > 1:
+    n_batches = run.get("batches", 1)
+    if isinstance(n_batches, bool) or not isinstance(n_batches, numbers.Integral) or n_batches < 1:
+        problems.append(f"run.batches must be an integer >= 1, got {n_batches!r}")
+        n_batches = 1
+    elif n_batches > 1 and method != "trajectories":
+        n_batches = 1  # points of the other engines run whole
+    elif n_batches > 1:
         n = options.get("n_trajectories")
         if options.get("target_stderr") is not None:
             problems.append("run.batches > 1 cannot be combined with target_stderr (each "
                             "batch would stop on its own); give n_trajectories")
         elif not isinstance(n, numbers.Integral) or isinstance(n, bool):
-            problems.append(f"run.batches = {batches} needs n_trajectories (the total, "
-                            "split into batches of whole leaves of 64)")
-        elif math.ceil(n / 64) < batches:
-            problems.append(f"run.batches = {batches} is more than the {math.ceil(n / 64)} "
-                            f"leaves of 64 trajectories in n_trajectories = {n}: every batch "
+            problems.append(f"run.batches = {n_batches} needs n_trajectories (the total, "
+                            f"split into batches of whole leaves of {LEAF})")
+        elif math.ceil(n / LEAF) < n_batches:
+            problems.append(f"run.batches = {n_batches} is more than the {math.ceil(n / LEAF)} "
+                            f"leaves of {LEAF} trajectories in n_trajectories = {n}: every batch "
                             "needs at least one leaf")
     save_every = run.get("save_every", 1)
     return {"method": method, "t_max": run.get("t_max"), "dt": run.get("dt"),
-            "save_every": save_every, "batches": int(batches), "options": options}, problems
+            "save_every": save_every, "batches": int(n_batches), "options": options}, problems
 
 
 def engine(definition: Definition) -> str | None:
@@ -211,9 +213,10 @@ def batches(definition: Definition) -> int:
 
 
 def batch_ranges(n_trajectories: int, batches: int) -> list[tuple[int, int]]:
-    """``(first, count)`` of each batch: whole leaves of 64 trajectories, as even as possible."""
-    leaves = math.ceil(n_trajectories / 64)
-    cuts = [k * leaves // batches * 64 for k in range(batches)] + [n_trajectories]
+    """``(first, count)`` of each batch: whole leaves of :data:`collision.statistics.LEAF`
+    (64) trajectories, as even as possible."""
+    leaves = math.ceil(n_trajectories / LEAF)
+    cuts = [k * leaves // batches * LEAF for k in range(batches)] + [n_trajectories]
     return [(a, min(b, n_trajectories) - a) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 

@@ -73,8 +73,8 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
                          f"{workers!r}")
     folder = SweepFolder.open(out_dir, sweep)
     try:
-        state = _Progress(sweep, folder, progress)
-        tasks = state.tasks()
+        books = _Bookkeeping(sweep, folder, progress)
+        tasks = books.tasks()
         if client is not None:
             results = backends.dask_cluster(tasks, client)
         elif (workers or backends.cpu_count()) == 1:
@@ -85,12 +85,12 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
             for task, outcome in results if tasks else ():
                 if outcome.status == "interrupted":
                     raise KeyboardInterrupt
-                state.finish(task, outcome)
+                books.finish(task, outcome)
         except KeyboardInterrupt:
-            state.interrupted = True
+            books.interrupted = True
         finally:
             results.close()
-            state.close()
+            books.close()
     finally:
         folder.close()
     out = load(out_dir)
@@ -98,14 +98,14 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
     out.attrs["sweep"] = {"points": len(sweep.points), "ok": int(status.get("ok", 0)),
                           "failed": int(status.get("failed", 0)),
                           "missing": int(status.get("missing", 0)),
-                          "computed": sorted(state.computed), "warned": sorted(state.warned),
-                          "interrupted": state.interrupted}
+                          "computed": sorted(books.computed), "warned": sorted(books.warned),
+                          "interrupted": books.interrupted}
     if table is not None:
         save_table(out, Path(out_dir) / f"table.{table}")
     return out
 
 
-class _Progress:
+class _Bookkeeping:
     """The bookkeeping of one run: which tasks to submit, and what to do with outcomes."""
 
     def __init__(self, sweep: SweepSpec, folder: SweepFolder, progress: bool):
