@@ -33,7 +33,8 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
         ``"tcp://10.0.0.5:8786"``) instead of local processes.
     workers : int, optional
         Local processes (default: every core this process may use); 1 runs the points in
-        this process.  Not with ``client``.
+        this process.  Not with ``client``.  The processes import the main module, so a
+        script needs the ``if __name__ == "__main__":`` guard.
     progress : bool
         Show a progress bar over points.
     table : {"parquet", "csv"}, optional
