@@ -301,6 +301,25 @@ def test_ctrl_c_stops_cleanly_keeping_every_finished_point(tmp_path, monkeypatch
     assert table.attrs["sweep"]["ok"] == 6 and len(table.attrs["sweep"]["computed"]) == 4
 
 
+def test_a_partial_result_of_an_engine_stopped_by_ctrl_c_is_not_kept(tmp_path, monkeypatch):
+    """In this process Ctrl-C reaches the engine, which returns its finished part with
+    partial=True: the sweep stops there and does not save it as a finished point."""
+    real = point_module.compute
+    calls = []
+
+    def partial_second(task):
+        calls.append(task)
+        result = real(task)
+        result.partial = len(calls) == 2
+        return result
+
+    monkeypatch.setattr(point_module, "compute", partial_second)
+    table = sweep.run(qubit_spec(), tmp_path, workers=1, progress=False)
+    info = table.attrs["sweep"]
+    assert info["interrupted"] and (info["ok"], info["missing"]) == (1, 5)
+    assert len(calls) == 2 and len(point_files(tmp_path)) == 1
+
+
 def test_ctrl_c_on_the_command_line_stops_the_worker_processes(tmp_path):
     spec = trajectory_spec(n_points=10, n_trajectories=8000)
     spec_file = tmp_path / "spec.json"
