@@ -135,6 +135,12 @@ class DelayedDensityRun:
         self.sup = local_channel(plan)
         self.levels = np.asarray(plan.levels, dtype=float)
         self.local_flux = np.asarray(plan.local_flux, dtype=float)
+        self._engines: dict[tuple[int, int], DensityEngine] = {}
+        # populations of one subsystem alone: p -> transfer @ p (the channel is
+        # phase covariant, so populations evolve on their own)
+        d = self.levels.size
+        diag = np.arange(d) * (d + 1)
+        self.transfer = np.real(self.sup[np.ix_(diag, diag)])
 
     # --- one phase ----------------------------------------------------------------------
     def _phase(self, rho, j0: int, j1: int, a: int, b: int, record: _Record | None,
@@ -150,8 +156,12 @@ class DelayedDensityRun:
             return apply_local(rho, matrix_power(self.sup, steps), a, self.dims)
         plan = dataclasses.replace(self.plan, rho0=rho, n_steps=steps + 1, save_every=1,
                                    times=np.arange(steps + 1) * self.plan.dt)
-        res = DensityEngine(self.model, plan, scheme=self.scheme,
-                            sites=range(a, b)).run(progress=progress, lab_frame=False)
+        engine = self._engines.get((a, b))
+        if engine is None:  # the Kraus data depend on the active range only
+            engine = self._engines[(a, b)] = DensityEngine(self.model, plan, self.scheme,
+                                                           sites=range(a, b))
+        engine.plan = plan
+        res = engine.run(progress=progress, lab_frame=False)
         if res.partial:
             raise KeyboardInterrupt
         if record is not None:
@@ -161,12 +171,12 @@ class DelayedDensityRun:
 
     def _record_local(self, rho, site: int, j0: int, steps: int, record: _Record) -> None:
         """Fluxes of a subsystem alone with fresh ancillas, from its reduced state."""
-        r = reduced_state(rho, site, self.dims).reshape(-1)
-        pops = np.empty((steps, self.levels.size))
-        for s in range(steps):
-            pops[s] = np.real(np.diag(r.reshape(self.levels.size, -1)))
-            r = self.sup @ r
-        local = pops @ self.local_flux
+        pops = np.real(np.diagonal(reduced_state(rho, site, self.dims)))[None, :]
+        power = self.transfer
+        while pops.shape[0] < steps:  # rows p, M p, ..., doubling: log2(steps) products
+            pops = np.vstack([pops, pops @ power.T])
+            power = power @ power
+        local = pops[:steps] @ self.local_flux
         own = np.zeros((steps, len(self.dims)))
         loc = np.zeros_like(own)
         own[:, site] = local

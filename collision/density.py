@@ -499,6 +499,7 @@ def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> He
         ``hbar omega gamma``; ``final_state`` is the ``(D, D)`` state at ``t[-1]`` in the
         lab frame.
     """
+    plan = plan.dense_initial()
     if any(plan.offsets):
         from .delay import DelayedDensityRun
 

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lindblad._validate import flag
 from lindblad.fluxes import HeatFluxes
 from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
 from lindblad.model import CascadeSpec
@@ -124,7 +125,7 @@ class GaussianCollisionModel(CascadeSpec):
 
     def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
             progress: bool = False, options: GaussianOptions | None = None,
-            method: str = "gaussian") -> HeatFluxes:
+            method: str = "gaussian", extrapolate: bool = False) -> HeatFluxes:
         """Run the collision model and return the heat fluxes.
 
         Parameters
@@ -146,6 +147,10 @@ class GaussianCollisionModel(CascadeSpec):
         method : {"gaussian"}
             The engine (the only one for covariance matrices; the name of
             :data:`collision.options.ENGINES`).
+        extrapolate : bool
+            Run at ``dt`` and ``dt / 2`` and return the Richardson extrapolation
+            ``2 J(dt/2) - J(dt)`` (second order in dt), with ``result.dt_error =
+            J(dt) - J(dt/2)`` (:mod:`collision.extrapolate`).
 
         Returns
         -------
@@ -174,6 +179,11 @@ class GaussianCollisionModel(CascadeSpec):
                              f"Fock-space engines belong to CascadeCollisionModel), got "
                              f"{method!r}")
         opts = engine_options(method, options, progress=progress or None)
+        if flag(extrapolate, "extrapolate"):
+            from .extrapolate import richardson
+
+            return richardson(*(self.run(cov0, t_max, step, every, options=opts)
+                                for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
         plan = self.plan(cov0, t_max, dt, save_every)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
         result.parameters = {"source": "collision", "method": method, **self.parameters,

@@ -57,6 +57,7 @@ Checks of a run (all engines)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import os
@@ -64,15 +65,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lindblad._validate import real_scalar
+from lindblad._validate import flag, real_scalar
 from lindblad.fluxes import HeatFluxes
 from lindblad.model import CascadeMasterEquation, CascadeSpec
-from lindblad.operators import excitations, local_dimension
-from lindblad.states import validate_density_matrix
+from lindblad.operators import excitations, local_dimension, turn_subsystems
 from lindblad.thermal import thermal_populations
 
 from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
+from .initial import InitialState, initial_state, reduced_populations
 from .options import EngineOptions, driver, engine_options
 from .unitaries import BlockUnitary, exchange_unitary
 
@@ -309,8 +310,9 @@ class CollisionPlan:
         ``o(n)``: flux a subsystem in level ``n`` hands to a fresh ancilla.
     fock : ndarray of int64, shape (D, n_systems)
         Fock numbers of every joint basis state (S1 most significant).
-    rho0 : ndarray, shape (D, D)
-        Validated initial state.
+    rho0 : ndarray, shape (D, D), or None
+        Validated initial state as a density matrix (None when it was given as a list
+        of local states or a state vector).
     cutoff_tol : float
         Largest accepted population of an oscillator's top Fock level.
     watch_top_level : bool
@@ -320,6 +322,10 @@ class CollisionPlan:
     offsets : tuple of int
         ``o_i = T_i / dt``: the steps after which S1's output reaches S_i (all 0 without
         delay; :mod:`collision.delay`).
+    initial : InitialState
+        The validated initial state in the form it was given (:mod:`collision.initial`);
+        ``rho0`` is its dense matrix when it was given as one, else None
+        (:meth:`dense_initial` builds it).
     """
 
     dt: float
@@ -339,6 +345,13 @@ class CollisionPlan:
     cutoff_tol: float = DEFAULT_CUTOFF_TOL
     watch_top_level: bool = False
     offsets: tuple[int, ...] = ()
+    initial: InitialState | None = None
+
+    def dense_initial(self) -> CollisionPlan:
+        """This plan with ``rho0`` as a dense matrix (built from ``initial`` if needed)."""
+        if self.rho0 is not None:
+            return self
+        return dataclasses.replace(self, rho0=self.initial.dense())
 
 
 def delay_steps(delays, dt: float) -> tuple[int, ...]:
@@ -415,9 +428,9 @@ class CascadeCollisionModel(CascadeSpec):
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
                  bath_cutoff: int | None = None, cascade: bool = True,
                  bath_tol: float = DEFAULT_BATH_TOL, cutoff_tol: float = DEFAULT_CUTOFF_TOL,
-                 delay=0.0):
+                 delay=0.0, phase=0.0):
         super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade,
-                         delay)
+                         delay, phase)
         real = isinstance(cutoff_tol, numbers.Real) and not isinstance(cutoff_tol, bool)
         tol = float(cutoff_tol) if real else math.nan
         if not 0 < tol < 1:
@@ -448,7 +461,7 @@ class CascadeCollisionModel(CascadeSpec):
         """The Lindblad reference this model converges to as ``dt -> 0``."""
         return CascadeMasterEquation(self.system, self.n_systems, self.gamma, self.omega,
                                      self.temperature, self.cutoff, self.bath, self.cascade,
-                                     self.delay)
+                                     self.delay, self.phase)
 
     def level_energies(self) -> np.ndarray:
         """Energies of one subsystem's levels: ``omega n`` (oscillator) or
@@ -468,7 +481,7 @@ class CascadeCollisionModel(CascadeSpec):
         (:class:`TruncationWarning`) about an oscillator cutoff too small for ``rho0``
         or the reservoir's thermal state (module docstring).
         """
-        rho0 = validate_density_matrix(rho0, self.dim, name="rho0")
+        state = initial_state(rho0, self.dims)
         dt, t_max, save_every, steps_total = time_grid(self.gamma, t_max, dt, save_every)
         n = self.n_systems
         if bytes_per_saved is None:
@@ -481,11 +494,10 @@ class CascadeCollisionModel(CascadeSpec):
         times = np.arange(n_saved) * save_every * dt
         theta = math.sqrt(self.gamma * dt)
         fock = excitations(self.dims)
-        pops = np.real(np.diagonal(rho0))
+        pops = state.populations()
         watch = self._check_cutoff_before_run(pops, fock)
         sys_pop = thermal_populations(self.system, self.temperature, self.omega, self.cutoff)
-        for i in range(n):
-            reduced = np.bincount(fock[:, i], weights=pops, minlength=self.d_sys)
+        for reduced in reduced_populations(state, fock):
             sys_pop = np.maximum(sys_pop, reduced)
         # joint populations above the product bound (correlated states; see ancilla.py)
         excess = pops - np.prod(sys_pop[fock], axis=1)
@@ -500,8 +512,8 @@ class CascadeCollisionModel(CascadeSpec):
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),
-                             fock=fock, rho0=rho0, cutoff_tol=self.cutoff_tol,
-                             watch_top_level=watch, offsets=offsets)
+                             fock=fock, rho0=state.matrix, cutoff_tol=self.cutoff_tol,
+                             watch_top_level=watch, offsets=offsets, initial=state)
 
     # --- the Fock cutoff of the subsystems ------------------------------------------------
     def top_level_monitor(self, fock: np.ndarray) -> TopLevelMonitor | None:
@@ -581,7 +593,7 @@ class CascadeCollisionModel(CascadeSpec):
     def run(self, rho0, t_max: float, dt: float, method: str = "density",
             n_trajectories: int | None = None, seed=None, save_every: int = 1,
             progress: bool = False, target_stderr: float | None = None,
-            options: EngineOptions | None = None) -> HeatFluxes:
+            options: EngineOptions | None = None, extrapolate: bool = False) -> HeatFluxes:
         """Simulate the collisions and return the heat fluxes.
 
         Parameters
@@ -606,6 +618,10 @@ class CascadeCollisionModel(CascadeSpec):
             Every option of the engine (:mod:`collision.options`); the keyword
             shortcuts above override its fields.  Recorded in
             ``result.parameters["options"]``.
+        extrapolate : bool
+            Density engine: run at ``dt`` and ``dt / 2`` and return the Richardson
+            extrapolation ``2 J(dt/2) - J(dt)`` (second order in dt), with
+            ``result.dt_error = J(dt) - J(dt/2)`` (:mod:`collision.extrapolate`).
 
         Returns
         -------
@@ -637,14 +653,29 @@ class CascadeCollisionModel(CascadeSpec):
                              f"got {method!r}")
         opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
                               target_stderr=target_stderr, progress=progress or None)
+        if flag(extrapolate, "extrapolate"):
+            if method != "density":
+                raise ValueError("extrapolate=True applies to method='density' (Monte Carlo "
+                                 "results are not extrapolated: collision.extrapolate)")
+            from .extrapolate import richardson
+
+            return richardson(*(self.run(rho0, t_max, step, method, save_every=every,
+                                         options=opts)
+                                for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
         per_saved = None
         if method == "trajectories":
             from .trajectories import saved_time_bytes, smallest_batch
 
             per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
                 self.n_systems, smallest_batch(opts.n_trajectories))
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            rho0 = turn_subsystems(initial_state(rho0, self.dims).dense(), self.dims,
+                                   self.frame_angles, inverse=True)
         plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
+        if any(self.phases) and result.final_state is not None:
+            result.final_state = turn_subsystems(result.final_state, self.dims,
+                                                 self.frame_angles)
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "options": opts.as_dict(),
                              "dt": plan.dt, "t_max": float(t_max), "theta": plan.theta,

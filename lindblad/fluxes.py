@@ -62,6 +62,11 @@ class HeatFluxes:
         hbar omega, relative to the reservoir's thermal energy) carried by the reservoir
         between S_i and S_{i+1} at every time, so that ``U_S(0) - U_S(t)`` = heat that
         has left the chain + ``in_flight.sum(axis=0)``.  None without delay.
+    dt_error : HeatFluxes or None
+        Results extrapolated in the time step (``run(..., extrapolate=True)``): the
+        difference ``J(dt) - J(dt/2)`` of every field, an estimate of the error of the
+        ``dt/2`` run against the continuum limit and a conservative error bar of the
+        extrapolated result (:mod:`collision.extrapolate`); not saved to files.
     final_state : ndarray or None
         The equal-time state at ``t[-1]`` in the lab frame (not the frame rotating at ``omega``),
         for every producer that offers one: a complex density matrix of shape (D, D)
@@ -118,6 +123,7 @@ class HeatFluxes:
     final_state: np.ndarray | None = field(default=None, repr=False)
     statistics: Any = field(default=None, repr=False, compare=False)
     in_flight: np.ndarray | None = field(default=None, repr=False)
+    dt_error: HeatFluxes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=float)

@@ -51,6 +51,7 @@ from .operators import (
     local_dimension,
     lowering,
     total_excitations,
+    turn_subsystems,
 )
 from .states import validate_density_matrix
 from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_rates
@@ -115,7 +116,7 @@ class CascadeSpec:
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0,
                  omega: float = 1.0, temperature: float = 0.0, cutoff: int | None = None,
-                 bath: str | None = None, cascade: bool = True, delay=0.0):
+                 bath: str | None = None, cascade: bool = True, delay=0.0, phase=0.0):
         self.system = choice(system, "system", SYSTEMS)
         self.n_systems = self._check_n_systems(n_systems)
         if bath is None:
@@ -126,29 +127,49 @@ class CascadeSpec:
         self.temperature = _check_temperature(temperature)
         self.cutoff = cutoff
         self.cascade = flag(cascade, "cascade")
-        self.delay, self.delays = self._check_delay(delay)
+        self.delay, self.delays = self._per_link(
+            delay, "delay", 0.0, " (the travel time between consecutive subsystems, units "
+            "1/gamma)")
+        self.phase, self.phases = self._per_link(
+            phase, "phase", None, " (the phase the reservoir's field picks up between "
+            "consecutive subsystems, radians)")
 
-    def _check_delay(self, delay) -> tuple[float | list[float], tuple[float, ...]]:
-        """``delay`` as recorded (a number, or a list with one entry per link) and as the
-        tuple of the ``n_systems - 1`` link delays (units 1/gamma)."""
+    def _per_link(self, value, name: str, minimum: float | None, note: str
+                  ) -> tuple[float | list[float], tuple[float, ...]]:
+        """A per-link parameter as recorded (a number, or a list with one entry per link)
+        and as the tuple of its ``n_systems - 1`` values."""
         n_links = self.n_systems - 1
-        note = " (the travel time between consecutive subsystems, units 1/gamma)"
-        if np.ndim(delay) == 0 and not isinstance(delay, (list, tuple)):
-            value = real_scalar(delay, "delay", minimum=0.0, note=note)
-            recorded, delays = value, (value,) * n_links
+        if np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
+            one = real_scalar(value, name, minimum=minimum, note=note)
+            recorded, values = one, (one,) * n_links
         else:
-            items = list(delay)
+            items = list(value)
             if len(items) != n_links:
-                raise ValueError(f"delay must be one number or one per link: {n_links} "
+                raise ValueError(f"{name} must be one number or one per link: {n_links} "
                                  f"value(s) for a chain of {self.n_systems} subsystems, got "
                                  f"{len(items)}")
-            delays = tuple(real_scalar(d, f"delay[{k}]", minimum=0.0, note=note)
+            values = tuple(real_scalar(d, f"{name}[{k}]", minimum=minimum, note=note)
                            for k, d in enumerate(items))
-            recorded = list(delays)
-        if any(delays) and not self.cascade:
-            raise ValueError("delay applies to the cascade (cascade=True): with independent "
+            recorded = list(values)
+        if any(values) and not self.cascade:
+            raise ValueError(f"{name} applies to the cascade (cascade=True): with independent "
                              "reservoirs nothing travels between the subsystems")
-        return recorded, delays
+        return recorded, values
+
+    @property
+    def frame_angles(self) -> np.ndarray:
+        """``Phi_i``: the propagation phase S1's output has picked up when it reaches S_i
+        (``Phi_1 = 0``), shape (n,).
+
+        A phase ``phi`` on the link S_i -> S_{i+1} is the same as turning S_{i+1} (and
+        everything downstream) by ``V = exp(-i phi n)``: with ``U_i`` the exchange
+        collisions, ``U_{i+1} R U_i = R V U_{i+1} V^dag U_i`` (``R = exp(-i phi b^dag b)``
+        on the ancilla), and ``V`` commutes with every collision of the other
+        subsystems.  So the models run the phase-free cascade from ``V^dag rho0 V`` and
+        turn the states back; fluxes, which depend on populations only, are unchanged by
+        ``V`` itself.
+        """
+        return np.concatenate([[0.0], np.cumsum(self.phases)])
 
     @property
     def arrival_times(self) -> np.ndarray:
@@ -199,7 +220,8 @@ class CascadeSpec:
         """The physical parameters (saved with every result)."""
         return {"system": self.system, "n_systems": self.n_systems, "gamma": self.gamma,
                 "omega": self.omega, "temperature": self.temperature, "cutoff": self.cutoff,
-                "bath": self.bath, "cascade": self.cascade, "delay": self.delay}
+                "bath": self.bath, "cascade": self.cascade, "delay": self.delay,
+                "phase": self.phase}
 
     @classmethod
     def from_parameters(cls, parameters: dict):
@@ -224,7 +246,8 @@ class CascadeSpec:
 
     def __repr__(self) -> str:
         params = self.parameters
-        keys = self._repr_keys + (("delay",) if any(self.delays) else ())
+        keys = self._repr_keys + (("delay",) if any(self.delays) else ()) \
+            + (("phase",) if any(self.phases) else ())
         args = ", ".join(f"{k}={params[k]!r}" for k in keys)
         return f"{type(self).__name__}({args})"
 
@@ -263,9 +286,9 @@ class CascadeMasterEquation(CascadeSpec):
 
     def __init__(self, system: str, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
                  temperature: float = 0.0, cutoff: int | None = None, bath: str | None = None,
-                 cascade: bool = True, delay=0.0):
+                 cascade: bool = True, delay=0.0, phase=0.0):
         super().__init__(system, n_systems, gamma, omega, temperature, cutoff, bath, cascade,
-                         delay)
+                         delay, phase)
         d = local_dimension(system, cutoff)
         self.cutoff = d if system == "oscillator" else None
         self.dims = (d,) * self.n_systems
@@ -399,6 +422,13 @@ class CascadeMasterEquation(CascadeSpec):
         check_array_size((t.size, self.dim, self.dim), 16,
                          f"evolve() with {t.size} times in dimension D = {self.dim}",
                          "; pass fewer times, or use heat_fluxes(), which stores no states")
+        if any(self.phases):  # run without the phase from V^dag rho0 V (frame_angles)
+            angles = self.frame_angles
+            rho0 = turn_subsystems(rho0, self.dims, angles, inverse=True)
+            return turn_subsystems(self._evolve(rho0, t), self.dims, angles)
+        return self._evolve(rho0, t)
+
+    def _evolve(self, rho0: np.ndarray, t: np.ndarray) -> np.ndarray:
         if any(self.delays):
             from . import delay
 
@@ -456,6 +486,8 @@ class CascadeMasterEquation(CascadeSpec):
         """
         rho0 = self._check_state(rho0)
         t = self._check_times(times)
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            rho0 = turn_subsystems(rho0, self.dims, self.frame_angles, inverse=True)
         if any(self.delays):
             from . import delay
 

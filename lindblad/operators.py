@@ -116,3 +116,14 @@ def paper_qubit_order(n_systems: int = 2) -> np.ndarray:
     d = check_dimension("qubit", None, integer(n_systems, "n_systems", 1), MAX_DIMENSION,
                         "paper_qubit_order")
     return (d - 1) - np.arange(d)
+
+
+def turn_subsystems(rho: np.ndarray, dims: tuple[int, ...], angles, inverse: bool = False
+                    ) -> np.ndarray:
+    """``V rho V^dag`` with ``V = exp(-i sum_i angles_i n_i)`` (``V^dag rho V`` with
+    ``inverse``): every subsystem turned about its number operator, in the basis of this
+    module.  Populations are unchanged; a coherence ``rho_kl`` gets the factor
+    ``exp(-i sum_i angles_i (n_i(k) - n_i(l)))``."""
+    p = excitations(dims) @ np.asarray(angles, dtype=float)
+    sign = 1.0 if inverse else -1.0
+    return rho * np.exp(sign * 1j * (p[:, None] - p[None, :]))

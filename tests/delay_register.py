@@ -101,6 +101,18 @@ def _append(rho: np.ndarray, factor: np.ndarray) -> np.ndarray:
     return np.kron(rho.reshape(dim, dim), factor).reshape(dims + dims)
 
 
+def _turn(rho: np.ndarray, p: int, phi: float) -> np.ndarray:
+    """``R rho R^dag`` with ``R = exp(-i phi n)`` on factor ``p``."""
+    nax = rho.ndim // 2
+    d = rho.shape[p]
+    phase = np.exp(-1j * phi * np.arange(d))
+    shape_ket = [1] * rho.ndim
+    shape_ket[p] = d
+    shape_bra = [1] * rho.ndim
+    shape_bra[nax + p] = d
+    return rho * phase.reshape(shape_ket) * phase.conj().reshape(shape_bra)
+
+
 def _trace_out(rho: np.ndarray, p: int) -> np.ndarray:
     return np.trace(rho, axis1=p, axis2=rho.ndim // 2 + p)
 
@@ -154,7 +166,7 @@ class RegisterResult:
 def register_run(system: str, n_systems: int, temperature: float, cutoff: int | None,
                  bath: str, bath_cutoff: int | None, delays_steps, rho0: np.ndarray,
                  dt: float, n_steps: int, gamma: float = 1.0,
-                 omega: float = 1.0) -> RegisterResult:
+                 omega: float = 1.0, phases=None) -> RegisterResult:
     """Step the delayed cascade with an explicit register of the ancillas in flight.
 
     Parameters
@@ -176,6 +188,9 @@ def register_run(system: str, n_systems: int, temperature: float, cutoff: int | 
         Time step (1/gamma); ``theta = sqrt(gamma dt)``.
     n_steps : int
         Last saved step; ``n_steps + 1`` steps are simulated.
+    phases : sequence of float, optional
+        Propagation phase of each link: an ancilla entering link i is turned by
+        ``exp(-i phi_i b^dag b)``.
     """
     n = n_systems
     d_sys = 2 if system == "qubit" else int(cutoff)
@@ -230,6 +245,8 @@ def register_run(system: str, n_systems: int, temperature: float, cutoff: int | 
         for i in range(n):
             rho = _collide(rho, u4, i, labels.index(carrier))
             if i < n - 1:
+                if phases is not None and phases[i]:
+                    rho = _turn(rho, labels.index(carrier), phases[i])
                 queues[i].append(carrier[1])
                 carrier = ("anc", queues[i].popleft())
         q_out += excess(carrier[1])

@@ -267,6 +267,52 @@ def trajectory_benchmark(quick: bool = False) -> list[dict]:
             + trajectory_throughput(5000 if quick else 20000, repeat))
 
 
+def delay_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
+    """Cost of a travel time between the subsystems: the same run with a delay of 0, 10
+    and 1000 steps (10 and 100 for the trajectories), best of ``repeat``; peak memory of
+    the Python heap (tracemalloc) of one run.
+
+    2 qubits (eq 41 state, T = 1) for 5,000 steps of dt = 0.01 (density engine) and
+    1,000 trajectories of 500 steps; 2 oscillators (cutoff 14, thermal T_S = 0.7,
+    T = 0) for 2,000 steps.  The target: a delay of 1000 steps costs about what no
+    delay costs, and memory does not grow with it.
+    """
+    import tracemalloc
+    import warnings
+
+    from .._loop import AccuracyWarning
+
+    qubits = states.correlated_qubits(0.3, 0.5)
+    osc = states.product(*[states.thermal("oscillator", 0.7, cutoff=14)] * 2)
+    cases = [("2 qubits, density", "qubit", None, qubits, 50.0, {}, (0, 10, 1000)),
+             ("2 oscillators, density", "oscillator", 14, osc, 20.0, {}, (0, 10, 1000)),
+             ("2 qubits, 1000 trajectories", "qubit", None, qubits, 5.0,
+              {"method": "trajectories", "n_trajectories": 1000, "seed": 0}, (0, 10, 100))]
+    if quick:
+        cases = cases[:1]
+    rows = []
+    for name, system, cutoff, rho0, t_max, kw, delays in cases:
+        base = None
+        for m in delays:
+            model = CascadeCollisionModel(system, temperature=1.0 if cutoff is None else 0.0,
+                                          cutoff=cutoff, delay=m * 0.01)
+
+            def run(model=model, rho0=rho0, t_max=t_max, kw=kw):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", AccuracyWarning)
+                    return model.run(rho0, t_max, 0.01, save_every=10, **kw)
+
+            wall, cpu, _ = timed(run, repeat)
+            tracemalloc.start()
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            base = wall if base is None else base
+            rows.append({"case": name, "delay_steps": m, "wall_s": wall, "cpu_s": cpu,
+                         "ratio_to_no_delay": wall / base, "peak_MB": peak / 1e6})
+    return rows
+
+
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
@@ -282,4 +328,6 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
         ("trajectory engine throughput, 2 qubits (targets >= 2e7 collisions/s on one core, "
          ">= 1.7x on two)",
          lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
+        ("cost of a delay between the subsystems (target: independent of the delay)",
+         lambda: delay_cost(repeat, quick)),
     ]
