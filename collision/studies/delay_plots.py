@@ -59,6 +59,8 @@ def plot_fluxes(panel: DelayFluxPanel, path: Path) -> Path:
     nrows = (n + 1 + ncols - 1) // ncols
     fig, axes = _figure(nrows, ncols, (12.0, 3.6 * nrows), sharex=True)
     flat = axes.ravel()
+    for ax in flat[1:n]:
+        ax.sharey(flat[0])
     mk = _every(panel.dt, 0.25)
     top = float(np.max(panel.reference["total"]))
     bottom = float(min(0.0, np.min(panel.reference["total"])))
@@ -104,8 +106,9 @@ def plot_fluxes(panel: DelayFluxPanel, path: Path) -> Path:
     for ax in axes[-1]:
         ax.set_xlabel(r"$\gamma t$")
     fig.suptitle(f"{_system_title(panel.system)}: total heat flux with a travel time "
-                 rf"$\tau$ from S1 to S2 - lines: {panel.reference_name}; markers: "
-                 f"{panel.engine_name} (dt = {panel.dt:g})", fontsize=9)
+                 rf"$\tau$ from S1 to S2" "\n"
+                 f"lines: {panel.reference_name}; markers: {panel.engine_name} "
+                 f"(dt = {panel.dt:g})", fontsize=9)
     fig.savefig(path, dpi=110)
     return path
 
@@ -176,15 +179,16 @@ def plot_release(panel: DelayReleasePanel, thr: Thresholds, path: Path) -> Path:
     ax.semilogy(panel.delays, law, color="k", lw=1.0, label=r"$\eta(0)\,e^{-\gamma\tau/2}$")
     for eps, d in thr.eta_delays.items():
         ax.axhline(eps, color="0.6", lw=0.8, ls=":")
-        ax.text(panel.delays[-1], eps, rf"$\epsilon$ = {eps:g}: $\gamma\tau$ > {d:.1f} ",
-                ha="right", va="bottom", fontsize=7, color="0.3")
+        ax.text(0.0, eps, rf" $\eta$ < {eps:g} beyond $\gamma\tau$ = {d:.1f}",
+                ha="left", va="bottom", fontsize=7, color="0.3")
     ax.set_xlabel(r"delay $\gamma\tau$")
     ax.set_ylabel(r"$\eta = \int|J^{(c)}(x_{max}) - J^{(c)}(0)|\,dt\;/\;Q(\infty)$")
     ax.set_title(rf"integrated correlation effect, {_value_label(panel.parameter, panel.x[-1])}",
                  fontsize=9)
     ax.legend(fontsize=7)
-    fig.suptitle(f"{_system_title(panel.system)}: release times against the delay; bands: "
-                 f"{rng}; lines: {panel.reference_name}; markers: {panel.engine_name} "
-                 f"(dt = {panel.dt:g})", fontsize=9)
+    fig.suptitle(f"{_system_title(panel.system)}: release times against the delay\n"
+                 f"bands: {rng}; lines: the uncorrelated state ({panel.reference_name}); "
+                 f"markers: {panel.engine_name} (dt = {panel.dt:g}) at "
+                 f"x = {panel.x[0]:g} (v), 0 (o), {panel.x[-1]:g} (^)", fontsize=9)
     fig.savefig(path, dpi=110)
     return path
