@@ -72,6 +72,20 @@ class InitialState:
         return self.kind == "product" and all(
             not np.any(rho - np.diag(np.diagonal(rho))) for rho in self.local)
 
+    def restricted(self, basis: np.ndarray) -> np.ndarray:
+        """The density matrix on the basis states ``basis`` only (Kronecker indices),
+        shape ``(len(basis), len(basis))``: no ``(D, D)`` array is built."""
+        if self.kind == "matrix":
+            return self.matrix[np.ix_(basis, basis)]
+        if self.kind == "vector":
+            v = self.vector[basis]
+            return np.outer(v, v.conj())
+        digits = np.array(np.unravel_index(basis, self.dims)).T  # (len(basis), n)
+        out = np.ones((basis.size, basis.size), dtype=complex)
+        for i, rho in enumerate(self.local):
+            out *= rho[np.ix_(digits[:, i], digits[:, i])]
+        return out
+
     def dense(self) -> np.ndarray:
         """The ``(D, D)`` density matrix (``ValueError`` beyond ``MAX_DENSE_DIM``)."""
         if self.kind == "matrix":

@@ -73,7 +73,7 @@ from lindblad.thermal import thermal_populations
 
 from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
-from .initial import InitialState, initial_state, reduced_populations
+from .initial import MAX_DENSE_DIM, InitialState, initial_state, reduced_populations
 from .options import EngineOptions, driver, engine_options
 from .unitaries import BlockUnitary, exchange_unitary
 
@@ -326,6 +326,13 @@ class CollisionPlan:
         The validated initial state in the form it was given (:mod:`collision.initial`);
         ``rho0`` is its dense matrix when it was given as one, else None
         (:meth:`dense_initial` builds it).
+    basis : ndarray of int64 or None
+        The basis states the run can reach, when that is fewer than all: with a
+        reservoir at ``T = 0`` no excitation enters, so a run never leaves the blocks of
+        at most the initial state's largest number of excitations (for ``S1`` excited
+        and the rest in the ground state, ``n + 1`` states instead of ``2^n``).  The
+        density engine then works on those states only and ``rho0`` is the initial
+        state restricted to them.
     """
 
     dt: float
@@ -346,6 +353,7 @@ class CollisionPlan:
     watch_top_level: bool = False
     offsets: tuple[int, ...] = ()
     initial: InitialState | None = None
+    basis: np.ndarray | None = None
 
     def dense_initial(self) -> CollisionPlan:
         """This plan with ``rho0`` as a dense matrix (built from ``initial`` if needed)."""
@@ -353,28 +361,40 @@ class CollisionPlan:
             return self
         return dataclasses.replace(self, rho0=self.initial.dense())
 
+    def embed(self, rho: np.ndarray) -> np.ndarray | None:
+        """A state on the kept ``basis`` as a full ``(D, D)`` matrix (None if too large)."""
+        dim = self.fock.shape[0]
+        if dim > MAX_DENSE_DIM:
+            return None
+        out = np.zeros((dim, dim), dtype=complex)
+        out[np.ix_(self.basis, self.basis)] = rho
+        return out
+
 
 def delay_steps(delays, dt: float) -> tuple[int, ...]:
-    """``o_i``: the arrival times ``T_i`` of a chain with link ``delays`` in whole steps.
+    """Each link delay as a whole number of time steps ``m_l = delay_l / dt`` (a relative
+    slack of 1e-9 absorbs rounding, so that ``delay = 0.3, dt = 0.1`` gives 3 steps).
 
     Raises
     ------
     ValueError
-        If a delay is not a whole number of steps ``dt`` (to 1e-9 relative), naming the
-        nearest allowed delays.
+        If a delay is not a whole number of steps, naming it and the two nearest allowed
+        values.
     """
     steps = []
     for k, tau in enumerate(delays):
-        m = tau / dt
-        whole = round(m)
-        if abs(m - whole) > 1e-9 * max(1.0, m):
-            lo, hi = math.floor(m) * dt, math.ceil(m) * dt
-            name = "delay" if len(delays) == 1 else f"delay[{k}]"
-            raise ValueError(f"{name} = {tau:g} is not a whole number of collision steps "
-                             f"dt = {dt:g} ({m:.6g} steps): the ancillas travel one step at a "
-                             f"time; use {lo:g} or {hi:g}, or a dt that divides it")
-        steps.append(whole)
-    return tuple(int(o) for o in np.concatenate([[0], np.cumsum(steps, dtype=np.int64)]))
+        q = tau / dt
+        m = round(q)
+        if abs(q - m) > 1e-9 * max(1.0, q):
+            name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
+            lo, hi = math.floor(q), math.ceil(q)
+            raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
+                             f"{dt:g} (the collision model moves the reservoir one ancilla per "
+                             f"step), but it is {q:.6g} steps; nearest allowed values: "
+                             f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
+                             f"choose dt dividing {tau:g}")
+        steps.append(int(m))
+    return tuple(steps)
 
 
 def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.ndarray,
@@ -507,13 +527,20 @@ class CascadeCollisionModel(CascadeSpec):
                                          (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
-        offsets = delay_steps(self.delays, dt)
+        offsets = tuple(int(o) for o in np.cumsum((0, *delay_steps(self.delays, dt))))
+        rho_dense, basis = state.matrix, None
+        n_exc = fock.sum(axis=1)
+        reach = int(n_exc[pops > 0].max())
+        if not np.any(anc_pop[1:]) and reach < n_exc.max() and not any(offsets):
+            basis = np.flatnonzero(n_exc <= reach)
+            rho_dense = state.restricted(basis)
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),
-                             fock=fock, rho0=state.matrix, cutoff_tol=self.cutoff_tol,
-                             watch_top_level=watch, offsets=offsets, initial=state)
+                             fock=fock, rho0=rho_dense, cutoff_tol=self.cutoff_tol,
+                             watch_top_level=watch, offsets=offsets, initial=state,
+                             basis=basis)
 
     # --- the Fock cutoff of the subsystems ------------------------------------------------
     def top_level_monitor(self, fock: np.ndarray) -> TopLevelMonitor | None:

@@ -60,6 +60,7 @@ total are those of the per-trajectory sums (covariances included).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 
@@ -487,6 +488,8 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         If ``target_stderr`` is given but not reached (with an estimate of the
         trajectories needed).
     """
+    if plan.basis is not None:  # trajectories need no restricted basis: sectors suffice
+        plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
     if any(plan.offsets):
         from .delay import run_trajectories_delayed
 

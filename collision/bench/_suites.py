@@ -313,6 +313,42 @@ def delay_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
     return rows
 
 
+def large_chain(n_trajectories: int = 1000, sizes=(16, 20)) -> list[dict]:
+    """Long qubit chains from a list of local states (issue targets: 16 qubits, 1000
+    trajectories under 2 GB; 20 qubits at all): T = 1, T_S = 2, dt = 0.01, t in [0, 2].
+
+    Wall time of one run and the peak resident memory of the process after it
+    (``resource.getrusage``; includes the interpreter and numba, about 0.3 GB), next to
+    the trajectory engine's memory formula: per thread two state vectors and one joint
+    (systems x ancilla) vector, ``16 (2 + d_anc) D`` bytes, plus the batch buffer
+    ``B n_saved 2 n 8`` and the tables ``~ 8 D n``.
+    """
+    import resource
+    import warnings
+
+    from .._loop import AccuracyWarning
+
+    rows = []
+    for n in sizes:
+        model = CascadeCollisionModel("qubit", n, temperature=1.0)
+        local = [states.thermal("qubit", 2.0)] * n
+        traj = n_trajectories if n <= 16 else max(2, n_trajectories // 50)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
+            wall, cpu, res = timed(lambda m=model, loc=local, k=traj: m.run(
+                loc, 2.0, 0.01, save_every=10, method="trajectories", n_trajectories=k,
+                seed=0), 1)
+        dim = 2**n
+        formula = 16 * 4 * dim * 2 + 8 * res.parameters["batch_size"] * 21 * 2 * n \
+            + 8 * dim * n
+        rows.append({"case": f"{n} qubits", "n_trajectories": traj, "wall_s": wall,
+                     "cpu_s": cpu, "s_per_trajectory": wall / traj,
+                     "peak_rss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                     "formula_GB": formula / 1e9,
+                     "J1(0)": float(res.J1[0]), "stderr": float(res.stderr.J1[0])})
+    return rows
+
+
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
@@ -330,4 +366,7 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
         ("cost of a delay between the subsystems (target: independent of the delay)",
          lambda: delay_cost(repeat, quick)),
+        ("long chains from a list of local states (targets: 16 qubits, 1000 trajectories, "
+         "< 2 GB; 20 qubits at all)",
+         lambda: large_chain(64 if quick else 1000, (12,) if quick else (16, 20))),
     ]
