@@ -134,9 +134,10 @@ def test_zero_delay_release_times_are_figs_4a_6a(quick, system):
     closed = (lambda x: cf.oscillator_release_time(rel.p, 1.0, x)) if system == "oscillator" \
         else (lambda x: cf.qubit_release_time(rel.p, 0.25, x))
     expected = np.array([closed(x) for x in rel.x]).T
-    # trapezoid rule at h = 0.05: |Delta Q| <= 1e-3 Q(inf) (test below) over J(tau_p) >= 0.05
-    # Q(inf) (J^(c) at the latest tau_p); measured <= 3e-3
-    np.testing.assert_allclose(rel.times["released"].reference[0], expected, rtol=0, atol=0.02)
+    # crossings interpolated linearly between samples h = 0.05 apart: |Delta tau_p| ~
+    # (h^2/8) |J'| / J, 3e-4 .. 3e-3 (J'/J up to ~10 at the earliest crossings); measured
+    # <= 1.3e-3 (Q itself is exact to O(h^4))
+    np.testing.assert_allclose(rel.times["released"].reference[0], expected, rtol=0, atol=3e-3)
     np.testing.assert_array_equal(rel.times["out"].reference[0], rel.times["released"].reference[0])
 
 
@@ -149,8 +150,10 @@ def test_engine_markers_agree_at_order_dt(quick, system):
     assert np.max(panel.errors()) <= bound
     rel = quick.study.release[system]
     # release times: the step rule is the engine's exact energy balance, so tau_p inherits
-    # the O(dt) flux error; measured <= 0.6 dt (quick) away from near-tangent crossings
-    assert np.max(rel.times["out"].engine_errors()) <= 3 * rel.dt
+    # the O(dt) flux error: measured <= 1.14 dt (quick) and 1.28 dt (dt = 0.01).  (A crossing
+    # where Q(t) only just reaches p% would amplify it; none at the engine's delays.)
+    for times in rel.times.values():
+        assert np.max(times.engine_errors()) <= 2.5 * rel.dt
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
@@ -228,13 +231,30 @@ def test_oscillator_reference_matches_langevin_closed_form(c_sum, tau):
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_total_heat_does_not_depend_on_the_delay(quick, system):
     rel = quick.study.release[system]
-    # reference: trapezoid rule with h = 0.05 on each side of the jump at t = delay, error
-    # ~ (h^2/12) int |J''| dt <= (h^2/12) 2 max|J'| ~ 1e-3 Q(inf) (|J'(0)| <= 3.6 Q(inf));
-    # measured <= 5.3e-4 Q(inf) over every delay and state.  The tail after t_end = 20
-    # holds < 1e-5 Q(inf) (S2's energy decays as s^2 e^{-s}, s >= 15).
-    assert np.max(np.abs(rel.q_reference - rel.q_inf)) <= 1e-3 * rel.q_inf
-    # engine: its step sum is its exact energy balance, U(0) - U(t_end) (only the tail)
+    # Q(t_end) misses the energy left at t_end = 20: at delay 5, S2's energy at s = 15 after
+    # S1's output arrived, (N_S s^2 + |C13 + C24| e^{-tau/2} s) e^{-s} <= 7e-5 = 3.5e-5 Q(inf)
+    # (oscillators, Langevin form above; qubits alike).  The reference's integral is exact
+    # to O(h^4) (~1e-6 Q(inf) at h = 0.05), the engine's step sum is its exact energy
+    # balance U(0) - U(t_end); measured 3.4e-5 and 3.3e-5 Q(inf).
+    assert np.max(np.abs(rel.q_reference - rel.q_inf)) <= 1e-4 * rel.q_inf
     assert np.max(np.abs(rel.q_engine - rel.q_inf)) <= 1e-4 * rel.q_inf
+    # and the delay changes nothing beyond that: same Q(t_end) within the tail
+    assert np.ptp(rel.q_reference[:, 1]) <= 1e-4 * rel.q_inf
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_heat_released_comes_back_but_heat_out_of_the_chain_does_not(system):
+    """At T = 0, Q(t) = U_S(0) - U_S(t) dips when S1's output reaches the relaxed S2, while
+    the heat past S2, Q - in_flight, never decreases (an outgoing ancilla's energy is >= 0)."""
+    spec = delay._system(system)
+    tau = 2.0
+    t = delay._reference_times(12.0, 0.01, tau)
+    for x in (-spec.x_max, spec.x_max):
+        res = spec.reference(tau).heat_fluxes(spec.state(x), t)
+        q = delay._cumulative_heat(t, res.total, tau)
+        assert np.min(res.total) < -0.05 * spec.q_inf and np.min(np.diff(q)) < 0
+        # O(h^4) integration error, ~1e-9 of Q(inf) per step
+        assert np.min(np.diff(q - res.in_flight[0])) >= -1e-8 * spec.q_inf
 
 
 def test_independent_release_times():
@@ -263,16 +283,17 @@ def test_correlation_effect_on_release_times_shrinks_with_the_delay(quick, syste
         # the grid estimate is the first grid delay at or past the exact threshold
         assert thr.grid["released"][k] == rel.delays[np.argmax(beyond)]
     # the heat that has left the chain: exactly the same beyond -ln(1 - 2p) for p < 50%,
-    # and for p >= 50% the spread decays like Delta J (e^{-5/2} = 0.08; measured ratios
-    # <= 0.12 at delay 5)
+    # and for p >= 50% the spread decays like Delta J (e^{-5/2} = 0.082; measured ratios
+    # spread(5) / spread(0) <= 0.079)
     for k in range(rel.p.size):
         star = thr.exact["out"][k]
         if np.isfinite(star):
             assert np.max(out.spread[rel.delays >= star, k]) <= 1e-9
         else:
-            assert out.spread[-1, k] <= 0.2 * out.spread[0, k]
-    # the integrated flux effect decays exactly as e^{-gamma tau/2} (trapezoid error only)
-    assert thr.decay <= 1e-3
+            assert out.spread[-1, k] <= 0.15 * out.spread[0, k]
+    # the integrated flux effect decays exactly as e^{-gamma tau/2}: only the tail cut at
+    # t_end differs, Delta J_0 ~ (1 - s) e^{-s}: 15 e^{-15} / (2/e) = 6.2e-6 (measured)
+    assert thr.decay <= 1e-5
     if system == "oscillator":   # from the closed form above: int |(1 - t) e^{-t}| dt = 2/e
         assert thr.eta0 == pytest.approx(2 / math.e, rel=1e-3)
     assert thr.eta_delays[0.01] == pytest.approx(2 * math.log(thr.eta0 / 0.01))

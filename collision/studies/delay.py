@@ -42,16 +42,26 @@ zero-delay cascade with S1's clock started ``tau`` earlier than S2's.  Hence, ex
 4. The total heat ``Q(inf)`` (eq 11) does not depend on the delay: the energies of the
    initial and final (ground) states do not.
 
-Where the correlations stop mattering (:func:`thresholds`).  For the release times: by
-1, ``Q(t)`` is the independent-reservoir release for ``t < tau``, so as soon as
-``tau >= tau_p^(ind)`` (the release time with independent reservoirs,
-:func:`independent_release_times`; ``-ln(1 - p/100)/gamma`` at T = 0) the fraction p is
-released before S1's output reaches S2 and ``tau_p`` is *exactly* the same for every
-member of the class: the spread ``max_x tau_p - min_x tau_p`` vanishes at
-``tau*_p = tau_p^(ind)``.  For the flux: by 3,
+The heat comes back.  When S1's output arrives S2 has already relaxed and absorbs part
+of it: ``J^(c)`` jumps at ``t = tau`` (the cascade terms switch on) and turns negative, so
+the paper's ``Q(t) = int_0^t J^(c) = U_S(0) - U_S(t)`` (heat that has left the subsystems)
+is no longer monotonic, and its first-passage times ``tau_p`` jump where a correlation
+moves a maximum of ``Q`` across p%.  The heat that has left the chain (past S2),
+``Q_out = Q - in_flight``, is monotonic at T = 0; both are computed (:data:`HEATS`).
+
+Where the correlations stop mattering (:func:`thresholds`).  By 1, ``Q(t)`` is the
+independent-reservoir release for ``t < tau``, so as soon as ``tau >= tau_p^(ind)`` (the
+release time with independent reservoirs, :func:`independent_release_times`;
+``-ln(1 - p/100)/gamma`` at T = 0) the fraction p is released before S1's output
+reaches S2 and ``tau_p`` is *exactly* the same for every member of the class: the spread
+``max_x tau_p - min_x tau_p`` vanishes from ``tau*_p = tau_p^(ind)`` on.  ``Q_out`` holds
+only S2's share (here 1/2) before ``t = tau``: the same happens for ``p < 50%`` from
+``-ln(1 - 2p/100)/gamma`` on, while for ``p >= 50%`` the spread decays like ``Delta J``
+and never vanishes.  For the flux: by 3,
 ``eta(tau) = max_x int |Delta J_tau| dt / Q(inf) = eta(0) e^{-gamma tau/2}``, which falls
 below a tolerance ``eps`` (:data:`ETA_TOLERANCES`) beyond
-``tau_eta = (2/gamma) ln(eta(0)/eps)``.
+``tau_eta = (2/gamma) ln(eta(0)/eps)``; a spread of ``tau_p`` at most
+:data:`SPREAD_TOLERANCE` counts as none for the thresholds read off the grid.
 
 Conventions (DESIGN.md section 3): hbar = k_B = 1, time in 1/gamma, flux in
 hbar omega gamma, ``J > 0`` when heat flows into the reservoir.  Only
@@ -89,18 +99,26 @@ from .paper.files import write_csv
 __all__ = [
     "ETA_TOLERANCES",
     "FLUX_DELAYS",
+    "FLUX_KEYS",
+    "FLUX_NAMES",
+    "HEATS",
     "MAX_DELAY",
+    "RELEASE_NAMES",
     "SPREAD_TOLERANCE",
     "SYSTEMS",
     "DelayFluxPanel",
     "DelayReleasePanel",
     "DelaySettings",
     "DelayStudy",
+    "ReleaseTimes",
     "Thresholds",
     "compute_fluxes",
     "compute_release",
     "correlation_damping",
+    "delayed_effect",
     "independent_release_times",
+    "release_times_from_heat",
+    "report_text",
     "run_study",
     "thresholds",
 ]
@@ -110,8 +128,8 @@ FLUX_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)
 #: Largest delay (1/gamma) of the release-time grid.
 MAX_DELAY = 5.0
 #: A spread of ``tau_p`` over the class at most this (1/gamma) counts as "no effect" for
-#: the grid estimate of the threshold: the time resolution of the engines at the default
-#: ``dt = 0.01``, and 1e-3 of the release times themselves.
+#: the grid estimate of the threshold: the engines' time step at the default ``dt = 0.01``,
+#: finer than their release times are resolved (O(dt) errors).
 SPREAD_TOLERANCE = 0.01
 #: Tolerances ``eps`` of the integrated correlation effect ``eta`` (fractions of Q(inf)).
 ETA_TOLERANCES = (0.05, 0.01)
@@ -142,8 +160,9 @@ class DelaySettings:
     n_x : int
         Members of each class range (odd: the uncorrelated state is one of them).
     h : float
-        Sample spacing (1/gamma) of the references of the release times (trapezoid rule:
-        ``Q`` error O(h^2)).
+        Sample spacing (1/gamma) of the references of the release times: ``Q`` by the
+        trapezoid rule with its end correction (error O(h^4)), crossings interpolated
+        linearly (``tau_p`` error O(h^2), 3e-4 at h = 0.025).
     tail : float
         The release runs end at ``MAX_DELAY + tail`` (1/gamma): the flux left after it
         is below 1e-4 of Q(inf) (``Delta J_0`` and the cascade decay as ``t^2 e^{-gamma t}``).
@@ -154,7 +173,7 @@ class DelaySettings:
     delays: tuple[float, ...] = FLUX_DELAYS
     n_release_delays: int = 51
     n_x: int = 41
-    h: float = 0.02
+    h: float = 0.025
     tail: float = 15.0
 
     def __post_init__(self) -> None:
@@ -506,7 +525,7 @@ class DelayReleasePanel:
         ``int |J^(c)(x_max) - J^(c)(0)| dt / Q(inf)`` of the reference: the integrated
         correlation effect of the most correlated member (linear in ``|x|``).
     q_reference : ndarray, shape (n_d, 3)
-        ``Q(t_end)`` of the reference at ``x = -x_max, 0, x_max`` (trapezoid rule).
+        ``Q(t_end)`` of the reference at ``x = -x_max, 0, x_max``.
     q_engine : ndarray, shape (n_e, 3)
         The engine's step sum ``dt sum_k J_k`` up to ``t_end`` (its exact energy balance).
     q_inf : float
@@ -552,6 +571,31 @@ def _cumulative_trapezoid(t: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros(j.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
+def _cumulative_heat(t: np.ndarray, j: np.ndarray, delay: float) -> np.ndarray:
+    """``Q(t_k) = int_0^t_k J dt`` of a reference sampled by :func:`_reference_times`.
+
+    ``J`` is smooth on ``[0, delay)`` and on ``[delay, t_end]`` (it jumps at ``delay``).  On
+    each piece, of spacing ``h``, the trapezoid rule with its Euler-Maclaurin end correction
+    ``-(h^2/12) (J'(t_k) - J'(t_start))`` (``J'`` by second-order differences) is exact to
+    O(h^4); ``Q`` is continuous across the jump.
+    """
+    cut = int(np.searchsorted(t, delay)) if delay > 0 else 0
+    q = np.zeros_like(j)
+    start = 0.0
+    for piece in (slice(0, cut), slice(cut, t.size)):
+        tp, jp = t[piece], j[..., piece]
+        if tp.size == 0:
+            continue
+        qp = _cumulative_trapezoid(tp, jp)
+        if tp.size >= 3:
+            h = float(np.median(np.diff(tp)))
+            slope = np.gradient(jp, tp, axis=-1, edge_order=2)
+            qp -= h**2 / 12.0 * (slope - slope[..., :1])
+        q[..., piece] = start + qp
+        start = q[..., piece][..., -1:]
+    return q
+
+
 def _cumulative_steps(t: np.ndarray, j: np.ndarray) -> np.ndarray:
     """The engine's exact ``Q(t_k) = sum_{i<k} J_i (t_{i+1} - t_i)`` along the last axis."""
     steps = j[..., :-1] * np.diff(t)
@@ -572,9 +616,10 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
     """Release times of Fig. 4(a) (oscillators) or 6(a) (qubits) against the delay.
 
     For every delay of ``settings.release_delays`` the reference runs to ``t_end`` at the
-    two ends and the middle of the class; ``Q(t)`` is its trapezoid integral (split at the
-    jump at ``t = delay``) and ``Q_out = Q - in_flight``.  The engine runs at
-    ``settings.delays``.
+    two ends of the class (the other members are affine combinations); ``Q(t)`` is the
+    integral of its ``J^(c)`` (:func:`_cumulative_heat`) and ``Q_out = Q - in_flight``.  The
+    engine runs at ``settings.delays`` at both ends and for the uncorrelated state; its
+    ``Q`` is its exact step sum.
 
     Parameters
     ----------
@@ -603,7 +648,7 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
         res = [model.heat_fluxes(st, t) for st in (ends[0], ends[2])]
         j = np.array([r.total for r in res])
         j = np.array([j[0], 0.5 * (j[0] + j[1]), j[1]])   # x = -x_max, 0, x_max (affine)
-        q = _cumulative_trapezoid(t, j)
+        q = _cumulative_heat(t, j, float(d))
         flight = _in_flight(res[0])   # S1's output: the same for every member
         for i, xi in enumerate(x):
             q_x = q[1] + xi * (q[2] - q[0]) / (2 * spec.x_max)
@@ -637,7 +682,7 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
         q_reference=q_ref, q_engine=q_eng, q_inf=spec.q_inf, t_end=s.t_release, h=s.h,
         dt=s.dt, engine_name=spec.engine_name, reference_name=spec.reference_name,
         notes=f"{spec.notes}; reference sampled every h = {s.h:g} to t = {s.t_release:g} "
-              f"(trapezoid rule); engine at dt = {s.dt:g} (step rule)")
+              f"(corrected trapezoid rule); engine at dt = {s.dt:g} (step rule)")
 
 
 def _in_flight(res: HeatFluxes) -> np.ndarray:
