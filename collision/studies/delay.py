@@ -94,6 +94,7 @@ from .paper.analysis import (
     XI_S,
     release_times_from_flux,
 )
+from .paper.compute import _engine_grid
 from .paper.files import write_csv
 
 __all__ = [
@@ -253,11 +254,6 @@ def _system(name: str) -> _System:
             f"xi_S = {XI_S:g}, xi = 1 (T = 0); states of eq 41 (the paper's rho23 symbol); "
             f"Q(inf) = omega (1 - xi_S) (eq 11); {QUBIT_SCALE_NOTE}")
     raise ValueError(f"system must be one of {SYSTEMS}, got {name!r}")
-
-
-def _engine_t_max(t_max: float, dt: float) -> float:
-    """``t_max`` rounded up to a whole number of steps."""
-    return math.ceil(t_max / dt - 1e-9) * dt
 
 
 def _fluxes(res: HeatFluxes) -> dict[str, np.ndarray]:
@@ -430,7 +426,7 @@ def compute_fluxes(system: str, settings: DelaySettings | None = None) -> DelayF
     """
     s = settings or DelaySettings.full()
     spec = _system(system)
-    t_max = _engine_t_max(s.t_max, s.dt)
+    t_max = _engine_grid(s.t_max, s.dt)
     engine = {k: [] for k in FLUX_KEYS}
     reference = {k: [] for k in FLUX_KEYS}
     t = None
@@ -657,7 +653,7 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
         eta[k] = _cumulative_trapezoid(t, np.abs(j[2] - j[1]))[-1] / spec.q_inf
         q_ref[k] = q[:, -1]
     engine_delays = np.array(s.delays, dtype=float)
-    t_max = _engine_t_max(s.t_release, s.dt)
+    t_max = _engine_grid(s.t_release, s.dt)
     tau_eng = {h: np.zeros((engine_delays.size, p.size, 3)) for h in HEATS}
     q_eng = np.zeros((engine_delays.size, 3))
     for k, d in enumerate(engine_delays):
