@@ -1,4 +1,5 @@
-"""Command line: ``collision run | converge | figures | bench``.
+"""Command line: ``collision run | converge | figures | bench | delay`` (and the studies
+added by their own modules).
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
