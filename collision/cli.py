@@ -1,4 +1,5 @@
-"""Command line: ``collision run | converge | figures | bench | sweep``.
+"""Command line: ``collision run | converge | figures | bench | delay | sweep`` (and the
+studies added by their own modules).
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
@@ -339,6 +340,19 @@ def cmd_figures(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_delay(args) -> int:
+    from .studies.delay import run_study
+
+    out = _writable_folder(args.out)
+    with _staged(out) as stage:
+        study = run_study(stage, quick=args.quick, progress=not args.quiet)
+    for path in study.files:
+        print(f"wrote {out / path.name}")
+    print(f"delay study done in {study.seconds['total']:.1f} s; numbers in "
+          f"{out / 'REPORT.md'}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import format_rows, suites
 
@@ -488,6 +502,15 @@ def build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--quick", action="store_true", help="coarse grids and dt = 0.02")
     _common(figs)
     figs.set_defaults(func=cmd_figures)
+
+    dly = sub.add_parser("delay", formatter_class=fmt,
+                         help="the paper's Figs 3, 4a and 6a with a travel time from S1 to S2: "
+                              "J^(c)(t) and release times against the delay, where the "
+                              "correlations stop mattering; CSV + PNG + REPORT.md")
+    dly.add_argument("--quick", action="store_true",
+                     help="coarse grids and dt = 0.025 (a few seconds)")
+    _common(dly)
+    dly.set_defaults(func=cmd_delay)
 
     bench = sub.add_parser("bench", formatter_class=fmt,
                            help="throughput and the QuTiP comparison (needs the 'bench' extra "
