@@ -455,3 +455,34 @@ def test_gaussian_phase_agrees_with_the_fock_phase(tau):
     t = np.linspace(0, 1, 11)
     assert _max_diff(me.heat_fluxes(cov0, t).correlated,
                      plain.heat_fluxes(cov0, t).correlated) > 1e-3
+
+
+def test_interrupted_delayed_density_run_keeps_the_finished_saved_times(monkeypatch):
+    """Ctrl-C during a delayed density run returns the real times every subsystem has
+    finished (partial, no final state), equal to the uninterrupted run's."""
+    from collision import density as density_module
+
+    case = CASES["qubits-eq41"]
+    model = case.model(delay=2 * DT)
+    full = model.run(case.rho0, N_STEPS * DT, DT)
+    calls = []
+
+    def interrupted(real):
+        def kernel(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            real(*args)
+        return kernel
+
+    monkeypatch.setattr(density_module, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(density_module, "MIN_WATCH_CHUNKS", 1, raising=False)
+    for name in ("run_kraus", "run_superoperator"):
+        monkeypatch.setattr(density_module.kernels, name,
+                            interrupted(getattr(density_module.kernels, name)))
+    part = model.run(case.rho0, N_STEPS * DT, DT)
+    assert part.partial and part.final_state is None
+    k = part.t.size
+    assert 1 <= k < full.t.size
+    np.testing.assert_array_equal(part.local, full.local[:, :k])
+    np.testing.assert_array_equal(part.in_flight, full.in_flight[:, :k])
