@@ -1,4 +1,5 @@
-"""Command line: ``collision run | converge | figures | statistics | bench``.
+"""Command line: ``collision run | converge | figures | statistics | bench | delay |
+sweep`` (and the studies added by their own modules).
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import math
 import os
 import shutil
@@ -338,6 +340,19 @@ def cmd_figures(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_delay(args) -> int:
+    from .studies.delay import run_study
+
+    out = _writable_folder(args.out)
+    with _staged(out) as stage:
+        study = run_study(stage, quick=args.quick, progress=not args.quiet)
+    for path in study.files:
+        print(f"wrote {out / path.name}")
+    print(f"delay study done in {study.seconds['total']:.1f} s; numbers in "
+          f"{out / 'REPORT.md'}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import format_rows, suites
 
@@ -447,6 +462,47 @@ def cmd_statistics(args) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run, validate
+
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("--workers sets local processes and --scheduler a Dask cluster: "
+                         "give one or the other")
+    if importlib.util.find_spec("pandas") is None:
+        raise UsageError("collision sweep writes a pandas table: pip install "
+                         "'cascade-collisions[sweep]'")
+    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
+        raise UsageError("--scheduler needs dask.distributed: pip install "
+                         "'cascade-collisions[dask]'")
+    spec = validate(args.spec)  # every problem listed, before the folder is touched
+    out = _writable_folder(args.out or str(Path("results") / Path(args.spec).stem))
+    table = args.table
+    if table == "auto":
+        table = "parquet" if importlib.util.find_spec("pyarrow") else "csv"
+    result = run(spec, out, client=args.scheduler, workers=args.workers,
+                 progress=not args.quiet, table=None if table == "none" else table)
+    info = result.attrs["sweep"]
+    print(f"{info['ok']} of {info['points']} points finished ({len(info['computed'])} computed "
+          f"now), {info['failed']} failed, {info['missing']} missing; "
+          f"{len(info['warned'])} warned")
+    if info["failed"]:
+        failed = result[result["status"] == "failed"]
+        for _, row in failed.head(10).iterrows():
+            print(f"collision sweep: point {row['point']} failed: {row['error']}",
+                  file=sys.stderr)
+        if len(failed) > 10:
+            print(f"collision sweep: ... and {len(failed) - 10} more failed points",
+                  file=sys.stderr)
+    print(f"wrote {out} (collision.sweep.load reads it)")
+    if table != "none":
+        print(f"wrote {out / f'table.{table}'}")
+    if info["interrupted"]:
+        print(f"collision sweep: interrupted; the finished points are kept, run the same "
+              f"command again to compute the {info['missing']} missing", file=sys.stderr)
+        return 130
+    return 1 if info["failed"] else 0
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -575,18 +631,45 @@ def build_parser() -> argparse.ArgumentParser:
     _common(stat)
     stat.set_defaults(func=_statistics_entry)
 
+    dly = sub.add_parser("delay", formatter_class=fmt,
+                         help="the paper's Figs 3, 4a and 6a with a travel time from S1 to S2: "
+                              "J^(c)(t) and release times against the delay, where the "
+                              "correlations stop mattering; CSV + PNG + REPORT.md")
+    dly.add_argument("--quick", action="store_true",
+                     help="coarse grids and dt = 0.025 (a few seconds)")
+    _common(dly)
+    dly.set_defaults(func=cmd_delay)
+
     bench = sub.add_parser("bench", formatter_class=fmt,
                            help="throughput and the QuTiP comparison (needs the 'bench' extra "
                                 "for the peer)")
     bench.add_argument("--quick", action="store_true", help="smaller problems")
     _common(bench)
     bench.set_defaults(func=cmd_bench)
+
+    swp = sub.add_parser("sweep", formatter_class=fmt,
+                         help="run a parameter sweep from a TOML specification into a folder "
+                              "(resumable; local processes or a Dask cluster)")
+    swp.add_argument("spec", help="the sweep specification (.toml or .json; see README, "
+                                  "Sweeps)")
+    swp.add_argument("--out", default=None,
+                     help="the sweep's folder (default results/<name of SPEC>); a folder of "
+                          "the same sweep is continued")
+    swp.add_argument("--workers", type=_int_at_least(1), default=None,
+                     help="local processes (default: every core; 1 runs in this process)")
+    swp.add_argument("--scheduler", default=None,
+                     help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run on "
+                          "instead of local processes (needs the 'dask' extra)")
+    swp.add_argument("--table", choices=("auto", "parquet", "csv", "none"), default="auto",
+                     help="also write the table: auto = Parquet with pyarrow, else CSV")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar")
+    swp.set_defaults(func=cmd_sweep)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 failed figures, 2 bad input,
-    130 interrupted before any result)."""
+    """Run the command line; returns the exit status (0 ok, 1 failed figures or sweep
+    points, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     command = (argv if argv is not None else sys.argv[1:])[:1]
     try:

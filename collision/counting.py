@@ -46,6 +46,7 @@ over the groups.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -58,7 +59,6 @@ from lindblad.counting import (
     total_from_joint,
 )
 from lindblad.operators import turn_subsystems
-from lindblad.states import validate_density_matrix
 from lindblad.tilted import counting_from_blocks
 
 from ._kernels import counting as _kc
@@ -66,6 +66,7 @@ from ._kernels import rng as _rng
 from ._kernels import trajectories as _kt
 from ._loop import run_in_chunks
 from .density import DensityEngine
+from .initial import initial_state
 from .options import engine_options
 
 METHODS = ("density", "trajectories")
@@ -92,8 +93,8 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
         raise ValueError("target_stderr does not apply to heat_statistics (it targets the "
                          "standard error of a flux in run()); give n_trajectories")
     if any(model.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
-        rho0 = turn_subsystems(validate_density_matrix(rho0, model.dim, name="rho0"),
-                               model.dims, model.frame_angles, inverse=True)
+        rho0 = turn_subsystems(initial_state(rho0, model.dims).dense(), model.dims,
+                               model.frame_angles, inverse=True)
     n, d = model.n_systems, model.d_sys
     q_max = n * (d - 1)
     n_q = 2 * q_max + 1
@@ -146,12 +147,14 @@ def _density(model, plan, scheme: str, progress: bool) -> HeatStatistics:
         trans[0] = np.eye(d)
         for k in range(1, n_saved):
             trans[k] = step @ trans[k - 1]
-        pops = np.real(np.diagonal(plan.rho0)).reshape((d,) * model.n_systems)
+        pops = plan.initial.populations().reshape((d,) * model.n_systems)
         joint = independent_joint(pops, trans)
         local = np.arange(-(d - 1), d)
         quanta, total = total_from_joint(joint, local)
         return HeatStatistics(plan.times, quanta, total, joint=joint, local_quanta=local,
                               parameters={"engine": "density", "steps": last})
+    if plan.basis is None:  # (with a basis, rho0 is the state on the reachable states)
+        plan = plan.dense_initial()
     engine = DensityEngine(model, plan, scheme=scheme, sectors=[0])
     lay = engine.layout
     packed = lay.pack((plan.rho0 + plan.rho0.conj().T) / 2)
@@ -203,8 +206,13 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
     n_traj = tr.check_n_trajectories(opts.n_trajectories, None)
     first = int(opts.first_trajectory)
     ss = tr.seed_sequence(opts.seed)
+    if plan.basis is not None:  # trajectories need no restricted basis (as in a run)
+        plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
     tables, estimator, stepper = tr.build_tables(model, plan, opts.estimator, opts.stepper)
-    init = tr.initial_ensemble(plan.rho0, tables)
+    if plan.rho0 is None and not (plan.initial.kind == "vector" or plan.initial.fock_diagonal):
+        plan = plan.dense_initial()  # a product with coherences: sampled from its matrix
+    init = tr.initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
+        else tr.sampled_ensemble(plan.initial, tables)
     n_sys, d = model.n_systems, plan.d_sys
     n_saved = plan.times.size
     n_stages = 1 if model.cascade else n_sys

@@ -162,11 +162,12 @@ class DelayedDensityRun:
                                                            sites=range(a, b))
         engine.plan = plan
         res = engine.run(progress=progress, lab_frame=False)
+        if record is not None:  # after Ctrl-C: the steps that finished
+            done = min(steps, res.t.size)
+            local = res.local.T[:done]
+            record.put(j0, range(a, b), local + res.correlated.T[:done], local)
         if res.partial:
             raise KeyboardInterrupt
-        if record is not None:
-            local = res.local.T[:steps]
-            record.put(j0, range(a, b), local + res.correlated.T[:steps], local)
         return res.final_state
 
     def _record_local(self, rho, site: int, j0: int, steps: int, record: _Record) -> None:
@@ -207,22 +208,36 @@ class DelayedDensityRun:
         return rho_at_branch
 
     def run(self, progress: bool = False) -> HeatFluxes:
+        """The delayed run; after Ctrl-C the saved times that every subsystem has
+        finished, with ``partial=True`` and no ``final_state``."""
         plan, o = self.plan, self.offsets
         last = (plan.times.size - 1) * plan.save_every  # last saved real step
         record = _Record(-int(o[-1]), last, len(self.dims))
         rho = (plan.rho0 + plan.rho0.conj().T) / 2
-        _, at_branch = self.advance(rho, -int(o[-1]), last + 1, record, last - int(o[-1]),
-                                    progress)
+        try:
+            _, at_branch = self.advance(rho, -int(o[-1]), last + 1, record,
+                                        last - int(o[-1]), progress)
+        except KeyboardInterrupt:
+            return self._result(record, None, last)
         return self._result(record, self.equal_time_state(at_branch, last), last)
 
-    def _result(self, record: _Record, equal_time: np.ndarray, last: int) -> HeatFluxes:
+    def _result(self, record: _Record, equal_time: np.ndarray | None,
+                last: int) -> HeatFluxes:
         plan, o = self.plan, self.offsets
-        real = np.arange(0, last + 1, plan.save_every)
         local, own = record.at_real_steps(o, np.arange(last + 1))
+        partial = equal_time is None
+        if partial:  # the real steps every subsystem has finished
+            done = int(np.argmin(np.all(np.isfinite(own), axis=0).tolist() + [False]))
+            last = (done - 1) // plan.save_every * plan.save_every
+            if done == 0:
+                raise KeyboardInterrupt
+            local, own = local[:, :last + 1], own[:, :last + 1]
+        real = np.arange(0, last + 1, plan.save_every)
         t = real * plan.dt
-        return HeatFluxes(t, local[:, real], (own - local)[:, real],
+        return HeatFluxes(t, local[:, real], (own - local)[:, real], partial=partial,
                           in_flight=in_flight(own, o, real, plan.dt),
-                          final_state=self.model.to_lab_frame(equal_time, float(t[-1])),
+                          final_state=None if partial
+                          else self.model.to_lab_frame(equal_time, float(t[-1])),
                           parameters={"engine": "density", "scheme": self.scheme,
                                       "delay_steps": np.diff(o).tolist(), "frame": "lab"})
 

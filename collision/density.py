@@ -210,17 +210,27 @@ def occupied_sectors(rho: np.ndarray, fock: np.ndarray) -> np.ndarray:
 DENSE_BUILD_DIM = 256
 
 
-def collision_operator(unitary, fock: np.ndarray, site: int, dense: bool = False):
+def collision_operator(unitary, fock: np.ndarray, site: int, dense: bool = False,
+                       basis: np.ndarray | None = None):
     """``U_site`` on (subsystems x ancilla) as a sparse (CSR) or dense matrix.
 
     Index ``j * d_anc + b`` for system basis state ``j`` (Kronecker order) and ancilla
     level ``b``.  Assembled from the blocks of ``unitary`` (a
     :class:`collision.unitaries.BlockUnitary`): ``|.., n, .., b>`` goes to
     ``|.., n', .., n + b - n'>`` with amplitude ``<n', n + b - n'| U |n, b>``.
+
+    With ``basis`` (sorted Kronecker indices), ``fock`` holds only those basis states
+    and ``j`` counts them; amplitudes into states outside the basis are dropped (used
+    where no such state can be reached: :meth:`CollisionPlan.basis`).
     """
     dim, n_sys = fock.shape
     d_sys, d_anc = unitary.d_sys, unitary.d_anc
     stride = d_sys ** (n_sys - 1 - site)
+    kron = np.arange(dim) if basis is None else basis
+    index = None
+    if basis is not None:
+        index = np.full(d_sys**n_sys, -1, dtype=np.int64)
+        index[basis] = np.arange(basis.size)
     rows, cols, vals = [], [], []
     for x in range(d_sys):
         src = np.flatnonzero(fock[:, site] == x)
@@ -229,9 +239,14 @@ def collision_operator(unitary, fock: np.ndarray, site: int, dense: bool = False
             lo = int(unitary.first[s])
             for j in range(int(unitary.size[s])):
                 x2 = lo + j
-                rows.append((src + (x2 - x) * stride) * d_anc + (s - x2))
-                cols.append(src * d_anc + b)
-                vals.append(np.full(src.size, unitary.u[s, j, x - lo]))
+                target = kron[src] + (x2 - x) * stride
+                keep = slice(None)
+                if index is not None:
+                    target = index[target]
+                    keep = target >= 0
+                rows.append(target[keep] * d_anc + (s - x2))
+                cols.append(src[keep] * d_anc + b)
+                vals.append(np.full(cols[-1].size, unitary.u[s, j, x - lo]))
     n = dim * d_anc
     rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     if dense:
@@ -267,14 +282,15 @@ class KrausStages:
 
     @classmethod
     def build(cls, unitary, anc_pop: np.ndarray, fock: np.ndarray, order: np.ndarray,
-              cascade: bool, sites=None) -> KrausStages:
+              cascade: bool, sites=None, basis: np.ndarray | None = None) -> KrausStages:
         """Kraus operators of ``U_n ... U_1`` (cascade) or of each ``U_i`` alone; with
-        ``sites``, of those subsystems only (a cascade of part of the chain)."""
+        ``sites``, of those subsystems only (a cascade of part of the chain); with
+        ``basis``, on those basis states only (``fock`` holds their Fock numbers)."""
         dim, n_sys = fock.shape
         d_anc = unitary.d_anc
         dense = dim * d_anc <= DENSE_BUILD_DIM
         sites = range(n_sys) if sites is None else sites
-        ops = [collision_operator(unitary, fock, i, dense) for i in sites]
+        ops = [collision_operator(unitary, fock, i, dense, basis) for i in sites]
         if cascade:
             products = [ops[0]]
             for u in ops[1:]:
@@ -360,11 +376,12 @@ class DensityEngine:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.model = model
         self.plan = plan
+        fock = plan.fock if plan.basis is None else plan.fock[plan.basis]
         if sectors is None:
-            sectors = occupied_sectors(plan.rho0, plan.fock)
-        self.layout = BlockLayout.build(plan.fock, sectors)
-        self.kraus = KrausStages.build(plan.unitary, plan.anc_pop, plan.fock,
-                                       self.layout.order, model.cascade, sites)
+            sectors = occupied_sectors(plan.rho0, fock)
+        self.layout = BlockLayout.build(fock, sectors)
+        self.kraus = KrausStages.build(plan.unitary, plan.anc_pop, fock, self.layout.order,
+                                       model.cascade, sites, plan.basis)
         lay = self.layout
         self._tmp = np.zeros((2, lay.max_block**2), dtype=complex)
         self._work = np.zeros((2, lay.size), dtype=complex)
@@ -462,8 +479,11 @@ class DensityEngine:
                       "frame": "lab"}
         if monitor is not None:
             parameters.update(monitor.parameters)
+        if plan.basis is not None:  # the kept basis states of the whole space
+            rho_last = plan.embed(rho_last)
         return HeatFluxes(plan.times[:n_done], local, own - local, partial=partial,
-                          final_state=model.to_lab_frame(rho_last, t_last) if lab_frame
+                          final_state=None if rho_last is None
+                          else model.to_lab_frame(rho_last, t_last) if lab_frame
                           else rho_last,
                           parameters=parameters)
 
@@ -499,6 +519,7 @@ def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> He
         ``hbar omega gamma``; ``final_state`` is the ``(D, D)`` state at ``t[-1]`` in the
         lab frame.
     """
+    plan = plan.dense_initial() if plan.basis is None else plan
     if any(plan.offsets):
         from .delay import DelayedDensityRun
 

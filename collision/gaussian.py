@@ -41,6 +41,35 @@ Frame.  The collisions are resonant, so the engine works in the interaction pict
 the lab frame at ``t[-1]`` (:func:`lindblad.gaussian.to_lab_frame`), like the final
 states of the Fock-space engines.  Fluxes are frame independent.
 
+Finite travel time (``delay``).  With link delays of ``m_1, ..., m_{n-1}`` steps
+(``o_i = m_1 + ... + m_{i-1}``, :func:`delay_steps`) ancilla ``j`` meets S_i at the real
+step ``j + o_i``; ancillas that would have met an upstream subsystem before t = 0 are
+fresh when they reach the first subsystem they meet at or after t = 0.  Collisions of
+different (subsystem, ancilla) pairs commute, so the engine runs the same collisions in
+*process* (ancilla) order, one ancilla at a time: ancilla ``j`` meets the subsystems
+``{i : -j <= o_i <= K - j}`` (``K`` the last saved step) in turn.  That set is a
+contiguous sub-chain that changes only ``2 (n - 1)`` times: S_n alone for ``m_{n-1}``
+ancillas, then S_{n-1} -> S_n for ``m_{n-2}``, ..., the whole chain, and at the end the
+prefixes (S1 alone last).  Every subsystem still meets exactly one ancilla per real step,
+so a run does the ``n (K + 1)`` collisions of a run without delay, whatever the delays;
+a stretch with one subsystem alone is a closed-form power (:func:`collision._kernels.
+gaussian.run_alone`) and costs nothing per step.  S_i's flux at real step k is recorded
+at its collision with ancilla ``k - o_i``.
+
+The equal-time ``final_state`` (every subsystem at ``t[-1] = K dt``) needs every S_i to
+have met ancillas up to ``K - 1 - o_i``: a copy of the state taken before ancilla
+``K - o_n`` (until then the two orders agree) is completed with the prefixes S1..S_{n-1},
+..., S1 alone.  For n > 2 the prefixes of two or more subsystems are stepped, so this
+last part costs ``O(n (m_2 + ... + m_{n-1}))`` collisions (the inner delays); all else
+is independent of the delays.
+
+``in_flight[l]`` at ``t_k`` is the energy (relative to thermal) of the ancillas that
+have met S_{l+1} but not S_{l+2} (those ``j`` with ``j + o_{l+1} <= k - 1 < j + o_{l+2}``
+in 1-based subsystem names): with ``cum_l(J)`` the energy that ancillas ``<= J`` received
+from S_1..S_{l+1}, it is ``cum_l(k - 1 - o_{l+1}) - cum_l(k - 1 - o_{l+2})``, read off
+during the run.  ``U_S(0) - U_S(t_k) = Q_out(t_k) + sum_l in_flight[l](t_k)`` holds to
+rounding (``Q_out``: energy of the ancillas that have passed S_n).
+
 Running.  The time loop is a resumable kernel called in chunks
 (:func:`collision._loop.run_in_chunks`): a progress bar is updated between chunks, and
 Ctrl-C returns the saved times finished so far with ``partial=True``.  The checks of
@@ -57,14 +86,14 @@ import numpy as np
 
 from lindblad._validate import flag
 from lindblad.fluxes import HeatFluxes
-from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
+from lindblad.gaussian import GaussianMasterEquation, to_lab_frame, turn_modes
 from lindblad.model import CascadeSpec
 from lindblad.states import validate_covariance
 from lindblad.thermal import bose_occupation
 
 from ._kernels import gaussian as kernels
 from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
-from .model import check_output_memory, check_time_step, time_grid
+from .model import check_output_memory, check_time_step, delay_steps, time_grid
 from .options import GaussianOptions, driver, engine_options
 
 
@@ -97,22 +126,25 @@ class GaussianCollisionModel(CascadeSpec):
     cascade : bool
         True: each ancilla meets S1, S2, ..., Sn in turn.  False: every subsystem meets
         its own fresh ancilla (independent reservoirs).
+    delay : float or sequence of float
+        Travel time of the reservoir between consecutive subsystems (1/gamma), one number
+        for every link or one per link; each must be a whole number of time steps ``dt``
+        of the run (:func:`delay_steps`).  Default 0.
     """
 
     _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
 
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
-                 temperature: float = 0.0, cascade: bool = True, delay=0.0):
+                 temperature: float = 0.0, cascade: bool = True, delay=0.0, phase=0.0):
         super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
-                         cascade, delay)
+                         cascade, delay, phase)
         #: Mean occupation N of an incoming ancilla.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
-
     def master_equation(self) -> GaussianMasterEquation:
-        """The exact reference this model converges to as ``dt -> 0``."""
+        """The exact reference this model converges to as ``dt -> 0`` (same delays)."""
         return GaussianMasterEquation(self.n_systems, self.gamma, self.omega,
-                                      self.temperature, self.cascade)
+                                      self.temperature, self.cascade, self.delay, self.phase)
 
     def saved_times(self, t_max: float, dt: float, save_every: int = 1) -> np.ndarray:
         """Saved times ``k save_every dt``, ``k = 0 .. floor(t_max / (save_every dt))``
@@ -120,7 +152,9 @@ class GaussianCollisionModel(CascadeSpec):
         e.g. ``t_max = 5, dt = 0.1`` gives 50 steps).  Validates the arguments
         (:func:`collision.model.time_grid`) and the memory the fluxes need."""
         dt, _, save_every, steps = time_grid(self.gamma, t_max, dt, save_every)
-        check_output_memory(steps, save_every, 8 * (2 + 6 * self.n_systems))
+        per_saved = 2 + 6 * self.n_systems + (3 * (self.n_systems - 1) if any(self.delays)
+                                              else 0)
+        check_output_memory(steps, save_every, 8 * per_saved)
         return np.arange(steps // save_every + 1) * (save_every * dt)
 
     def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
@@ -157,7 +191,11 @@ class GaussianCollisionModel(CascadeSpec):
         HeatFluxes
             ``local``, ``correlated`` of shape ``(n, n_saved)`` at the saved times
             ``t_k = k save_every dt`` (units hbar omega gamma); ``final_state`` is the
-            subsystem covariance at ``t[-1]`` in the lab frame; ``parameters`` records
+            subsystem covariance at ``t[-1]`` in the lab frame (with ``delay``: the
+            equal-time state, every subsystem at ``t[-1]``; None after an interruption);
+            with ``delay``, ``in_flight`` of shape ``(n - 1, n_saved)`` is the energy
+            (hbar omega, relative to thermal) the ancillas carry between consecutive
+            subsystems (module docstring); ``parameters`` records
             the model, ``dt``, ``t_max``, ``theta``, ``save_every``, ``method="gaussian"``
             and ``frame="lab"``.  After Ctrl-C the finished saved times are returned
             with ``partial=True``.
@@ -165,8 +203,9 @@ class GaussianCollisionModel(CascadeSpec):
         Raises
         ------
         ValueError
-            For an invalid time grid or ``cov0``, or output arrays that would not fit
-            in memory (the message suggests ``save_every``).
+            For an invalid time grid or ``cov0``, a ``delay`` that is not a whole number
+            of steps ``dt``, or output arrays that would not fit in memory (the message
+            suggests ``save_every``).
 
         Warns
         -----
@@ -184,8 +223,14 @@ class GaussianCollisionModel(CascadeSpec):
 
             return richardson(*(self.run(cov0, t_max, step, every, options=opts)
                                 for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
+        angles = self.frame_angles
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov0 = turn_modes(validate_covariance(cov0, self.n_systems, name="cov0"), angles,
+                              inverse=True)
         plan = self.plan(cov0, t_max, dt, save_every)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
+        if any(self.phases) and result.final_state is not None:
+            result.final_state = turn_modes(result.final_state, angles)
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "options": opts.as_dict(), "dt": plan.dt, "t_max": float(t_max),
                              "theta": plan.theta, "save_every": plan.save_every,
@@ -193,15 +238,18 @@ class GaussianCollisionModel(CascadeSpec):
         return result
 
     def plan(self, cov0, t_max: float, dt: float, save_every: int = 1) -> GaussianPlan:
-        """Validate the run parameters (time grid, memory, ``cov0``, size of ``dt``)."""
+        """Validate the run parameters (time grid, memory, ``cov0``, size of ``dt``, the
+        delays in steps)."""
         times = self.saved_times(t_max, dt, save_every)
         dt, _, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
+        steps = delay_steps(self.delays, dt)
         cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
         occupations = (np.diagonal(cov0)[0::2] + np.diagonal(cov0)[1::2]) / 2 - 0.5
         check_time_step(self.gamma, dt, self.n_systems, self.cascade,
                         max(float(occupations.max()), self.n_bath) + 0.5)
         return GaussianPlan(dt=dt, theta=math.sqrt(self.gamma * dt), save_every=save_every,
-                            times=times, n_steps=(times.size - 1) * save_every + 1, cov0=cov0)
+                            times=times, n_steps=(times.size - 1) * save_every + 1, cov0=cov0,
+                            delay_steps=steps)
 
 
 @dataclass(frozen=True)
@@ -218,6 +266,8 @@ class GaussianPlan:
         Saved times.
     cov0 : ndarray, shape (2n, 2n)
         Validated initial covariance.
+    delay_steps : tuple of int
+        Each link's delay in steps (:func:`delay_steps`); empty or all zero: no delay.
     """
 
     dt: float
@@ -226,6 +276,7 @@ class GaussianPlan:
     n_steps: int
     times: np.ndarray
     cov0: np.ndarray
+    delay_steps: tuple[int, ...] = ()
 
 
 def run_gaussian(model: GaussianCollisionModel, plan: GaussianPlan,
@@ -233,8 +284,11 @@ def run_gaussian(model: GaussianCollisionModel, plan: GaussianPlan,
     """The Gaussian engine's driver: run ``plan`` chunk by chunk.
 
     Returns the fluxes at the saved times and the lab-frame covariance at ``t[-1]``;
-    after Ctrl-C the finished saved times with ``partial=True``.
+    after Ctrl-C the finished saved times with ``partial=True``.  With delays the run
+    goes through :func:`_run_delayed`.
     """
+    if any(plan.delay_steps):
+        return _run_delayed(model, plan, progress)
     n, save_every, n_steps, times = model.n_systems, plan.save_every, plan.n_steps, plan.times
     n_saved = times.size
     work = np.zeros((2 * n + 2, 2 * n + 2))
@@ -262,3 +316,88 @@ def run_gaussian(model: GaussianCollisionModel, plan: GaussianPlan,
     return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
                       partial=interrupted and done < n_steps,
                       final_state=to_lab_frame(final, times[n_done - 1], model.omega))
+
+
+def _process_segments(offsets: np.ndarray, start: int, stop: int, last_step: int
+                      ) -> list[tuple[int, int, int, int]]:
+    """The stretches of process order where the active sub-chain is constant.
+
+    Ancilla ``j`` meets the subsystems ``i`` with ``-j <= o_i <= last_step - j`` (real steps
+    0 .. ``last_step`` only), a contiguous range because ``o`` is non-decreasing.
+
+    Returns
+    -------
+    list of (j_start, j_stop, lo, hi)
+        Consecutive stretches covering ``start <= j < stop``, empty ones left out.
+    """
+    cuts = {start, stop} | {int(c) for c in -offsets} | {int(c) for c in last_step + 1 - offsets}
+    cuts = sorted(c for c in cuts if start <= c <= stop)
+    segments = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        active = np.flatnonzero((offsets >= -a) & (offsets <= last_step - a))
+        if active.size:
+            segments.append((a, b, int(active[0]), int(active[-1])))
+    return segments
+
+
+def _run_delayed(model: GaussianCollisionModel, plan: GaussianPlan,
+                 progress: bool = False) -> HeatFluxes:
+    """The driver with delays: the run in process order (module docstring).
+
+    Process step ``p`` is ancilla ``j = p - o_n``; saved time ``k`` is complete once
+    ancilla ``k save_every`` is done (S1, the last to reach a real step in this order).
+    """
+    n, save_every, times = model.n_systems, plan.save_every, plan.times
+    n_saved, last = times.size, plan.n_steps - 1
+    offsets = np.concatenate([[0], np.cumsum(plan.delay_steps)]).astype(np.int64)
+    first, snapshot_at = -int(offsets[-1]), last - int(offsets[-1])
+    work = np.zeros((2 * n + 2, 2 * n + 2))
+    work[:2 * n, :2 * n] = plan.cov0
+    local, corr = np.zeros((n, n_saved)), np.zeros((n, n_saved))
+    entry, leave = np.zeros((n - 1, n_saved)), np.zeros((n - 1, n_saved))
+    cum = np.zeros(n)
+    status = np.zeros(1, dtype=np.int64)
+    snapshot: list[np.ndarray] = []
+    constants = (offsets, math.cos(plan.theta), math.sin(plan.theta), model.n_bath,
+                 model.omega / plan.dt, save_every, n_saved)
+    # cut the stretches at the snapshot point, so that a piece starts there
+    segments = [piece for a, b, lo, hi in _process_segments(offsets, first, last + 1, last)
+                for piece in ((a, min(b, snapshot_at), lo, hi), (max(a, snapshot_at), b, lo, hi))
+                if piece[0] < piece[1]]
+
+    def run_segments(cov, pieces, record, out_cum):
+        for a, b, lo, hi in pieces:
+            kernel = kernels.run_alone if lo == hi else kernels.run_process_collisions
+            args = (lo,) if lo == hi else (lo, hi)
+            kernel(cov, *args, *constants, record, a, b, local, corr, out_cum, entry, leave)
+
+    def advance(start: int, stop: int) -> None:
+        for a, b, lo, hi in segments:
+            a, b = max(a, first + start), min(b, first + stop)
+            if a >= b:
+                continue
+            if a == snapshot_at and not snapshot:
+                snapshot.append(work.copy())
+            run_segments(work, [(a, b, lo, hi)], True, cum)
+            status[0] = b - first
+        status[0] = stop  # ancillas that meet no subsystem (gaps) are done too
+
+    total = last + 1 - first
+    stops = chunk_stops(total, 1, total, 8.0 * n * (2 * n + 2), MAX_CHUNKS, MIN_CHUNK_WORK)
+    done, interrupted = run_in_chunks(advance, stops, lambda: int(status[0]),
+                                      progress=progress, desc="Gaussian engine (delay)")
+    finished = first + done - 1  # the last finished ancilla
+    n_done = min(n_saved, finished // save_every + 1) if finished >= 0 else 0
+    if n_done == 0:
+        raise KeyboardInterrupt
+    final = None
+    if done == total:
+        # equal-time state at t[-1]: S_i has met the ancillas up to last - 1 - o_i
+        state = snapshot[0]
+        run_segments(state, _process_segments(offsets, snapshot_at, last, last - 1), False,
+                     np.zeros(n))
+        final = to_lab_frame(state[:2 * n, :2 * n], times[-1], model.omega)
+    in_flight = model.omega * (entry - leave)
+    return HeatFluxes(times[:n_done], local[:, :n_done], corr[:, :n_done],
+                      partial=interrupted and done < total, final_state=final,
+                      in_flight=in_flight[:, :n_done])

@@ -57,6 +57,7 @@ Checks of a run (all engines)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import os
@@ -68,11 +69,11 @@ from lindblad._validate import flag, real_scalar
 from lindblad.fluxes import HeatFluxes
 from lindblad.model import CascadeMasterEquation, CascadeSpec
 from lindblad.operators import excitations, local_dimension, turn_subsystems
-from lindblad.states import validate_density_matrix
 from lindblad.thermal import thermal_populations
 
 from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
+from .initial import MAX_DENSE_DIM, InitialState, initial_state, reduced_populations
 from .options import EngineOptions, driver, engine_options
 from .unitaries import BlockUnitary, exchange_unitary
 
@@ -309,8 +310,9 @@ class CollisionPlan:
         ``o(n)``: flux a subsystem in level ``n`` hands to a fresh ancilla.
     fock : ndarray of int64, shape (D, n_systems)
         Fock numbers of every joint basis state (S1 most significant).
-    rho0 : ndarray, shape (D, D)
-        Validated initial state.
+    rho0 : ndarray, shape (D, D), or None
+        Validated initial state as a density matrix (None when it was given as a list
+        of local states or a state vector).
     cutoff_tol : float
         Largest accepted population of an oscillator's top Fock level.
     watch_top_level : bool
@@ -320,6 +322,17 @@ class CollisionPlan:
     offsets : tuple of int
         ``o_i = T_i / dt``: the steps after which S1's output reaches S_i (all 0 without
         delay; :mod:`collision.delay`).
+    initial : InitialState
+        The validated initial state in the form it was given (:mod:`collision.initial`);
+        ``rho0`` is its dense matrix when it was given as one, else None
+        (:meth:`dense_initial` builds it).
+    basis : ndarray of int64 or None
+        The basis states the run can reach, when that is fewer than all: with a
+        reservoir at ``T = 0`` no excitation enters, so a run never leaves the blocks of
+        at most the initial state's largest number of excitations (for ``S1`` excited
+        and the rest in the ground state, ``n + 1`` states instead of ``2^n``).  The
+        density engine then works on those states only and ``rho0`` is the initial
+        state restricted to them.
     """
 
     dt: float
@@ -339,29 +352,49 @@ class CollisionPlan:
     cutoff_tol: float = DEFAULT_CUTOFF_TOL
     watch_top_level: bool = False
     offsets: tuple[int, ...] = ()
+    initial: InitialState | None = None
+    basis: np.ndarray | None = None
+
+    def dense_initial(self) -> CollisionPlan:
+        """This plan with ``rho0`` as a dense matrix (built from ``initial`` if needed)."""
+        if self.rho0 is not None:
+            return self
+        return dataclasses.replace(self, rho0=self.initial.dense())
+
+    def embed(self, rho: np.ndarray) -> np.ndarray | None:
+        """A state on the kept ``basis`` as a full ``(D, D)`` matrix (None if too large)."""
+        dim = self.fock.shape[0]
+        if dim > MAX_DENSE_DIM:
+            return None
+        out = np.zeros((dim, dim), dtype=complex)
+        out[np.ix_(self.basis, self.basis)] = rho
+        return out
 
 
 def delay_steps(delays, dt: float) -> tuple[int, ...]:
-    """``o_i``: the arrival times ``T_i`` of a chain with link ``delays`` in whole steps.
+    """Each link delay as a whole number of time steps ``m_l = delay_l / dt`` (a relative
+    slack of 1e-9 absorbs rounding, so that ``delay = 0.3, dt = 0.1`` gives 3 steps).
 
     Raises
     ------
     ValueError
-        If a delay is not a whole number of steps ``dt`` (to 1e-9 relative), naming the
-        nearest allowed delays.
+        If a delay is not a whole number of steps, naming it and the two nearest allowed
+        values.
     """
     steps = []
     for k, tau in enumerate(delays):
-        m = tau / dt
-        whole = round(m)
-        if abs(m - whole) > 1e-9 * max(1.0, m):
-            lo, hi = math.floor(m) * dt, math.ceil(m) * dt
-            name = "delay" if len(delays) == 1 else f"delay[{k}]"
-            raise ValueError(f"{name} = {tau:g} is not a whole number of collision steps "
-                             f"dt = {dt:g} ({m:.6g} steps): the ancillas travel one step at a "
-                             f"time; use {lo:g} or {hi:g}, or a dt that divides it")
-        steps.append(whole)
-    return tuple(int(o) for o in np.concatenate([[0], np.cumsum(steps, dtype=np.int64)]))
+        q = tau / dt
+        m = round(q)
+        if abs(q - m) > 1e-9 * max(1.0, q):
+            name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
+            lo, hi = math.floor(q), math.ceil(q)
+            raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
+                             f"{dt:g} (the collision model moves the reservoir one ancilla per "
+                             f"step), but it is {q:.6g} steps; nearest allowed values: "
+                             f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
+                             f"choose dt dividing {tau:g}")
+        steps.append(int(m))
+    return tuple(steps)
 
 
 def local_flux_levels(unitary: BlockUnitary, anc_pop: np.ndarray, levels: np.ndarray,
@@ -468,7 +501,7 @@ class CascadeCollisionModel(CascadeSpec):
         (:class:`TruncationWarning`) about an oscillator cutoff too small for ``rho0``
         or the reservoir's thermal state (module docstring).
         """
-        rho0 = validate_density_matrix(rho0, self.dim, name="rho0")
+        state = initial_state(rho0, self.dims)
         dt, t_max, save_every, steps_total = time_grid(self.gamma, t_max, dt, save_every)
         n = self.n_systems
         if bytes_per_saved is None:
@@ -481,11 +514,10 @@ class CascadeCollisionModel(CascadeSpec):
         times = np.arange(n_saved) * save_every * dt
         theta = math.sqrt(self.gamma * dt)
         fock = excitations(self.dims)
-        pops = np.real(np.diagonal(rho0))
+        pops = state.populations()
         watch = self._check_cutoff_before_run(pops, fock)
         sys_pop = thermal_populations(self.system, self.temperature, self.omega, self.cutoff)
-        for i in range(n):
-            reduced = np.bincount(fock[:, i], weights=pops, minlength=self.d_sys)
+        for reduced in reduced_populations(state, fock):
             sys_pop = np.maximum(sys_pop, reduced)
         # joint populations above the product bound (correlated states; see ancilla.py)
         excess = pops - np.prod(sys_pop[fock], axis=1)
@@ -495,13 +527,20 @@ class CascadeCollisionModel(CascadeSpec):
                                          (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
-        offsets = delay_steps(self.delays, dt)
+        offsets = tuple(int(o) for o in np.cumsum((0, *delay_steps(self.delays, dt))))
+        rho_dense, basis = state.matrix, None
+        n_exc = fock.sum(axis=1)
+        reach = int(n_exc[pops > 0].max())
+        if not np.any(anc_pop[1:]) and reach < n_exc.max() and not any(offsets):
+            basis = np.flatnonzero(n_exc <= reach)
+            rho_dense = state.restricted(basis)
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),
-                             fock=fock, rho0=rho0, cutoff_tol=self.cutoff_tol,
-                             watch_top_level=watch, offsets=offsets)
+                             fock=fock, rho0=rho_dense, cutoff_tol=self.cutoff_tol,
+                             watch_top_level=watch, offsets=offsets, initial=state,
+                             basis=basis)
 
     # --- the Fock cutoff of the subsystems ------------------------------------------------
     def top_level_monitor(self, fock: np.ndarray) -> TopLevelMonitor | None:
@@ -657,8 +696,8 @@ class CascadeCollisionModel(CascadeSpec):
             per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
                 self.n_systems, smallest_batch(opts.n_trajectories))
         if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
-            rho0 = turn_subsystems(validate_density_matrix(rho0, self.dim, name="rho0"),
-                                   self.dims, self.frame_angles, inverse=True)
+            rho0 = turn_subsystems(initial_state(rho0, self.dims).dense(), self.dims,
+                                   self.frame_angles, inverse=True)
         plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
         if any(self.phases) and result.final_state is not None:

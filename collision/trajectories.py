@@ -60,6 +60,7 @@ total are those of the per-trajectory sums (covariances included).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 
@@ -345,6 +346,36 @@ def initial_ensemble(rho0: np.ndarray, tables: _k.Tables) -> _k.InitialEnsemble:
         lo=np.asarray(lo, dtype=np.int64), hi=np.asarray(hi, dtype=np.int64))
 
 
+def sampled_ensemble(state, tables: _k.Tables) -> _k.InitialEnsemble:
+    """The ensemble of an initial state given without a dense matrix
+    (:mod:`collision.initial`): a state vector is its own single member; a product of
+    Fock-diagonal local states is the ensemble of product Fock states, weighted by the
+    products of the local populations.  Nothing larger than ``D`` is built."""
+    order = tables.sector_states
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    start = tables.sector_start
+    sector_of = np.repeat(np.arange(start.size - 1), np.diff(start))  # by storage position
+    if state.kind == "vector":
+        nz = np.flatnonzero(state.vector)
+        pos = position[nz]
+        sectors = sector_of[pos]
+        return _k.InitialEnsemble(
+            cdf=np.ones(1), start=np.array([0, nz.size], dtype=np.int64),
+            pos=pos.astype(np.int64), amp=state.vector[nz].astype(np.complex128),
+            lo=np.array([sectors.min()], dtype=np.int64),
+            hi=np.array([sectors.max()], dtype=np.int64))
+    pops = state.populations()
+    index = np.flatnonzero(pops > 0)
+    cdf = np.cumsum(pops[index] / pops[index].sum())
+    cdf[-1] = 1.0
+    pos = position[index]
+    return _k.InitialEnsemble(cdf=cdf, start=np.arange(index.size + 1, dtype=np.int64),
+                              pos=pos, amp=np.ones(index.size, dtype=np.complex128),
+                              lo=sector_of[pos].astype(np.int64),
+                              hi=sector_of[pos].astype(np.int64))
+
+
 def batch_size(tables: _k.Tables, n_saved: int, n_steps: int, n_trajectories: int) -> int:
     """Trajectories per batch: a power of two <= ``MAX_BATCH`` bounded by the result
     buffer size and by a rough work estimate.  Depends on the problem only (never on the
@@ -461,11 +492,14 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         If ``target_stderr`` is given but not reached (with an estimate of the
         trajectories needed).
     """
+    if plan.basis is not None:  # trajectories need no restricted basis: sectors suffice
+        plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
     if any(plan.offsets):
         from .delay import run_trajectories_delayed
 
         return run_trajectories_delayed(
-            model, plan, progress=progress, n_trajectories=n_trajectories, seed=seed,
+            model, plan.dense_initial(), progress=progress, n_trajectories=n_trajectories,
+            seed=seed,
             target_stderr=target_stderr, estimator=estimator, stepper=stepper,
             first_trajectory=first_trajectory, n_threads=n_threads)
     target = check_target_stderr(target_stderr)
@@ -476,7 +510,10 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                          f"got {first_trajectory!r}")
     ss = seed_sequence(seed)
     tables, estimator, stepper = build_tables(model, plan, estimator, stepper)
-    init = initial_ensemble(plan.rho0, tables)
+    if plan.rho0 is None and not (plan.initial.kind == "vector" or plan.initial.fock_diagonal):
+        plan = plan.dense_initial()  # a product with coherences: sampled from its matrix
+    init = initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
+        else sampled_ensemble(plan.initial, tables)
 
     n_sys = model.n_systems
     n_saved = plan.times.size
@@ -595,7 +632,8 @@ def _result(model, plan, stats: TrajectoryStatistics, method, ss, seed, target, 
     final_state = None
     monitor = model.top_level_monitor(plan.fock)
     if monitor is not None:
-        monitor.add(np.diagonal(plan.rho0))
+        monitor.add(plan.initial.populations() if plan.initial is not None
+                    else np.real(np.diagonal(plan.rho0)))
     if rho_sum.size:
         final_state = model.to_lab_frame(rho_sum / count, float(t[-1]))
         if monitor is not None:

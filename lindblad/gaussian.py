@@ -55,6 +55,40 @@ Heat fluxes (``J = -dU/dt``, units of hbar omega gamma, zero first moments).  Wi
 
 For n = 2 these are the paper's eqs 20-22.
 
+Finite travel time (``delay``).  With link delays ``tau_1 .. tau_{n-1}`` the field
+leaving S_i reaches S_{i+1} a time ``tau_i`` later; ``T_i = tau_1 + ... + tau_{i-1}`` is
+when S1's output reaches S_i (:attr:`CascadeSpec.arrival_times`).  The field already in
+flight at t = 0 is thermal (it has met no subsystem since t = 0).  In the interaction
+picture the quantum Langevin equations read
+
+    d a_i/dt = -(gamma/2) a_i(t) - gamma sum_{l<i} a_l(t - T_i + T_l) - sqrt(gamma) b(t - T_i),
+
+a term ``a_l`` present only once ``t - T_i + T_l >= 0`` (``b(u)``: the input field that
+meets S1 at time u, thermal, ``u >= -T_n``).  In "process time" ``s`` (S_i at real time
+``s + T_i``) these are the zero-delay equations of the subsystems that have started
+(``s + T_i >= 0``), driven by the same noise ``b(s)``: S_n alone first, then
+S_{n-1} -> S_n, ..., then the whole chain.  The amplitude ``a_k(0)`` enters at
+``s = -T_k`` and then spreads downstream exactly as without delay, so the coefficient of
+``a_k(0)`` in ``a_i`` at process time s is ``e_{i-k}(gamma (s + T_k))`` (zero before
+``s = -T_k``) and in real time
+
+    G_ik(t) = e_{i-k}(gamma (t - T_i + T_k)) for t >= T_i - T_k, else 0.
+
+The product of thermal states at the bath temperature stays stationary (a passive linear
+network fed by thermal noise at that temperature), so as above
+``C - C_inf = (G kron I_2) (C(0) - C_inf) (G kron I_2)^T``: the equal-time covariance
+at every real time, in closed form whatever the delays (no delay differential equation
+is integrated, and the cost does not depend on the delays).  The same formula with the
+process-time propagator gives the joint state of (S_1 at real time ``t - T_i + T_1``,
+..., S_i at ``t``), from which S_i's flux at real time t follows with the zero-delay
+formulas: local ``omega gamma [(C_XiXi + C_YiYi)/2 - (N + 1/2)]``, correlated
+``omega gamma sum_l (C_XlXi + C_YlYi)`` over the upstream l whose output already reaches
+S_i (``t >= T_i - T_l``; the flux jumps when a new one arrives).  The energy in flight
+between S_i and S_{i+1} is ``sum_{i'<=i} [E_{i'}(t - T_{i+1} + T_{i'}) -
+E_{i'}(t - T_i + T_{i'})]`` (``E`` a subsystem's energy, times clipped at 0): what the
+reservoir has received from S_1..S_i and not yet carried past S_{i+1}.  An independent
+check solves the Langevin equations above by quadrature (``tests/gaussian_langevin.py``).
+
 Frames.  The paper's covariance (App. B) lives in the frame rotating at ``omega``; so
 does :meth:`GaussianMasterEquation.evolve` by default.  Because every subsystem has the
 same frequency the free rotation commutes with the dissipation, and the lab-frame
@@ -75,6 +109,9 @@ from .states import validate_covariance
 from .thermal import _check_positive, bose_occupation
 
 FRAMES = ("rotating", "lab")
+#: With ``delay``: a time within this relative distance of an arrival time ``T_i - T_l``
+#: counts as arrived (absorbs the rounding of sums of delays).
+ARRIVAL_SLACK = 1e-12
 
 
 def _damped_toeplitz_entries(n: int, x: np.ndarray) -> np.ndarray:
@@ -101,6 +138,21 @@ def _damped_toeplitz_entries(n: int, x: np.ndarray) -> np.ndarray:
             prev, cur = np.ldexp(prev, -exponent), np.ldexp(cur, -exponent)
             log_scale = log_scale + exponent * np.log(2.0)
     return out
+
+
+def turn_modes(cov: np.ndarray, angles, inverse: bool = False) -> np.ndarray:
+    """The covariance of ``V rho V^dag`` (``V^dag rho V`` with ``inverse``),
+    ``V = exp(-i sum_i angles_i a_i^dag a_i)``: mode i's quadratures turned by
+    ``angles_i`` as the free evolution turns them (:func:`to_lab_frame`), the Gaussian
+    counterpart of :func:`lindblad.operators.turn_subsystems`."""
+    phi = np.asarray(angles, dtype=float) * (-1.0 if inverse else 1.0)
+    c, s = np.cos(phi), np.sin(phi)
+    r = np.zeros((2 * phi.size, 2 * phi.size))
+    r[0::2, 0::2] = np.diag(c)
+    r[0::2, 1::2] = np.diag(s)
+    r[1::2, 0::2] = np.diag(-s)
+    r[1::2, 1::2] = np.diag(c)
+    return r @ cov @ r.T
 
 
 def to_lab_frame(cov, times, omega: float = 1.0) -> np.ndarray:
@@ -161,6 +213,9 @@ class GaussianMasterEquation(CascadeSpec):
     cascade : bool
         True: one reservoir meets S1, then S2, ... (cascade).  False: every subsystem
         has its own independent reservoir (paper Fig. 1b).
+    delay : float or sequence of float
+        Travel time of the reservoir from each subsystem to the next (1/gamma, >= 0):
+        one number for every link or one per link (module docstring).  Default 0.
 
     Notes
     -----
@@ -176,9 +231,9 @@ class GaussianMasterEquation(CascadeSpec):
     _repr_keys = ("n_systems", "gamma", "omega", "temperature", "cascade")
 
     def __init__(self, n_systems: int = 2, gamma: float = 1.0, omega: float = 1.0,
-                 temperature: float = 0.0, cascade: bool = True, delay=0.0):
+                 temperature: float = 0.0, cascade: bool = True, delay=0.0, phase=0.0):
         super().__init__("oscillator", n_systems, gamma, omega, temperature, None, "boson",
-                         cascade, delay)
+                         cascade, delay, phase)
         #: Mean bath occupation N.
         self.n_bath = bose_occupation(self.temperature, self.omega)
 
@@ -218,7 +273,9 @@ class GaussianMasterEquation(CascadeSpec):
         """Mode propagator ``e^{-gamma t/2} exp(-gamma t S)`` at every time.
 
         ``e^{At}`` is this matrix Kronecker-multiplied with ``I_2`` (X and Y are
-        propagated alike).
+        propagated alike).  With ``delay`` it is the delayed propagator ``G(t)`` of the
+        module docstring: entry ``(i, k)`` is ``e_{i-k}(gamma (t - T_i + T_k))`` once
+        ``t >= T_i - T_k`` and zero before.
 
         Parameters
         ----------
@@ -230,6 +287,8 @@ class GaussianMasterEquation(CascadeSpec):
         ndarray, shape (n_t, n, n)
         """
         t = self._check_times(times)
+        if any(self.delays):
+            return self._delayed_propagator(t)
         x = self.gamma * t
         n = self.n_systems
         # Toeplitz entries e_d(x) of e^{-x/2} exp(-x S) at distance d below the diagonal
@@ -264,10 +323,18 @@ class GaussianMasterEquation(CascadeSpec):
         Returns
         -------
         ndarray, shape (n_t, 2n, 2n)
+            With ``delay``: the equal-time covariance of all subsystems at each time
+            (module docstring), the field in flight traced out.
         """
         choice(frame, "frame", FRAMES)
         cov0 = self._check_state(cov0)
         t = self._check_times(times)
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov = self._evolve(turn_modes(cov0, self.frame_angles, inverse=True), t, frame)
+            return np.array([turn_modes(c, self.frame_angles) for c in cov])
+        return self._evolve(cov0, t, frame)
+
+    def _evolve(self, cov0: np.ndarray, t: np.ndarray, frame: str) -> np.ndarray:
         n = self.n_systems
         check_array_size((t.size, 2 * n, 2 * n), 8,
                          f"evolve() with {t.size} times for n_systems = {n}",
@@ -327,11 +394,105 @@ class GaussianMasterEquation(CascadeSpec):
         -------
         HeatFluxes
             ``local`` and ``correlated`` of shape ``(n, n_t)`` (paper eqs 20-22 for
-            n = 2); ``final_state`` is the covariance at ``times[-1]`` (rotating frame).
+            n = 2); ``final_state`` is the covariance at ``times[-1]`` in the lab frame
+            (like every producer's; ``evolve(..., frame="rotating")`` gives the paper's).
+            With ``delay``: S_i's fluxes at real time t (its correlated flux counts the
+            upstream subsystems whose output has reached it), ``in_flight`` of shape
+            ``(n - 1, n_t)`` (units hbar omega, relative to the thermal reservoir) and
+            the equal-time ``final_state`` (module docstring).
         """
-        cov = self.evolve(cov0, times)
+        cov0 = self._check_state(cov0)
+        t = self._check_times(times)
+        angles = self.frame_angles
+        if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
+            cov0 = turn_modes(cov0, angles, inverse=True)
+        if any(self.delays):
+            result = self._delayed_heat_fluxes(cov0, t)
+            result.final_state = turn_modes(result.final_state, angles)
+            return result
+        cov = self._evolve(cov0, t, "rotating")
         local, corr = self.flux_components(cov)
-        return HeatFluxes(self._check_times(times), local, corr,
+        return HeatFluxes(t, local, corr,
                           parameters={"source": "lindblad", "method": "gaussian",
-                                      **self.parameters, "frame": "rotating"},
-                          final_state=cov[-1].copy())
+                                      **self.parameters, "frame": "lab"},
+                          final_state=turn_modes(to_lab_frame(cov[-1], t[-1], self.omega),
+                                                 angles))
+
+    # --- finite travel time (delay) ----------------------------------------------------
+    def _process_propagator(self, times: np.ndarray, ref: int, m: int
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """Propagator of the first ``m`` modes at the process times ``s = t - T_ref``.
+
+        Row ``l`` is the coefficient vector of the initial amplitudes in ``a_l`` at real
+        time ``s + T_l``: ``e_{l-k}(gamma (s + T_k))`` for ``k <= l`` with
+        ``s + T_k >= 0``.  A subsystem that has not started (``s + T_l < 0``) keeps its
+        initial amplitude (a unit row): its real time is clipped at 0.  A time within
+        a relative ``ARRIVAL_SLACK`` of an arrival counts as arrived (``T_i`` are sums
+        of delays and carry their rounding: ``0.4 + 0.8 > 1.2`` in floating point); the
+        fluxes jump there, and the collision model, which counts whole steps, takes the
+        value after the arrival.
+
+        Returns
+        -------
+        g : ndarray, shape (n_t, m, m)
+        started : ndarray of bool, shape (n_t, m)
+            ``s + T_l >= 0``.
+        """
+        arrival = self.arrival_times
+        lag = arrival[ref] - arrival[None, :m]
+        x = self.gamma * (times[:, None] - lag)
+        started = x >= -ARRIVAL_SLACK * self.gamma * np.maximum(lag, 1.0 / self.gamma)
+        entries = _damped_toeplitz_entries(m, np.where(started, x, 0.0).ravel())
+        entries = entries.reshape(m, times.size, m)  # [distance d, time, column k]
+        rows, cols = np.tril_indices(m)
+        g = np.zeros((times.size, m, m))
+        g[:, rows, cols] = np.where(started[:, cols], entries[rows - cols, :, cols].T, 0.0)
+        diag = np.arange(m)
+        g[:, diag, diag] = np.where(started, g[:, diag, diag], 1.0)
+        return g, started
+
+    def _delayed_propagator(self, t: np.ndarray) -> np.ndarray:
+        """``G(t)`` of the module docstring, shape ``(n_t, n, n)``: row i is row i of the
+        process-time propagator at ``s = t - T_i``."""
+        n = self.n_systems
+        check_array_size((t.size, n, n), 8, f"the propagator at {t.size} times for "
+                         f"n_systems = {n}", "; pass fewer times")
+        out = np.zeros((t.size, n, n))
+        for i in range(n):
+            out[:, i, :i + 1] = self._process_propagator(t, i, i + 1)[0][:, i, :]
+        return out
+
+    def _delayed_heat_fluxes(self, cov0, times) -> HeatFluxes:
+        """:meth:`heat_fluxes` with ``delay`` (module docstring).  Cost
+        O(n_t n^4), independent of the delays."""
+        t = times
+        n = self.n_systems
+        check_array_size((t.size, n, n), 8, f"heat_fluxes() with {t.size} times for "
+                         f"n_systems = {n}", "; pass fewer times")
+        dev = (cov0 - self.steady_state()).reshape(n, 2, n, 2)
+        w = dev[:, 0, :, 0] + dev[:, 1, :, 1]  # X-X plus Y-Y deviations, per mode pair
+        scale = self.omega * self.gamma
+        local = np.zeros((n, t.size))
+        corr = np.zeros((n, t.size))
+        for i in range(n):
+            # (S_1 at t - T_i + T_1, ..., S_i at t): the state S_i's flux is taken from
+            g, started = self._process_propagator(t, i, i + 1)
+            row = g[:, i, :]
+            w_row = row @ w[:i + 1, :i + 1]
+            local[i] = 0.5 * scale * np.einsum("tk,tk->t", w_row, row)
+            upstream = np.einsum("tl,tlk->tk", started[:, :i].astype(float), g[:, :i, :])
+            corr[i] = scale * np.einsum("tk,tk->t", upstream, w_row)
+
+        def subchain_energy(ref: int, m: int) -> np.ndarray:
+            # omega * sum_{i' < m} n_{i'} (up to a constant) at real times t - T_ref + T_i'
+            g = self._process_propagator(t, ref, m)[0]
+            return 0.5 * self.omega * np.sum((g @ w[:m, :m]) * g, axis=(1, 2))
+
+        # link k (S_{k+1} -> S_{k+2}, 0-based k): sub-chain 0..k at t - T_{k+1} minus at t - T_k
+        in_flight = np.array([subchain_energy(k + 1, k + 1) - subchain_energy(k, k + 1)
+                              for k in range(n - 1)])
+        final = self._evolve(cov0, t[-1:], "lab")[0]
+        return HeatFluxes(t, local, corr, in_flight=in_flight,
+                          parameters={"source": "lindblad", "method": "gaussian",
+                                      **self.parameters, "frame": "lab"},
+                          final_state=final)

@@ -207,12 +207,14 @@ class CascadeSpec:
         """:func:`check_times`, plus ``times <= MAX_RELAXATION_TIMES * _relaxation_time()``."""
         t = check_times(times, name)
         tau = self._relaxation_time()
-        if t[-1] > MAX_RELAXATION_TIMES * tau:
-            raise ValueError(f"{name} must be <= {MAX_RELAXATION_TIMES * tau:.6g}, i.e. "
+        limit = MAX_RELAXATION_TIMES * tau + float(np.sum(self.delays))
+        if t[-1] > limit:
+            raise ValueError(f"{name} must be <= {limit:.6g}, i.e. "
                              f"{MAX_RELAXATION_TIMES:g} relaxation times 2 n_systems / "
-                             f"(g_dn - g_up) = {tau:.4g}, got a largest time {t[-1]:.6g}: every "
-                             "state has reached the steady state to double precision long "
-                             "before; use steady_state() for later times")
+                             f"(g_dn - g_up) = {tau:.4g} after the last subsystem is reached "
+                             f"(delays {sum(self.delays):.4g}), got a largest time "
+                             f"{t[-1]:.6g}: every state has reached the steady state to double "
+                             "precision long before; use steady_state() for later times")
         return t
 
     @property

@@ -427,3 +427,62 @@ def test_phase_is_a_turn_of_the_downstream_initial_coherences():
     diag = np.diag(np.diag(rho0))
     np.testing.assert_allclose(with_phase.heat_fluxes(diag, t).local,
                                plain.heat_fluxes(diag, t).local, atol=1e-15)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.1], ids=["no-delay", "delay"])
+def test_gaussian_phase_agrees_with_the_fock_phase(tau):
+    """Second moments of the bilinear collision model are exact for any state, so the
+    Gaussian engine and the density engine agree to rounding on a T = 0 Fock state with a
+    coherence between |1,0> and |0,1> (no truncation: at most one quantum), with a link
+    phase that turns that coherence."""
+    from collision import GaussianCollisionModel
+    from lindblad.states import fock_moments
+
+    psi = np.zeros(9, dtype=complex)
+    psi[3], psi[1] = 0.8, 0.6  # 0.8 |1,0> + 0.6 |0,1>, cutoff 3
+    rho0 = np.outer(psi, psi.conj())
+    _, cov0 = fock_moments(rho0, (3, 3))
+    for phi in (0.0, 1.1):
+        fock = CascadeCollisionModel("oscillator", cutoff=3, temperature=0.0, delay=tau,
+                                     phase=phi).run(rho0, 0.6, 0.05)
+        gauss = GaussianCollisionModel(temperature=0.0, delay=tau, phase=phi).run(cov0, 0.6,
+                                                                                   0.05)
+        assert _max_diff(fock.local, gauss.local) < TOL
+        assert _max_diff(fock.correlated, gauss.correlated) < TOL
+        assert _max_diff(fock_moments(fock.final_state, (3, 3))[1], gauss.final_state) < TOL
+    me = GaussianCollisionModel(temperature=0.0, delay=tau, phase=1.1).master_equation()
+    plain = GaussianCollisionModel(temperature=0.0, delay=tau).master_equation()
+    t = np.linspace(0, 1, 11)
+    assert _max_diff(me.heat_fluxes(cov0, t).correlated,
+                     plain.heat_fluxes(cov0, t).correlated) > 1e-3
+
+
+def test_interrupted_delayed_density_run_keeps_the_finished_saved_times(monkeypatch):
+    """Ctrl-C during a delayed density run returns the real times every subsystem has
+    finished (partial, no final state), equal to the uninterrupted run's."""
+    from collision import density as density_module
+
+    case = CASES["qubits-eq41"]
+    model = case.model(delay=2 * DT)
+    full = model.run(case.rho0, N_STEPS * DT, DT)
+    calls = []
+
+    def interrupted(real):
+        def kernel(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            real(*args)
+        return kernel
+
+    monkeypatch.setattr(density_module, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(density_module, "MIN_WATCH_CHUNKS", 1, raising=False)
+    for name in ("run_kraus", "run_superoperator"):
+        monkeypatch.setattr(density_module.kernels, name,
+                            interrupted(getattr(density_module.kernels, name)))
+    part = model.run(case.rho0, N_STEPS * DT, DT)
+    assert part.partial and part.final_state is None
+    k = part.t.size
+    assert 1 <= k < full.t.size
+    np.testing.assert_array_equal(part.local, full.local[:, :k])
+    np.testing.assert_array_equal(part.in_flight, full.in_flight[:, :k])

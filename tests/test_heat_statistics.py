@@ -168,6 +168,31 @@ def test_density_matches_dense_kraus_reference(system, n, temp, cutoff, _, rho0,
     assert all(abs(v) < 1e-15 for v in outside)
 
 
+def test_initial_state_forms_and_the_zero_temperature_basis():
+    """A list of local states, a state vector and a dense matrix give the same P(q, t);
+    at T = 0 the density engine keeps only the reachable excitation blocks, and the
+    counting agrees with the dense reference there too."""
+    local = np.diag([0.6, 0.3, 0.1, 0.0]).astype(complex)  # oscillator, cutoff 4
+    dense = states.product(local, local)
+    cm = collision.CascadeCollisionModel("oscillator", temperature=0.0, cutoff=4)
+    a = cm.heat_statistics([local, local], 0.6, 0.05, save_every=3)
+    b = cm.heat_statistics(dense, 0.6, 0.05, save_every=3)
+    np.testing.assert_allclose(a.probabilities, b.probabilities, rtol=0, atol=1e-15)
+    ref = dense_counting("oscillator", 2, 0.0, 4, a.parameters["bath_cutoff"], dense, 0.05,
+                         12, 3)
+    np.testing.assert_allclose(a.probabilities, _exact_table(ref, a.quanta), rtol=0,
+                               atol=1e-12)
+    psi = np.zeros(4)
+    psi[[1, 2]] = [0.6, 0.8]  # |g e> and |e g>: one excitation shared
+    qub = collision.CascadeCollisionModel("qubit", temperature=0.5)
+    c = qub.heat_statistics(psi, 0.6, 0.05, save_every=3)
+    d = qub.heat_statistics(np.outer(psi, psi), 0.6, 0.05, save_every=3)
+    np.testing.assert_allclose(c.probabilities, d.probabilities, rtol=0, atol=1e-15)
+    mc = qub.heat_statistics(psi, 0.6, 0.05, save_every=3, method="trajectories",
+                             n_trajectories=64, seed=1)
+    assert mc.parameters["n_trajectories"] == 64
+
+
 # --- master equation -----------------------------------------------------------------------
 
 def _dense_tilted(me, chis):

@@ -20,6 +20,8 @@ four quadratures of the two modes, so the update costs O(size) per collision.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._jit import njit
 
 
@@ -167,3 +169,154 @@ def run_gaussian_collisions(cov, n_systems, cos_t, sin_t, n_bath, flux_scale, ca
                 out_local[i, k] = local
                 out_corr[i, k] = total - local
     status[0] = step_stop
+
+
+# --- finite travel time (delay): the run in process ("ancilla") time ----------------------
+
+@njit
+def _first_saved(first_step, save_every):
+    """``(k, wait)``: the first saved index ``k`` with ``k save_every >= first_step`` and the
+    number of steps until it (``first_step`` may be negative)."""
+    k = -((-first_step) // save_every)
+    return k, k * save_every - first_step
+
+
+@njit
+def run_process_collisions(cov, lo, hi, offsets, cos_t, sin_t, n_bath, flux_scale, save_every,
+                           n_saved, record, j_start, j_stop, out_local, out_corr, cum,
+                           out_entry, out_exit):
+    """Ancillas ``j_start <= j < j_stop`` in process order, each fresh, meeting S_lo..S_hi.
+
+    Ancilla ``j`` collides with S_i at the real step ``j + o_i`` (``offsets[i] = o_i``,
+    the arrival of S1's output at S_i in steps).  With ``record``:
+
+    * the fluxes of S_i at its real step ``r = j + o_i`` are written if ``r`` is a saved
+      step (``r = k save_every``, ``k < n_saved``), defined as in
+      :func:`run_gaussian_collisions`;
+    * ``cum[i] +=`` the energy (occupation units) the ancilla has received from
+      S_lo..S_i; ``out_entry[l, k]`` gets ``cum[l]`` after ancilla ``k save_every - 1 - o_l``
+      (the last to have met S_l before t_k) and ``out_exit[l, k]`` after ancilla
+      ``k save_every - 1 - o_{l+1}`` (the last to have met S_{l+1}).
+
+    Saved steps are found by countdowns (no integer division per collision).
+
+    Parameters
+    ----------
+    cov : ndarray, shape (2n + 2, 2n + 2)
+        Work array (subsystems, then the ancilla mode); updated in place.
+    lo, hi : int
+        The active sub-chain (0-based, inclusive).
+    offsets : ndarray of int64, shape (n,)
+        ``o_i`` in steps, ``o_0 = 0``, non-decreasing.
+    cum : ndarray, shape (n,)
+        Running sums of the ancillas' energy gains after S_i (updated).
+    out_local, out_corr : ndarray, shape (n, n_saved)
+    out_entry, out_exit : ndarray, shape (n - 1, n_saved)
+    """
+    anc = cov.shape[0] // 2 - 1
+    variance = n_bath + 0.5
+    s2 = sin_t * sin_t
+    n = offsets.size
+    # countdowns to the next saved step of each subsystem and of each in-flight request
+    k_flux = np.zeros(n, dtype=np.int64)
+    wait_flux = np.zeros(n, dtype=np.int64)
+    k_req = np.zeros(2 * n, dtype=np.int64)
+    wait_req = np.zeros(2 * n, dtype=np.int64)
+    for i in range(n):
+        k_flux[i], wait_flux[i] = _first_saved(j_start + offsets[i], save_every)
+    for q in range(2 * (n - 1)):
+        k_req[q], wait_req[q] = _first_saved(j_start + 1 + offsets[q // 2 + q % 2], save_every)
+    for _ in range(j_start, j_stop):
+        reset_mode(cov, anc, variance)
+        gained = 0.0
+        for i in range(lo, hi + 1):
+            before = occupation(cov, i)
+            beam_splitter(cov, i, anc, cos_t, sin_t)
+            loss = before - occupation(cov, i)
+            gained += loss
+            cum[i] += gained
+            if not record:
+                continue
+            if wait_flux[i] == 0:
+                k = k_flux[i]
+                if k < n_saved:
+                    local = flux_scale * s2 * (before - n_bath)
+                    out_local[i, k] = local
+                    out_corr[i, k] = flux_scale * loss - local
+                k_flux[i] = k + 1
+                wait_flux[i] = save_every - 1
+            else:
+                wait_flux[i] -= 1
+        if not record:
+            continue
+        for q in range(2 * (n - 1)):  # q = 2 link + side
+            if wait_req[q] == 0:
+                k = k_req[q]
+                if 0 <= k < n_saved:
+                    if q % 2 == 0:
+                        out_entry[q // 2, k] = cum[q // 2]
+                    else:
+                        out_exit[q // 2, k] = cum[q // 2]
+                k_req[q] = k + 1
+                wait_req[q] = save_every - 1
+            else:
+                wait_req[q] -= 1
+
+
+@njit
+def run_alone(cov, mode, offsets, cos_t, sin_t, n_bath, flux_scale, save_every, n_saved,
+              record, j_start, j_stop, out_local, out_corr, cum, out_entry, out_exit):
+    """:func:`run_process_collisions` for a single active subsystem, in closed form.
+
+    With fresh ancillas one collision maps the mode's block ``C_ii -> c^2 C_ii +
+    s^2 (N + 1/2) I_2`` and its blocks with every other mode ``C_il -> c C_il`` (the
+    collision matrix restricted to the subsystem is ``c I_2``; the ``s`` terms bring in
+    the fresh ancilla, uncorrelated with everything).  ``r`` collisions are therefore
+    ``C_ii - (N + 1/2) I -> c^{2r} (...)`` and ``C_il -> c^r C_il``, and the occupation
+    before the ``p``-th is ``N + c^{2p} (n_i - N)``: the cost does not depend on
+    ``j_stop - j_start`` (only on the saved times inside).  S_i's correlated flux is 0.
+    """
+    steps = j_stop - j_start
+    if steps <= 0:
+        return
+    variance = n_bath + 0.5
+    s2 = sin_t * sin_t
+    c2 = cos_t * cos_t
+    excess = occupation(cov, mode) - n_bath
+    if record:
+        o = offsets[mode]
+        # saved real steps k save_every in [j_start + o, j_stop - 1 + o]
+        k_first = max(0, _first_saved(j_start + o, save_every)[0])
+        k_last = min(n_saved - 1, (j_stop - 1 + o) // save_every)
+        for k in range(k_first, k_last + 1):
+            p = k * save_every - o - j_start
+            out_local[mode, k] = flux_scale * s2 * c2 ** p * excess
+            out_corr[mode, k] = 0.0
+        # energy received by the ancillas after j' collisions: excess (1 - c^{2 j'})
+        if mode < offsets.size - 1:
+            base = cum[mode]
+            for side in range(2):
+                shift = 1 + offsets[mode + side]
+                k_first = max(0, _first_saved(j_start + shift, save_every)[0])
+                k_last = min(n_saved - 1, (j_stop - 1 + shift) // save_every)
+                for k in range(k_first, k_last + 1):
+                    done = k * save_every - shift - j_start + 1  # ancillas of this run
+                    value = base + excess * (1.0 - c2 ** done)
+                    if side == 0:
+                        out_entry[mode, k] = value
+                    else:
+                        out_exit[mode, k] = value
+    cum[mode] += excess * (1.0 - c2 ** steps)
+    # the state after `steps` collisions
+    x = 2 * mode
+    damp = cos_t ** steps
+    for q in range(cov.shape[0]):
+        if q != x and q != x + 1:
+            for a in range(x, x + 2):
+                cov[a, q] *= damp
+                cov[q, a] *= damp
+    decay = c2 ** steps
+    for a in range(x, x + 2):
+        for b in range(x, x + 2):
+            target = variance if a == b else 0.0
+            cov[a, b] = target + decay * (cov[a, b] - target)

@@ -358,6 +358,145 @@ def heat_statistics_cost(repeat: int = 3, quick: bool = False) -> list[dict]:
     return rows
 
 
+def _sweep_spec(n_points: int, n_trajectories: int | None) -> dict:
+    """A sweep of ``n_points`` reservoir temperatures for two qubits (thermal start at
+    T_S = 2, t in [0, 5], dt = 0.01): Monte Carlo points of ``n_trajectories`` on one
+    numba thread each, or (None) density-engine points of 50 steps, whose cost is mostly
+    the sweep's own."""
+    run = {"t_max": 5.0, "dt": 0.01, "save_every": 10, "method": "trajectories",
+           "n_trajectories": n_trajectories, "n_threads": 1}
+    if n_trajectories is None:
+        run = {"t_max": 0.5, "dt": 0.01}
+    return {"sweep": {"model": "CascadeCollisionModel", "seed": 1},
+            "model": {"system": "qubit"},
+            "initial": {"state": "thermal", "temperature": 2.0}, "run": run,
+            "grid": {"model.temperature": [0.5 + k / n_points for k in range(n_points)]}}
+
+
+def _overhead(wall: float, direct: float, workers: int, n_points: int) -> float | str:
+    """Milliseconds per point above the plain loop (one worker only)."""
+    return 1e3 * (wall - direct) / n_points if workers == 1 else ""
+
+
+def sweep_scaling(quick: bool = False) -> list[dict]:
+    """Wall time of a 64-point sweep (16 with ``quick``) with 1 and 2 workers, as local
+    processes and on a loopback Dask ``LocalCluster``, against calling ``run`` directly in
+    a loop; and the per-point overhead of the sweep machinery (validation, one atomic
+    file per point, the table) on points that cost almost nothing, in wall time and in
+    CPU time of this process (the fairer figure on a shared machine).
+
+    Trajectory points (2000 trajectories, 1000 collisions each, one numba thread) take
+    about 0.1 s.  Every sweep writes into a fresh folder.  Local processes start with the
+    sweep (their start-up is in the wall time); the Dask cluster is started before the
+    timing (``startup_s``) and warmed with a 2-point sweep, as a long-lived cluster would
+    be.  Each number is one run (the sweeps are long enough).
+    """
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from .. import sweep
+    from ..sweep.point import build_model, build_state
+
+    n_points = 16 if quick else 64
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = (Path(tmp) / f"s{k}" for k in range(100))
+
+        def timed_sweep(spec, **kw) -> tuple[float, float]:
+            start, cpu = time.perf_counter(), time.process_time()
+            sweep.run(spec, next(folders), progress=False, **kw)
+            return time.perf_counter() - start, time.process_time() - cpu
+
+        for label, n_traj in (("trajectory points (2000 x 1000 collisions)", 2000),
+                              ("near-empty points (density, 50 steps)", None)):
+            spec = _sweep_spec(n_points, n_traj)
+            points = sweep.validate(spec).points
+            timed_sweep(_sweep_spec(2, n_traj), workers=1)  # JIT warm-up in this process
+            start, cpu = time.perf_counter(), time.process_time()
+            for p in points:  # the same runs without the sweep
+                model = build_model(p.definition)
+                run = dict(p.definition.run)
+                kw = {"method": "trajectories", "options": engine_options(
+                    "trajectories", n_trajectories=n_traj, seed=p.seed, n_threads=1)} \
+                    if n_traj else {}
+                model.run(build_state(model, p.definition), run["t_max"], run["dt"],
+                          save_every=run.get("save_every", 1), **kw)
+            direct, direct_cpu = time.perf_counter() - start, time.process_time() - cpu
+            rows.append({"points": label, "backend": "run() in a loop", "workers": 1,
+                         "wall_s": direct, "ms_per_point": 1e3 * direct / n_points,
+                         "cpu_s": direct_cpu})
+            for workers in (1, 2):
+                wall, cpu = timed_sweep(spec, workers=workers)
+                rows.append({"points": label, "backend": "local processes" if workers > 1
+                             else "sweep, in process", "workers": workers, "wall_s": wall,
+                             "ms_per_point": 1e3 * wall / n_points,
+                             "cpu_s": cpu if workers == 1 else "",
+                             "speedup_vs_loop": direct / wall,
+                             "overhead_ms_per_point": _overhead(wall, direct, workers,
+                                                                n_points),
+                             "overhead_cpu_ms_per_point": _overhead(cpu, direct_cpu, workers,
+                                                                    n_points)})
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                rows.append({"points": label, "backend": "Dask LocalCluster",
+                             "wall_s": "skipped: pip install '.[dask]'"})
+                continue
+            for workers in (1, 2):
+                start = time.perf_counter()
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+                        Client(cluster) as client:
+                    startup = time.perf_counter() - start
+                    timed_sweep(_sweep_spec(2, n_traj), client=client)
+                    wall = timed_sweep(spec, client=client)[0]
+                rows.append({"points": label, "backend": "Dask LocalCluster",
+                             "workers": workers, "wall_s": wall,
+                             "ms_per_point": 1e3 * wall / n_points,
+                             "speedup_vs_loop": direct / wall,
+                             "overhead_ms_per_point": _overhead(wall, direct, workers,
+                                                                n_points),
+                             "startup_s": startup})
+    return rows
+
+
+def large_chain(n_trajectories: int = 1000, sizes=(16, 20)) -> list[dict]:
+    """Long qubit chains from a list of local states (issue targets: 16 qubits, 1000
+    trajectories under 2 GB; 20 qubits at all): T = 1, T_S = 2, dt = 0.01, t in [0, 2].
+
+    Wall time of one run and the peak resident memory of the process after it
+    (``resource.getrusage``; includes the interpreter and numba, about 0.3 GB), next to
+    the trajectory engine's memory formula: per thread two state vectors and one joint
+    (systems x ancilla) vector, ``16 (2 + d_anc) D`` bytes, plus the batch buffer
+    ``B n_saved 2 n 8`` and the tables ``~ 8 D n``.
+    """
+    import resource
+    import warnings
+
+    from .._loop import AccuracyWarning
+
+    rows = []
+    for n in sizes:
+        model = CascadeCollisionModel("qubit", n, temperature=1.0)
+        local = [states.thermal("qubit", 2.0)] * n
+        traj = n_trajectories if n <= 16 else max(2, n_trajectories // 50)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
+            wall, cpu, res = timed(lambda m=model, loc=local, k=traj: m.run(
+                loc, 2.0, 0.01, save_every=10, method="trajectories", n_trajectories=k,
+                seed=0), 1)
+        dim = 2**n
+        formula = 16 * 4 * dim * 2 + 8 * res.parameters["batch_size"] * 21 * 2 * n \
+            + 8 * dim * n
+        rows.append({"case": f"{n} qubits", "n_trajectories": traj, "wall_s": wall,
+                     "cpu_s": cpu, "s_per_trajectory": wall / traj,
+                     "peak_rss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                     "formula_GB": formula / 1e9,
+                     "J1(0)": float(res.J1[0]), "stderr": float(res.stderr.J1[0])})
+    return rows
+
+
 def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
@@ -377,4 +516,10 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: delay_cost(repeat, quick)),
         ("cost of the heat counting statistics against a plain run of the same problem",
          lambda: heat_statistics_cost(repeat, quick)),
+
+        ("long chains from a list of local states (targets: 16 qubits, 1000 trajectories, "
+         "< 2 GB; 20 qubits at all)",
+         lambda: large_chain(64 if quick else 1000, (12,) if quick else (16, 20))),
+        ("sweeps: 64 points on 1 and 2 workers (local processes, Dask LocalCluster) vs "
+         "run() in a loop", lambda: sweep_scaling(quick)),
     ]

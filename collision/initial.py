@@ -1,0 +1,155 @@
+"""Initial states of a run without a dense matrix: products of local states, state vectors.
+
+``CascadeCollisionModel.run`` takes the initial state of the chain as
+
+* a ``(D, D)`` density matrix (any state; ``D = d^n``),
+* a list or tuple of ``n`` local ``(d, d)`` density matrices, meaning their product
+  ``rho_1 x rho_2 x ...`` (S1 first), or
+* a state vector of shape ``(D,)`` (a pure state, normalised).
+
+Only the density matrix is ``D^2`` in size.  The density engine needs one (it is built
+from the others when it fits, ``MAX_DENSE_DIM``); the trajectory engine samples the
+others directly: a product of local states whose local states are diagonal in the Fock
+basis (thermal states, Fock states) is an ensemble of product Fock states with the
+product of the local populations (sampled state by state, nothing bigger than ``D``),
+and a state vector is its own, single member.  Everything a plan needs of the state
+(populations, each subsystem's populations) is computed from these forms in ``O(D n)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lindblad._validate import as_matrix
+from lindblad.states import validate_density_matrix
+
+#: Largest dimension for which a dense ``(D, D)`` density matrix is accepted or built
+#: (16 MB per matrix at D = 1024 ... 268 MB at 4096).
+MAX_DENSE_DIM = 4096
+#: Normalisation tolerance of a state vector.
+NORM_TOL = 1e-10
+
+
+@dataclass(frozen=True)
+class InitialState:
+    """A validated initial state in one of the three forms (module docstring).
+
+    Attributes
+    ----------
+    kind : {"matrix", "product", "vector"}
+    dims : tuple of int
+    matrix : ndarray, shape (D, D), or None
+    local : tuple of ndarray, each (d, d), or None
+    vector : ndarray, shape (D,), or None
+    """
+
+    kind: str
+    dims: tuple[int, ...]
+    matrix: np.ndarray | None = None
+    local: tuple[np.ndarray, ...] | None = None
+    vector: np.ndarray | None = None
+
+    @property
+    def dim(self) -> int:
+        return int(np.prod(self.dims))
+
+    def populations(self) -> np.ndarray:
+        """Populations of the joint Fock basis (Kronecker order), shape (D,)."""
+        if self.kind == "matrix":
+            return np.real(np.diagonal(self.matrix)).copy()
+        if self.kind == "vector":
+            return np.abs(self.vector) ** 2
+        out = np.ones(1)
+        for rho in self.local:
+            out = np.kron(out, np.real(np.diagonal(rho)))
+        return out
+
+    @property
+    def fock_diagonal(self) -> bool:
+        """A product of local states each diagonal in the Fock basis."""
+        return self.kind == "product" and all(
+            not np.any(rho - np.diag(np.diagonal(rho))) for rho in self.local)
+
+    def restricted(self, basis: np.ndarray) -> np.ndarray:
+        """The density matrix on the basis states ``basis`` only (Kronecker indices),
+        shape ``(len(basis), len(basis))``: no ``(D, D)`` array is built."""
+        if self.kind == "matrix":
+            return self.matrix[np.ix_(basis, basis)]
+        if self.kind == "vector":
+            v = self.vector[basis]
+            return np.outer(v, v.conj())
+        digits = np.array(np.unravel_index(basis, self.dims)).T  # (len(basis), n)
+        out = np.ones((basis.size, basis.size), dtype=complex)
+        for i, rho in enumerate(self.local):
+            out *= rho[np.ix_(digits[:, i], digits[:, i])]
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The ``(D, D)`` density matrix (``ValueError`` beyond ``MAX_DENSE_DIM``)."""
+        if self.kind == "matrix":
+            return self.matrix
+        if self.dim > MAX_DENSE_DIM:
+            raise ValueError(f"this needs the initial state as a dense {self.dim} x {self.dim} "
+                             f"matrix, more than the {MAX_DENSE_DIM} x {MAX_DENSE_DIM} this "
+                             "package builds; the trajectory engine (method='trajectories') "
+                             "runs such chains from a list of Fock-diagonal local states or a "
+                             "state vector")
+        if self.kind == "vector":
+            return np.outer(self.vector, self.vector.conj())
+        out = np.ones((1, 1), dtype=complex)
+        for rho in self.local:
+            out = np.kron(out, rho)
+        return out
+
+
+def initial_state(rho0, dims: tuple[int, ...], name: str = "rho0") -> InitialState:
+    """Validate an initial state given as a matrix, a list of local states or a vector.
+
+    Raises
+    ------
+    ValueError
+        A list of the wrong length or with local states of the wrong dimension or not
+        density matrices; a vector of the wrong length, not finite or not normalised; a
+        matrix of the wrong shape, not a density matrix, or larger than
+        ``MAX_DENSE_DIM`` (the message says what to pass instead).
+    """
+    n, dim = len(dims), int(np.prod(dims))
+    if isinstance(rho0, (list, tuple)):
+        if len(rho0) != n:
+            raise ValueError(f"{name} as a list holds one local state per subsystem: {n} "
+                             f"({dims[0]} x {dims[0]} density matrices), got {len(rho0)}")
+        local = tuple(validate_density_matrix(r, dims[i], name=f"{name}[{i}]")
+                      for i, r in enumerate(rho0))
+        return InitialState("product", dims, local=local)
+    arr = as_matrix(rho0, name) if np.ndim(rho0) == 2 or hasattr(rho0, "full") \
+        or hasattr(rho0, "toarray") else np.asarray(rho0)
+    if arr.ndim == 1:
+        if arr.size != dim:
+            raise ValueError(f"{name} as a state vector must have length D = {dim}, got "
+                             f"{arr.size}")
+        if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} as a state vector must hold finite numbers")
+        vec = arr.astype(complex)
+        norm = float(np.linalg.norm(vec))
+        if abs(norm - 1.0) > NORM_TOL:
+            raise ValueError(f"{name} as a state vector must be normalised, got norm "
+                             f"{norm:.12g} (divide it by its norm)")
+        return InitialState("vector", dims, vector=vec)
+    if arr.ndim == 2 and arr.shape == (dim, dim) and dim > MAX_DENSE_DIM:
+        raise ValueError(f"{name} is a dense {dim} x {dim} matrix, larger than this package "
+                         f"handles ({MAX_DENSE_DIM}); pass a list of the {n} local states "
+                         "(a product state) or a state vector of length D")
+    return InitialState("matrix", dims, matrix=validate_density_matrix(arr, dim, name=name))
+
+
+def reduced_populations(state: InitialState, fock: np.ndarray) -> np.ndarray:
+    """Each subsystem's populations, shape (n, d)."""
+    if state.kind == "product":
+        return np.array([np.real(np.diagonal(r)) for r in state.local])
+    pops = state.populations()
+    d = max(state.dims)
+    return np.array([np.bincount(fock[:, i], weights=pops, minlength=d)
+                     for i in range(fock.shape[1])])
+

@@ -1,0 +1,210 @@
+"""``collision.sweep.run``: validate, open the folder, run the missing points, write each
+as it finishes, and return the table."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import numbers
+from pathlib import Path
+
+from .._loop import progress_bar
+from ..statistics import merge_results
+from . import backends
+from .point import Outcome, Task, batch_ranges
+from .spec import Point, SweepSpec, plain, validate
+from .storage import SweepFolder, package_version, read_batch
+from .table import TABLE_FORMATS, load, save_table
+
+
+def run(spec, out_dir, client=None, workers: int | None = None, *, progress: bool = True,
+        table: str | None = None):
+    """Run a sweep into a folder, resuming it if the folder holds part of it.
+
+    Parameters
+    ----------
+    spec : dict, SweepSpec, str or Path
+        The specification (:mod:`collision.sweep.spec`), or a ``.toml``/``.json`` file.
+    out_dir : path-like
+        The sweep's folder (created if needed).  A folder of the same sweep is continued:
+        finished points are left untouched and only the missing (and failed) ones run.
+    client : dask.distributed.Client or str, optional
+        Run on this Dask cluster (a client, or a scheduler address such as
+        ``"tcp://10.0.0.5:8786"``) instead of local processes.
+    workers : int, optional
+        Local processes (default: every core this process may use); 1 runs the points in
+        this process.  Not with ``client``.  The processes import the main module, so a
+        script needs the ``if __name__ == "__main__":`` guard.
+    progress : bool
+        Show a progress bar over points.
+    table : {"parquet", "csv"}, optional
+        Also write the table to ``out_dir/table.parquet`` or ``table.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`collision.sweep.load` of the folder.  ``table.attrs["sweep"]`` holds the
+        counts (``points``, ``ok``, ``failed``, ``missing``), ``computed`` (ids of the
+        points finished by this call), ``warned`` (points whose run warned; see
+        ``load(out_dir, metadata=True)``) and ``interrupted`` (Ctrl-C stopped the sweep;
+        every finished point is kept, and a re-run computes the rest).
+
+    Raises
+    ------
+    ImportError
+        Without pandas (the ``sweep`` extra).
+    collision.sweep.SweepSpecError
+        For an invalid specification (every problem listed), before any work.
+    ValueError
+        For bad ``workers``/``client``/``table``, or a folder holding another sweep (the
+        message says what differs) or in use by another run.
+    """
+    if importlib.util.find_spec("pandas") is None:
+        raise ImportError("collision.sweep returns a pandas DataFrame: pip install "
+                          "'cascade-collisions[sweep]' (pandas, and pyarrow for Parquet)")
+    sweep = validate(spec)
+    if table is not None and table not in TABLE_FORMATS:
+        raise ValueError(f"table must be one of {TABLE_FORMATS} or None, got {table!r}")
+    if client is not None and workers is not None:
+        raise ValueError("workers sets the number of local processes; with a Dask client the "
+                         "cluster's workers run the points (give one or the other)")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(
+            workers, numbers.Integral) or workers < 1):
+        raise ValueError(f"workers must be an integer >= 1 or None (every core), got "
+                         f"{workers!r}")
+    folder = SweepFolder.open(out_dir, sweep)
+    try:
+        books = _Bookkeeping(sweep, folder, progress)
+        tasks = books.tasks()
+        if client is not None:
+            results = backends.dask_cluster(tasks, client)
+        elif (workers or backends.cpu_count()) == 1:
+            results = backends.in_process(tasks)
+        else:
+            results = backends.local_processes(tasks, workers or backends.cpu_count())
+        try:
+            for task, outcome in results if tasks else ():
+                if outcome.status == "interrupted":
+                    raise KeyboardInterrupt
+                books.finish(task, outcome)
+        except KeyboardInterrupt:
+            books.interrupted = True
+        finally:
+            results.close()
+            books.close()
+    finally:
+        folder.close()
+    out = load(out_dir)
+    status = out.drop_duplicates("point")["status"].value_counts()
+    out.attrs["sweep"] = {"points": len(sweep.points), "ok": int(status.get("ok", 0)),
+                          "failed": int(status.get("failed", 0)),
+                          "missing": int(status.get("missing", 0)),
+                          "computed": sorted(books.computed), "warned": sorted(books.warned),
+                          "interrupted": books.interrupted}
+    if table is not None:
+        save_table(out, Path(out_dir) / f"table.{table}")
+    return out
+
+
+class _Bookkeeping:
+    """The bookkeeping of one run: which tasks to submit, and what to do with outcomes."""
+
+    def __init__(self, sweep: SweepSpec, folder: SweepFolder, progress: bool):
+        self.sweep, self.folder = sweep, folder
+        self.by_id = {p.id: p for p in sweep.points}
+        self.computed: set[str] = set()
+        self.warned: set[str] = set()
+        self.failed: set[str] = set()
+        self.interrupted = False
+        finished = folder.finished()
+        self.bar = progress_bar(len(sweep.points), progress, "sweep", unit="point",
+                                initial=len(finished & set(self.by_id)))
+
+    def tasks(self) -> list[Task]:
+        """The tasks of the points not finished yet (batches already saved are skipped;
+        a point whose batches are all saved is merged here)."""
+        finished = self.folder.finished()
+        out = []
+        for point in self.sweep.points:
+            if point.id in finished:
+                continue
+            if point.batches == 1:
+                out.append(Task(point.id, point.definition, point.seed))
+                continue
+            saved = self.folder.batches(point.id)
+            ranges = batch_ranges(point.definition.run["n_trajectories"], point.batches)
+            todo = [r for r in ranges if r not in saved]
+            if not todo:
+                self._merge(point)
+            out += [Task(point.id, point.definition, point.seed, first, count)
+                    for first, count in todo]
+        return out
+
+    def finish(self, task: Task, outcome: Outcome) -> None:
+        """Record one outcome: write the point, its batch or its failure."""
+        point = self.by_id[task.point_id]
+        if outcome.warnings:
+            self.warned.add(point.id)
+        if outcome.status == "ok" and task.first is not None \
+                and getattr(outcome.result, "statistics", None) is None:
+            outcome.status = "failed"
+            outcome.error = ("ValueError: this trajectory batch has no mergeable statistics "
+                             "(result.statistics), so the batches cannot be merged; run the "
+                             "point whole (batches = 1)")
+        if outcome.status != "ok":
+            if point.id not in self.failed:
+                self.failed.add(point.id)
+                self.folder.write_failure(point.id, {
+                    **self._metadata(point, outcome.wall_time, outcome.warnings),
+                    "status": "failed", "error": outcome.error,
+                    "traceback": outcome.traceback, "batch": [task.first, task.count]})
+                self._advance()
+            return
+        if task.first is None:
+            self.folder.write_point(point.id, outcome.result, self._metadata(
+                point, outcome.wall_time, outcome.warnings))
+            self.computed.add(point.id)
+            self._advance()
+            return
+        result = outcome.result
+        result.parameters = {**result.parameters, "sweep_batch": {
+            "wall_time": outcome.wall_time, "warnings": outcome.warnings}}
+        self.folder.write_batch(point.id, task.first, task.count, result)
+        ranges = batch_ranges(point.definition.run["n_trajectories"], point.batches)
+        if point.id not in self.failed and set(ranges) <= set(self.folder.batches(point.id)):
+            self._merge(point)
+
+    def _merge(self, point: Point) -> None:
+        """Merge a point's saved batches (exactly: :func:`merge_results`) and write it."""
+        saved = self.folder.batches(point.id)
+        parts = [read_batch(saved[r]) for r in sorted(saved)]
+        merged = functools.reduce(merge_results, parts)
+        wall = sum(p.parameters["sweep_batch"]["wall_time"] for p in parts)
+        warned = []
+        for p in parts:
+            warned += [w for w in p.parameters["sweep_batch"]["warnings"] if w not in warned]
+        params = {k: v for k, v in merged.parameters.items() if k != "sweep_batch"}
+        params["options"] = {**params["options"], "first_trajectory": 0,
+                             "n_trajectories": merged.parameters["n_trajectories"]}
+        merged.parameters = params
+        self.folder.write_point(point.id, merged, self._metadata(point, wall, warned))
+        self.computed.add(point.id)
+        self._advance()
+
+    def _metadata(self, point: Point, wall_time: float, warned: list[str]) -> dict:
+        return {"id": point.id, "index": point.index, "values": plain(point.values),
+                "seed": point.seed, "sweep_seed": self.sweep.seed, "model": self.sweep.model,
+                "definition": plain({**point.definition.identity(),
+                                         "run": point.definition.run}),
+                "batches": point.batches, "wall_time": wall_time,
+                "version": package_version(), "warnings": list(warned), "status": "ok"}
+
+    def _advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.failed:
+                self.bar.set_postfix(failed=len(self.failed))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
