@@ -5,6 +5,9 @@
   (:mod:`collision.studies.convergence_plots` draws them).
 * :mod:`collision.studies.paper`: the paper's Figs 2-7 and ``REPORT.md``, split into
   analysis helpers, computation, plots, CSV files and the report.
+* :mod:`collision.studies.heat_statistics`: heat fluctuations against the correlations of
+  Fig. 3 and the exchange fluctuation theorem (``python -m
+  collision.studies.heat_statistics``; :mod:`collision.studies.heat_statistics_plots`).
 
 The studies import the engines (:mod:`collision.model`, :mod:`collision.gaussian`) and
 :mod:`lindblad`; no engine imports a study.  Only the ``*plots`` modules use matplotlib.
