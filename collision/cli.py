@@ -1,5 +1,5 @@
-"""Command line: ``collision run | converge | figures | statistics | bench | delay |
-sweep`` (and the studies added by their own modules).
+"""Command line: ``collision run | converge | figures | statistics | delay | bench |
+sweep``.
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
