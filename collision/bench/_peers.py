@@ -39,27 +39,33 @@ def qutip_model(model: CascadeMasterEquation):
     """QuTiP operators for the same cascade, in the Lindblad form of DESIGN.md section 3.
 
     ``L1 + L2 + D12 = g_dn L[a1 + a2] + g_up L[a1^dag + a2^dag] - i[H_c, .]`` with
-    ``H_c = i (g_dn - g_up)/2 (a1^dag a2 - a2^dag a1)`` (n = 2).  Returns
-    ``(H, c_ops, e_ops)`` with ``e_ops`` the flux observables (local[0], local[1],
-    correlated[1]) of :meth:`CascadeMasterEquation.flux_operators`.
+    ``H_c = i (g_dn - g_up)/2 (a1^dag a2 - a2^dag a1)`` (n = 2; for chains the sum of
+    that over every pair i < j, with ``a1 + a2 -> sum_i a_i``).  Returns ``(H, c_ops,
+    e_ops)`` with ``e_ops`` the flux observables J1, J2 and J12 (sums over S2..Sn) of
+    :meth:`CascadeMasterEquation.flux_operators`.
     """
     qutip = _import_qutip()
 
-    if model.n_systems != 2 or not model.cascade:
-        raise ValueError("the QuTiP peer model is written for the 2-system cascade")
+    if not model.cascade or any(model.delays):
+        raise ValueError("the QuTiP peer model is written for the cascade without delay")
     g_dn, g_up = model.rates
-    a1, a2 = (model.lowering_operator(i) for i in range(2))
+    a = [model.lowering_operator(i) for i in range(model.n_systems)]
     dims = [list(model.dims), list(model.dims)]
 
     def q(m):  # sparse operators keep QuTiP in its CSR data layer
         return qutip.Qobj(m.tocsr(), dims=dims)
 
-    h = model.hamiltonian() + 0.5j * (g_dn - g_up) * (a1.conj().T @ a2 - a2.conj().T @ a1)
-    c_ops = [q(math.sqrt(g_dn) * (a1 + a2))]
+    # chains: the pairwise form, H_c = i (g_dn - g_up)/2 sum_{i<j} (a_i^dag a_j - h.c.)
+    h = model.hamiltonian()
+    for j in range(len(a)):
+        for i in range(j):
+            h = h + 0.5j * (g_dn - g_up) * (a[i].conj().T @ a[j] - a[j].conj().T @ a[i])
+    collective = sum(a[1:], a[0])
+    c_ops = [q(math.sqrt(g_dn) * collective)]
     if g_up > 0:
-        c_ops.append(q(math.sqrt(g_up) * (a1 + a2).conj().T))
+        c_ops.append(q(math.sqrt(g_up) * collective.conj().T))
     local, correlated = model.flux_operators()
-    e_ops = [q(local[0]), q(local[1]), q(correlated[1])]
+    e_ops = [q(local[0]), q(sum(local[1:])), q(sum(correlated[1:]))]
     return q(h), c_ops, e_ops
 
 
