@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .fluxes import _PARAMETERS, _PARTIAL, _parse_parameters, _plain
+from .fluxes import _PARAMETERS, _PARTIAL, _not_ours, _parse_parameters, _plain, read_csv_table
 
 SUFFIXES = (".csv", ".npz")
 #: Names of the cumulant columns (``kappa_1`` = mean, ``kappa_2`` = variance, ...).
@@ -417,31 +417,9 @@ class HeatStatistics:
 
     @classmethod
     def _load_csv(cls, path: Path) -> HeatStatistics:
-        def not_ours(why: str) -> ValueError:
-            return ValueError(f"{path} is not a HeatStatistics CSV written by save(): {why}")
-
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as exc:
-            raise not_ours("it is not text") from exc
-        parameters, partial, table = {}, False, []
-        for line in lines:
-            if line.startswith(_PARAMETERS):
-                parameters = _parse_parameters(line[len(_PARAMETERS):], path)
-            elif line.startswith(_PARTIAL):
-                partial = True
-            elif line.strip() and not line.startswith("#"):
-                table.append(line)
-        if not table:
-            raise not_ours("it has no row of column names")
-        header, *rows = csv.reader(table)
-        if any(len(row) != len(header) for row in rows):
-            raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
-        try:
-            values = np.array(rows, dtype=float).reshape(len(rows), len(header))
-        except ValueError as exc:
-            raise not_ours(f"a value is not a number ({exc})") from exc
-        column = dict(zip(header, values.T, strict=True))
+        not_ours = _not_ours(path, "HeatStatistics")
+        header, column, parameters, partial = read_csv_table(path, "HeatStatistics")
+        n_rows = column["t"].size if "t" in column else next(iter(column.values())).size
         quanta = [_untoken(m.group(1)) for name in header
                   if (m := re.fullmatch(r"P_(m?\d+)", name))]
         missing = [k for k in ("t", *CUMULANTS) if k not in column]
@@ -459,7 +437,7 @@ class HeatStatistics:
                       for name in joint_names]
             n = len(points[0])
             local = np.array(sorted({p[-1] for p in points}), dtype=np.int64)
-            shape = (len(rows),) + (local.size,) * n
+            shape = (n_rows,) + (local.size,) * n
             joint = np.array([column[name] for name in joint_names]).T.reshape(shape)
             if has_err:
                 joint_err = np.array([column[f"{name}_stderr"] for name in joint_names]
@@ -470,7 +448,7 @@ class HeatStatistics:
                 np.array([column[f"P_{_token(q)}_stderr"] for q in quanta]).T,
                 np.array([column[f"{k}_stderr"] for k in CUMULANTS]).T, joint_err)
         return cls(column["t"], np.array(quanta, dtype=np.int64),
-                   probs.reshape(len(rows), len(quanta)), cums.reshape(len(rows), 4),
+                   probs.reshape(n_rows, len(quanta)), cums.reshape(n_rows, 4),
                    stderr=stderr, joint=joint, local_quanta=local, parameters=parameters,
                    partial=partial)
 

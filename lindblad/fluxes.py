@@ -295,31 +295,8 @@ class HeatFluxes:
     @classmethod
     def _load_csv(cls, path: Path) -> HeatFluxes:
         """Read the CSV layout of the class Notes (comment lines may stand anywhere)."""
-        def not_ours(why: str) -> ValueError:
-            return ValueError(f"{path} is not a HeatFluxes CSV written by save(): {why}")
-
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as exc:
-            raise not_ours("it is not text") from exc
-        parameters, partial, table = {}, False, []
-        for line in lines:
-            if line.startswith(_PARAMETERS):
-                parameters = _parse_parameters(line[len(_PARAMETERS):], path)
-            elif line.startswith(_PARTIAL):
-                partial = True
-            elif line.strip() and not line.startswith("#"):
-                table.append(line)
-        if not table:
-            raise not_ours("it has no row of column names")
-        header, *rows = csv.reader(table)
-        if any(len(row) != len(header) for row in rows):
-            raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
-        try:
-            values = np.array(rows, dtype=float).reshape(len(rows), len(header))
-        except ValueError as exc:
-            raise not_ours(f"a value is not a number ({exc})") from exc
-        column = dict(zip(header, values.T, strict=True))
+        not_ours = _not_ours(path, "HeatFluxes")
+        header, column, parameters, partial = read_csv_table(path, "HeatFluxes")
 
         n = sum(1 for name in header if re.fullmatch(r"local_\d+", name))
         expected = ["t", *(f"{name}_{i}" for name in ("local", "correlated")
@@ -445,3 +422,42 @@ def _parse_parameters(text: str, path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: the saved parameters are a {type(parameters).__name__}, "
                          f"not a JSON object")
     return parameters
+
+
+def _not_ours(path: Path, what: str):
+    def error(why: str) -> ValueError:
+        return ValueError(f"{path} is not a {what} CSV written by save(): {why}")
+    return error
+
+
+def read_csv_table(path: Path, what: str) -> tuple[list[str], dict[str, np.ndarray],
+                                                  dict[str, Any], bool]:
+    """Read a result CSV of this package (names first, ``# `` comment lines anywhere,
+    numeric rows): ``(header, columns by name, parameters, partial)``.
+
+    Raises ``ValueError`` naming the file if it is not text, has no header, has ragged
+    rows or a value that is not a number (``what`` names the expected result type).
+    """
+    not_ours = _not_ours(path, what)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise not_ours("it is not text") from exc
+    parameters, partial, table = {}, False, []
+    for line in lines:
+        if line.startswith(_PARAMETERS):
+            parameters = _parse_parameters(line[len(_PARAMETERS):], path)
+        elif line.startswith(_PARTIAL):
+            partial = True
+        elif line.strip() and not line.startswith("#"):
+            table.append(line)
+    if not table:
+        raise not_ours("it has no row of column names")
+    header, *rows = csv.reader(table)
+    if any(len(row) != len(header) for row in rows):
+        raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
+    try:
+        values = np.array(rows, dtype=float).reshape(len(rows), len(header))
+    except ValueError as exc:
+        raise not_ours(f"a value is not a number ({exc})") from exc
+    return header, dict(zip(header, values.T, strict=True)), parameters, partial
