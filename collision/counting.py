@@ -68,6 +68,7 @@ from ._loop import run_in_chunks
 from .density import DensityEngine
 from .initial import initial_state
 from .options import engine_options
+from .statistics import check_same_run
 
 METHODS = ("density", "trajectories")
 #: Groups of trajectories for the jackknife standard errors of the cumulants.
@@ -322,13 +323,8 @@ def merge_statistics(first: HeatStatistics, second: HeatStatistics) -> HeatStati
         if res.counts is None:
             raise ValueError("merge_statistics needs Monte Carlo results that carry their "
                              "histograms (result.counts; saved in .npz files only)")
+    check_same_run(first, second)
     pa, pb = first.parameters, second.parameters
-    same = ("system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
-            "cascade", "dt", "save_every", "bath_cutoff", "seed_entropy", "seed_spawn_key")
-    differ = [k for k in same if pa.get(k) != pb.get(k)]
-    if differ or not np.array_equal(first.t, second.t):
-        raise ValueError(f"the two runs differ in {differ or ['their times']}: only runs of one "
-                         "model, time grid and seed can be merged")
     ranges = sorted([(pa["first_trajectory"], pa["n_trajectories"]),
                      (pb["first_trajectory"], pb["n_trajectories"])])
     if ranges[0][0] + ranges[0][1] > ranges[1][0]:

@@ -176,6 +176,21 @@ def fluxes_from_moments(total: Moments, t: np.ndarray):
     return HeatFluxes(t, total.mean[:n], total.mean[n:2 * n], stderr=errors)
 
 
+#: Parameters two Monte Carlo runs must share to be merged.
+SAME_RUN = ("system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
+            "cascade", "delay", "phase", "dt", "save_every", "bath_cutoff", "seed_entropy",
+            "seed_spawn_key")
+
+
+def check_same_run(first, second) -> None:
+    """``ValueError`` unless two results come from one model, time grid and seed."""
+    pa, pb = first.parameters, second.parameters
+    differ = [k for k in SAME_RUN if pa.get(k) != pb.get(k)]
+    if differ or not np.array_equal(first.t, second.t):
+        raise ValueError(f"the two runs differ in {differ or ['their times']}: only runs of one "
+                         "model, time grid and seed can be merged")
+
+
 def merge_results(first, second):
     """Merge two trajectory results over disjoint trajectory ranges of one seed.
 
@@ -196,13 +211,8 @@ def merge_results(first, second):
         if getattr(res, "statistics", None) is None:
             raise ValueError("merge_results needs results of method='trajectories' that carry "
                              "their statistics (result.statistics)")
-    pa, pb = first.parameters, second.parameters
-    same = ("system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
-            "cascade", "dt", "save_every", "bath_cutoff", "seed_entropy", "seed_spawn_key")
-    differ = [k for k in same if pa.get(k) != pb.get(k)]
-    if differ or not np.array_equal(first.t, second.t):
-        raise ValueError(f"the two runs differ in {differ or ['their times']}: only runs of one "
-                         "model, time grid and seed can be merged")
+    check_same_run(first, second)
+    pa = first.parameters
     stats = first.statistics.merge(second.statistics)
     total = stats.total()
     out = fluxes_from_moments(total, first.t)
