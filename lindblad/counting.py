@@ -29,7 +29,6 @@ distribution of the subsystems' heats (layout in :class:`HeatStatistics`).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import zipfile
@@ -39,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .fluxes import _PARAMETERS, _PARTIAL, _not_ours, _parse_parameters, _plain, read_csv_table
+from .fluxes import _not_ours, _parse_parameters, _plain, read_csv_table, write_csv_table
 
 SUFFIXES = (".csv", ".npz")
 #: Names of the cumulant columns (``kappa_1`` = mean, ``kappa_2`` = variance, ...).
@@ -337,16 +336,7 @@ class HeatStatistics:
                 arrays["counts"] = self.counts
             np.savez(path, **arrays)
             return path
-        cols = self._csv_columns()
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(cols)
-            fh.write(f"{_PARAMETERS}{params}\n")
-            if self.partial:
-                fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
-            for row in zip(*cols.values(), strict=True):
-                writer.writerow([repr(float(v)) for v in row])
-        return path
+        return write_csv_table(path, self._csv_columns(), params, self.partial)
 
     def _csv_columns(self) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {"t": self.t}

@@ -210,16 +210,7 @@ class HeatFluxes:
                 arrays["in_flight"] = self.in_flight
             np.savez(path, **arrays)
             return path
-        cols = self._csv_columns()
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(cols)
-            fh.write(f"{_PARAMETERS}{params}\n")
-            if self.partial:
-                fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
-            for row in zip(*cols.values(), strict=True):
-                writer.writerow([repr(float(v)) for v in row])
-        return path
+        return write_csv_table(path, self._csv_columns(), params, self.partial)
 
     def _csv_columns(self) -> dict[str, np.ndarray]:
         """The CSV columns in file order (class Notes)."""
@@ -428,6 +419,21 @@ def _not_ours(path: Path, what: str):
     def error(why: str) -> ValueError:
         return ValueError(f"{path} is not a {what} CSV written by save(): {why}")
     return error
+
+
+def write_csv_table(path: Path, columns: dict[str, np.ndarray], parameters_json: str,
+                    partial: bool) -> Path:
+    """Write a result CSV of this package: the column names, ``# parameters:`` (JSON),
+    ``# partial:`` when interrupted, then one row per entry with exact ``repr`` floats."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        fh.write(f"{_PARAMETERS}{parameters_json}\n")
+        if partial:
+            fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
+        for row in zip(*columns.values(), strict=True):
+            writer.writerow([repr(float(v)) for v in row])
+    return path
 
 
 def read_csv_table(path: Path, what: str) -> tuple[list[str], dict[str, np.ndarray],
