@@ -269,9 +269,14 @@ def cmd_run(args) -> int:
         where = (f"the engine's {reference.t.size} saved times" if idx.size == result.t.size
                  else f"{reference.t.size} of the engine's {result.t.size} saved times")
         print(f"max |J_total - J_total(Lindblad)| = {err:.3e} (hbar omega gamma) at {where}")
+    return _report_written(result, args.t_max, written)
+
+
+def _report_written(result, t_max: float, written) -> int:
+    """Say whether the result is partial (Ctrl-C) and which files were written; exit 0."""
     if result.partial:
-        print(f"partial result: interrupted at t = {result.t[-1]:g} of t_max = "
-              f"{args.t_max:g}; the files hold the finished part")
+        print(f"partial result: interrupted at t = {result.t[-1]:g} of t_max = {t_max:g}; "
+              "the files hold the finished part")
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -456,12 +461,7 @@ def cmd_statistics(args) -> int:
         dev = np.nanmax(np.abs(ratio[1:] - slope * q)) if result.t.size > 1 else 0.0
         print(f"exchange fluctuation theorem: max |ln[P(q)/P(-q)] - (1/T - 1/T_S) q| = "
               f"{dev:.1e} (thermal product start: exact at every dt)")
-    if result.partial:
-        print(f"partial result: interrupted at t = {result.t[-1]:g} of t_max = "
-              f"{args.t_max:g}; the files hold the finished part")
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    return _report_written(result, args.t_max, written)
 
 
 def cmd_sweep(args) -> int:
