@@ -252,11 +252,7 @@ def cmd_run(args) -> int:
     if args.system == "qubit":
         ylabel = r"heat flux  [$\hbar\omega\gamma$; physical, the paper's qubit plots are 2x]"
     with _staged(out) as stage:
-        result.save(stage / f"{stem}.csv")
-        written = [out / f"{stem}.csv"]
-        if reference is not None:
-            reference.save(stage / f"{stem}_reference.csv")
-            written.append(out / f"{stem}_reference.csv")
+        written = _save_with_reference(stage, out, stem, result, reference)
         ax = result.plot(reference=reference, title=title, path=stage / f"{stem}.png",
                          ylabel=ylabel)
         written.append(out / f"{stem}.png")
@@ -270,6 +266,17 @@ def cmd_run(args) -> int:
                  else f"{reference.t.size} of the engine's {result.t.size} saved times")
         print(f"max |J_total - J_total(Lindblad)| = {err:.3e} (hbar omega gamma) at {where}")
     return _report_written(result, args.t_max, written)
+
+
+def _save_with_reference(stage: Path, out: Path, stem: str, result, reference) -> list[Path]:
+    """Save ``stem.csv`` (and ``stem_reference.csv``) in the staging folder; returns the
+    paths they will have in ``out``."""
+    result.save(stage / f"{stem}.csv")
+    written = [out / f"{stem}.csv"]
+    if reference is not None:
+        reference.save(stage / f"{stem}_reference.csv")
+        written.append(out / f"{stem}_reference.csv")
+    return written
 
 
 def _report_written(result, t_max: float, written) -> int:
@@ -439,11 +446,7 @@ def cmd_statistics(args) -> int:
     if result.partial:
         title += f"\nPARTIAL: interrupted at t = {result.t[-1]:g} of {args.t_max:g}"
     with _staged(out) as stage:
-        result.save(stage / f"{stem}.csv")
-        written = [out / f"{stem}.csv"]
-        if reference is not None:
-            reference.save(stage / f"{stem}_reference.csv")
-            written.append(out / f"{stem}_reference.csv")
+        written = _save_with_reference(stage, out, stem, result, reference)
         ax_p, _ = result.plot(reference=reference, times=args.times, title=title,
                               path=stage / f"{stem}.png", log=args.log)
         written.append(out / f"{stem}.png")
