@@ -104,13 +104,20 @@ def test_collision_engine_converges_to_the_delayed_master_equation(system, qubit
 
 
 def test_chain_with_per_link_delays_matches_the_collision_limit():
-    """A 3-qubit chain with delays [0.3, 0.6]: master equation vs density engine at
-    dt = 0.005 (O(dt): below 0.01), including the energy in flight."""
+    """A 3-qubit chain with delays [0.3, 0.6]: master equation vs density engine,
+    including the energy in flight and the equal-time state.  Measured at dt = 0.005:
+    flux 2.3e-3, in flight 1.6e-4, state 1.7e-4, each halving with dt (first order)."""
     rho0 = product(correlated_qubits(0.3, 0.4), thermal("qubit", 1.5))
     model = collision.CascadeCollisionModel("qubit", 3, temperature=0.5, delay=[0.3, 0.6])
-    res = model.run(rho0, 2.0, 0.005, save_every=20)
-    ref = model.master_equation().heat_fluxes(rho0, res.t)
-    assert np.max(np.abs(res.subsystem - ref.subsystem)) < 0.01
-    assert np.max(np.abs(res.in_flight - ref.in_flight)) < 0.01
-    state = model.master_equation().evolve(rho0, res.t[-1:])[0]
-    assert np.max(np.abs(res.final_state - state)) < 0.01
+    ref_model = model.master_equation()
+    errors = []
+    for dt in (0.005, 0.0025):
+        res = model.run(rho0, 2.0, dt, save_every=int(round(0.1 / dt)))
+        ref = ref_model.heat_fluxes(rho0, res.t)
+        state = ref_model.evolve(rho0, res.t[-1:])[0]
+        errors.append([np.max(np.abs(res.subsystem - ref.subsystem)),
+                       np.max(np.abs(res.in_flight - ref.in_flight)),
+                       np.max(np.abs(res.final_state - state))])
+    errors = np.array(errors)
+    assert np.all(errors[0] < [3e-3, 2e-4, 2e-4])
+    np.testing.assert_allclose(errors[0] / errors[1], 2.0, rtol=0.1)
