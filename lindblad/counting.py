@@ -143,7 +143,7 @@ def total_from_joint(joint: np.ndarray, local_quanta: np.ndarray
     return np.arange(n * lo, n * lo + n_q), out
 
 
-@dataclass
+@dataclass(eq=False)
 class CountingErrors:
     """Standard errors of a Monte Carlo :class:`HeatStatistics` (same shapes and units).
 
@@ -164,7 +164,7 @@ class CountingErrors:
     joint: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class HeatStatistics:
     """Full counting statistics of the heat delivered to the reservoir.
 

@@ -35,7 +35,7 @@ _PARAMETERS = "# parameters: "
 _PARTIAL = "# partial: "
 
 
-@dataclass
+@dataclass(eq=False)
 class HeatFluxes:
     """Heat fluxes on a time grid.
 
@@ -75,6 +75,9 @@ class HeatFluxes:
 
     Notes
     -----
+    Results hold arrays, so ``==`` is identity (as for NumPy-holding objects generally);
+    compare numbers with ``numpy.allclose`` on the fields.
+
     Files written by :meth:`save` and read back by :meth:`load`:
 
     ``.csv`` (text, one layout for every chain length; no ``final_state``: save a
@@ -356,7 +359,7 @@ class HeatFluxes:
         return ax
 
 
-@dataclass
+@dataclass(eq=False)
 class FluxStandardErrors(HeatFluxes):
     """Standard errors of a Monte Carlo :class:`HeatFluxes` (same units).
 

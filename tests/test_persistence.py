@@ -207,3 +207,11 @@ def test_load_rejects_a_foreign_binary(tmp_path, kind):
         path.write_bytes(b"\xff\xfe\x00\x01 not a result")
     with pytest.raises(ValueError, match=re.escape(str(path) if kind != "suffix" else "r.txt")):
         HeatFluxes.load(path)
+
+
+def test_results_compare_by_identity(tmp_path):
+    """Results hold arrays: ``==`` is identity and never raises NumPy's ambiguity error."""
+    hf = _result(2)
+    back = HeatFluxes.load(hf.save(tmp_path / "r.npz"))
+    assert hf == hf and hf != back and len({hf, back}) == 2
+    _assert_same(back, hf)
