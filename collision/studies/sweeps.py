@@ -148,9 +148,9 @@ class SweepRuns:
         from .. import sweep
 
         if self.root is not None and importlib.util.find_spec("pandas") is None:
-            warnings.warn(f"the runs of {name} are computed in this process and not kept "
-                          "(collision.sweep needs pandas: pip install "
-                          "'cascade-collisions[sweep]')", stacklevel=2)
+            warnings.warn("the model runs are computed in this process and not kept, so an "
+                          "interrupted run cannot resume (collision.sweep needs pandas: pip "
+                          "install 'cascade-collisions[sweep]')", stacklevel=2)
         elif self.root is not None:
             folder = self.folder(name)
             table = sweep.run(spec, folder, client=self.client,
