@@ -6,7 +6,10 @@ files it wrote, and writes nothing when it fails (files are staged in a hidden f
 inside ``--out`` and moved into place at the end).  Bad input ends with one line on
 stderr naming the option, and exit status 2.  Long runs show a progress bar;
 ``--quiet`` silences it.  Ctrl-C during ``run`` keeps what the engine finished: the
-files are written, marked partial, and the command says so.
+files are written, marked partial, and the command says so.  The model runs of
+``figures`` and ``delay`` are sweeps (:mod:`collision.sweep`) in ``OUT/sweeps``: Ctrl-C
+or a failure keeps every finished run there, and the same command computes only the
+missing ones (``--workers``/``--scheduler`` say where they run, as for ``sweep``).
 """
 
 from __future__ import annotations
@@ -334,34 +337,88 @@ def cmd_converge(args) -> int:
     return 0
 
 
+def _sweep_execution(args, default_workers: int | None) -> tuple[int | None, str | None]:
+    """``--workers`` and ``--scheduler`` of a command that runs sweeps, checked: the local
+    processes (``default_workers`` when neither is given) and the Dask scheduler."""
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("--workers sets local processes and --scheduler a Dask cluster: "
+                         "give one or the other")
+    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
+        raise UsageError("--scheduler needs dask.distributed: pip install "
+                         "'cascade-collisions[dask]'")
+    if args.scheduler is not None:
+        return None, args.scheduler
+    return (default_workers if args.workers is None else args.workers), None
+
+
+def _study_execution(args) -> tuple[int | None, str | None]:
+    """``--workers`` (default 1: this process) and ``--scheduler`` of ``figures`` and
+    ``delay``, whose model runs are sweeps (pandas needed to run them elsewhere)."""
+    workers, scheduler = _sweep_execution(args, default_workers=1)
+    if (scheduler is not None or workers != 1) and importlib.util.find_spec("pandas") is None:
+        raise UsageError("--workers and --scheduler run the model runs as sweeps, which need "
+                         "pandas: pip install 'cascade-collisions[sweep]'")
+    return workers, scheduler
+
+
+def _kept_runs(command: str, sweeps: Path) -> None:
+    """Say that the finished runs are kept in ``sweeps`` and how to resume."""
+    if sweeps.exists():
+        print(f"collision {command}: the finished model runs are kept in {sweeps}; run the "
+              "same command again to compute only the missing ones", file=sys.stderr)
+
+
 def cmd_figures(args) -> int:
     from .studies.paper import make_all
 
+    workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
     try:
-        report = make_all(out, quick=args.quick, progress=not args.quiet)
+        report = make_all(out, quick=args.quick, progress=not args.quiet, workers=workers,
+                          client=scheduler, keep_sweeps=args.keep_sweeps)
     except KeyboardInterrupt:
         print(f"collision figures: interrupted; the finished figures and a partial report "
               f"are in {out / 'REPORT.md'}", file=sys.stderr)
+        _kept_runs("figures", out / "sweeps")
         return 130
     for path in report.files:
         print(f"wrote {path}")
     print(f"paper figures done in {report.seconds['total']:.1f} s; numbers in {report.path}")
     for name, message in report.failures.items():
         print(f"collision figures: {name} failed: {message}", file=sys.stderr)
+    if args.keep_sweeps and report.ok:
+        print(f"kept the model runs in {out / 'sweeps'} (collision.sweep.load reads each)")
+    elif not report.ok:
+        _kept_runs("figures", out / "sweeps")
     return 0 if report.ok else 1
 
 
 def cmd_delay(args) -> int:
     from .studies.delay import run_study
 
+    workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
-    with _staged(out) as stage:
-        study = run_study(stage, quick=args.quick, progress=not args.quiet)
+    sweeps = out / "sweeps"
+    try:
+        with _staged(out) as stage:
+            study = run_study(stage, quick=args.quick, progress=not args.quiet,
+                              workers=workers, client=scheduler, sweeps=sweeps,
+                              keep_sweeps=args.keep_sweeps)
+    except KeyboardInterrupt:
+        print("collision delay: interrupted; no file of the study was written",
+              file=sys.stderr)
+        _kept_runs("delay", sweeps)
+        return 130
+    except RuntimeError as exc:  # a model run failed (the sweep records it)
+        print(f"collision delay: error: {exc}", file=sys.stderr)
+        _kept_runs("delay", sweeps)
+        return 1
     for path in study.files:
         print(f"wrote {out / path.name}")
     print(f"delay study done in {study.seconds['total']:.1f} s; numbers in "
           f"{out / 'REPORT.md'}")
+    if args.keep_sweeps:
+        print(f"kept the model runs in {sweeps} (collision.sweep.load reads each)")
     return 0
 
 
@@ -470,21 +527,16 @@ def cmd_statistics(args) -> int:
 def cmd_sweep(args) -> int:
     from .sweep import run, validate
 
-    if args.workers is not None and args.scheduler is not None:
-        raise UsageError("--workers sets local processes and --scheduler a Dask cluster: "
-                         "give one or the other")
+    workers, scheduler = _sweep_execution(args, default_workers=None)
     if importlib.util.find_spec("pandas") is None:
         raise UsageError("collision sweep writes a pandas table: pip install "
                          "'cascade-collisions[sweep]'")
-    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
-        raise UsageError("--scheduler needs dask.distributed: pip install "
-                         "'cascade-collisions[dask]'")
     spec = validate(args.spec)  # every problem listed, before the folder is touched
     out = _writable_folder(args.out or str(Path("results") / Path(args.spec).stem))
     table = args.table
     if table == "auto":
         table = "parquet" if importlib.util.find_spec("pyarrow") else "csv"
-    result = run(spec, out, client=args.scheduler, workers=args.workers,
+    result = run(spec, out, client=scheduler, workers=workers,
                  progress=not args.quiet, table=None if table == "none" else table)
     info = result.attrs["sweep"]
     print(f"{info['ok']} of {info['points']} points finished ({len(info['computed'])} computed "
@@ -535,6 +587,20 @@ def _physics(p: argparse.ArgumentParser, system_default) -> None:
                         f"state at max(T, T_S) has top-level population <= {CUTOFF_TOL:g})")
     p.add_argument("--t-max", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
                    default=5.0, help="final time (1/gamma)")
+
+
+def _study_options(p: argparse.ArgumentParser) -> None:
+    """Where the model runs of ``figures`` and ``delay`` (sweeps in OUT/sweeps) run."""
+    p.add_argument("--workers", type=_int_at_least(1), default=None,
+                   help="local processes running the model runs (default 1: this process, "
+                        "the fastest for --quick)")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the "
+                        "model runs on instead (needs the 'dask' extra)")
+    p.add_argument("--keep-sweeps", action="store_true",
+                   help="keep OUT/sweeps (every model run, collision.sweep.load reads them) "
+                        "after a complete run; they are always kept after an interruption "
+                        "or a failure, and running again computes only the missing ones")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -597,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the paper's Figs 2-7: collision engines (markers) vs the exact "
                                "reference (lines), CSV + PNG + REPORT.md")
     figs.add_argument("--quick", action="store_true", help="coarse grids and dt = 0.02")
+    _study_options(figs)
     _common(figs)
     figs.set_defaults(func=cmd_figures)
 
@@ -640,6 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "correlations stop mattering; CSV + PNG + REPORT.md")
     dly.add_argument("--quick", action="store_true",
                      help="coarse grids and dt = 0.025 (a few seconds)")
+    _study_options(dly)
     _common(dly)
     dly.set_defaults(func=cmd_delay)
 

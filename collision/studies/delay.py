@@ -63,6 +63,19 @@ below a tolerance ``eps`` (:data:`ETA_TOLERANCES`) beyond
 ``tau_eta = (2/gamma) ln(eta(0)/eps)``; a spread of ``tau_p`` at most
 :data:`SPREAD_TOLERANCE` counts as none for the thresholds read off the grid.
 
+Model runs are sweeps.  Every grid of model runs is one sweep (:mod:`collision.sweep`),
+written here as a specification and run by ``settings.runs``
+(:class:`~collision.studies.sweeps.SweepRuns`; in this process without files when it is
+None, into ``<out>/sweeps/<name>`` for :func:`run_study`), one per system:
+``fluxes-<system>/engine`` and ``fluxes-<system>/reference`` (every delay of
+``settings.delays`` and every Fig. 3 state, the references at the engine's times),
+``release-<system>/reference`` (every delay of the release grid at both ends of the class,
+each at the times of :func:`_reference_times`) and ``release-<system>/engine`` (the engine
+delays at both ends and for the uncorrelated state).  What is not a model run stays a
+plain evaluation: the closed form of ``J^(ind)``, the integrals of ``Q(t)``, the release
+times of the class members in between (affine combinations of the two ends) and the
+thresholds.
+
 Conventions (DESIGN.md section 3): hbar = k_B = 1, time in 1/gamma, flux in
 hbar omega gamma, ``J > 0`` when heat flows into the reservoir.  Only
 :mod:`.delay_plots` uses matplotlib.
@@ -73,18 +86,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from lindblad import CascadeMasterEquation, GaussianMasterEquation, states
 from lindblad import closed_form as cf
 from lindblad.fluxes import FIELDS, HeatFluxes
 
 from .._loop import progress_bar
-from ..gaussian import GaussianCollisionModel
-from ..model import CascadeCollisionModel
+from ..sweep.point import model_class
 from .paper.analysis import (
     FIG3A_C,
     FIG3B_RHO23,
@@ -96,6 +108,7 @@ from .paper.analysis import (
 )
 from .paper.compute import _engine_grid
 from .paper.files import write_csv
+from .sweeps import SweepRuns, point_state, sweep_spec
 
 __all__ = [
     "ETA_TOLERANCES",
@@ -106,6 +119,7 @@ __all__ = [
     "MAX_DELAY",
     "RELEASE_NAMES",
     "SPREAD_TOLERANCE",
+    "SWEEPS",
     "SYSTEMS",
     "DelayFluxPanel",
     "DelayReleasePanel",
@@ -167,6 +181,11 @@ class DelaySettings:
     tail : float
         The release runs end at ``MAX_DELAY + tail`` (1/gamma): the flux left after it
         is below 1e-4 of Q(inf) (``Delta J_0`` and the cascade decay as ``t^2 e^{-gamma t}``).
+    runs : SweepRuns or None
+        Where and how the model runs are computed
+        (:class:`collision.studies.sweeps.SweepRuns`: the sweeps' folder, local processes or
+        a Dask cluster); None: in this process, without files.  Execution only: it never
+        changes a number and is left out of comparisons.
     """
 
     dt: float = 0.01
@@ -176,6 +195,7 @@ class DelaySettings:
     n_x: int = 41
     h: float = 0.025
     tail: float = 15.0
+    runs: SweepRuns | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         grid = self.release_delays
@@ -211,32 +231,60 @@ class DelaySettings:
 
 @dataclass(frozen=True)
 class _System:
-    """What the study needs to know about one system (oscillators or qubits)."""
+    """What the study needs to know about one system (oscillators or qubits): the models
+    and initial states as the plain values of a sweep specification."""
 
     name: str
     flux_parameter: str            # label of the flux panels' curves (Fig. 3)
     flux_values: tuple[float, ...]
     release_parameter: str         # the class parameter x of Figs 4a / 6a
     x_max: float                   # the class range is [-x_max, x_max]
-    state: Callable[[float], np.ndarray]           # initial state of a class member x
-    flux_state: Callable[[float], np.ndarray]      # initial state of a flux curve
-    engine: Callable[[float], object]              # delay -> collision model
-    reference: Callable[[float], object]           # delay -> exact model
+    engine_model: str              # collision model (collision.sweep.MODELS)
+    reference_model: str           # its exact reference
+    model_params: dict[str, Any]   # their arguments besides the delay
+    initial: dict[str, Any]        # [initial] of every state: the constructor and fixed args
+    member: Callable[[float], dict]     # dotted initial values of the class member x
+    curve: Callable[[float], dict]      # dotted initial values of a flux curve
     independent: Callable[[np.ndarray], np.ndarray]  # J^(ind)(t), closed form
     q_inf: float
     engine_name: str
     reference_name: str
     notes: str
 
+    def engine(self, delay: float):
+        """The collision model with this delay."""
+        return model_class(self.engine_model)(**self.model_params, delay=delay)
+
+    def reference(self, delay: float):
+        """The exact model with this delay."""
+        return model_class(self.reference_model)(**self.model_params, delay=delay)
+
+    def state(self, x: float) -> np.ndarray:
+        """The initial state of the class member ``x``."""
+        return self._state(self.member(x))
+
+    def flux_state(self, value: float) -> np.ndarray:
+        """The initial state of the flux curve ``value``."""
+        return self._state(self.curve(value))
+
+    def _state(self, values: dict) -> np.ndarray:
+        initial = {**self.initial, **{k.split(".", 1)[1]: v for k, v in values.items()}}
+        return point_state(self.reference_model, self.model_params, initial)
+
+    def spec(self, engine: bool, run: dict, points: list[dict]) -> dict:
+        """The sweep of the engine (or the reference) over ``points``."""
+        return sweep_spec(self.engine_model if engine else self.reference_model,
+                          self.model_params, self.initial, run, points)
+
 
 def _system(name: str) -> _System:
     if name == "oscillator":
         return _System(
             name, "C13 = C24", tuple(f * N_S for f in FIG3A_C), "C13 + C24", 2.0 * N_S,
-            lambda x: states.gaussian_correlated(N_S, x / 2, x / 2),
-            lambda c: states.gaussian_correlated(N_S, c, c),
-            lambda d: GaussianCollisionModel(temperature=0.0, delay=d),
-            lambda d: GaussianMasterEquation(temperature=0.0, delay=d),
+            "GaussianCollisionModel", "GaussianMasterEquation", {"temperature": 0.0},
+            {"state": "gaussian_correlated", "n_s": N_S},
+            lambda x: {"initial.c13": x / 2, "initial.c24": x / 2},
+            lambda c: {"initial.c13": c, "initial.c24": c},
             lambda t: cf.oscillator_independent_flux(t, N_S, 0.0),
             cf.oscillator_total_heat(N_S), "Gaussian collision engine",
             "GaussianMasterEquation (exact)",
@@ -245,10 +293,9 @@ def _system(name: str) -> _System:
     if name == "qubit":
         return _System(
             name, "Re rho23", tuple(FIG3B_RHO23), "Re rho23", 1.0 - XI_S**2,
-            lambda x: states.correlated_qubits(XI_S, x),
-            lambda r: states.correlated_qubits(XI_S, r),
-            lambda d: CascadeCollisionModel("qubit", temperature=0.0, delay=d),
-            lambda d: CascadeMasterEquation("qubit", temperature=0.0, delay=d),
+            "CascadeCollisionModel", "CascadeMasterEquation",
+            {"system": "qubit", "temperature": 0.0}, {"state": "correlated_qubits", "xi_s": XI_S},
+            lambda x: {"initial.rho23": x}, lambda r: {"initial.rho23": r},
             lambda t: cf.qubit_independent_flux(t, XI_S),
             cf.qubit_total_heat(XI_S), "density engine", "CascadeMasterEquation (exact)",
             f"xi_S = {XI_S:g}, xi = 1 (T = 0); states of eq 41 (the paper's rho23 symbol); "
@@ -256,8 +303,9 @@ def _system(name: str) -> _System:
     raise ValueError(f"system must be one of {SYSTEMS}, got {name!r}")
 
 
-def _fluxes(res: HeatFluxes) -> dict[str, np.ndarray]:
-    return {k: getattr(res, k) for k in FLUX_KEYS}
+def _runs(settings: DelaySettings) -> SweepRuns:
+    """``settings.runs``, or runs in this process without files."""
+    return settings.runs if settings.runs is not None else SweepRuns()
 
 
 # --- the exact structure ------------------------------------------------------------------------
@@ -426,27 +474,20 @@ def compute_fluxes(system: str, settings: DelaySettings | None = None) -> DelayF
     """
     s = settings or DelaySettings.full()
     spec = _system(system)
-    t_max = _engine_grid(s.t_max, s.dt)
-    engine = {k: [] for k in FLUX_KEYS}
-    reference = {k: [] for k in FLUX_KEYS}
-    t = None
-    for d in s.delays:
-        eng, ref = spec.engine(d), spec.reference(d)
-        rows_e, rows_r = [], []
-        for v in spec.flux_values:
-            state = spec.flux_state(v)
-            res = eng.run(state, t_max, s.dt)
-            t = res.t
-            rows_e.append(_fluxes(res))
-            rows_r.append(_fluxes(ref.heat_fluxes(state, t)))
-        for k in FLUX_KEYS:
-            engine[k].append([r[k] for r in rows_e])
-            reference[k].append([r[k] for r in rows_r])
+    run = {"t_max": _engine_grid(s.t_max, s.dt), "dt": s.dt}   # references: the same times
+    points = [{"model.delay": float(d), **spec.curve(v)} for d in s.delays
+              for v in spec.flux_values]
+    runs = _runs(s)
+    results = {source: runs.run(f"fluxes-{system}/{source}",
+                                spec.spec(source == "engine", run, points))
+               for source in ("engine", "reference")}
+    n_d, n_v = len(s.delays), len(spec.flux_values)
+    engine, reference = ({k: np.array([getattr(r, k) for r in results[source]]).reshape(
+        n_d, n_v, -1) for k in FLUX_KEYS} for source in ("engine", "reference"))
+    t = results["engine"][0].t
     return DelayFluxPanel(
         system=system, parameter=spec.flux_parameter, values=np.array(spec.flux_values),
-        delays=np.array(s.delays, dtype=float), t=t,
-        engine={k: np.array(v) for k, v in engine.items()},
-        reference={k: np.array(v) for k, v in reference.items()},
+        delays=np.array(s.delays, dtype=float), t=t, engine=engine, reference=reference,
         independent=spec.independent(t), engine_name=spec.engine_name,
         reference_name=spec.reference_name, dt=s.dt,
         notes=f"{spec.notes}; engine at dt = {s.dt:g}")
@@ -633,15 +674,17 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
     x_ends = np.array([-spec.x_max, 0.0, spec.x_max])
     x = np.linspace(-spec.x_max, spec.x_max, s.n_x)
     x[s.n_x // 2] = 0.0
-    ends = [spec.state(v) for v in x_ends]
     delays = s.release_delays
+    runs = _runs(s)
+    references = runs.run(f"release-{system}/reference", spec.spec(False, {}, [
+        {"model.delay": float(d), "run.times": _reference_times(s.t_release, s.h, d).tolist(),
+         **spec.member(float(v))} for d in delays for v in (x_ends[0], x_ends[2])]))
     tau_ref = {h: np.zeros((delays.size, p.size, x.size)) for h in HEATS}
     eta = np.zeros(delays.size)
     q_ref = np.zeros((delays.size, 3))
     for k, d in enumerate(delays):
-        t = _reference_times(s.t_release, s.h, float(d))
-        model = spec.reference(float(d))
-        res = [model.heat_fluxes(st, t) for st in (ends[0], ends[2])]
+        res = references[2 * k:2 * k + 2]
+        t = res[0].t
         j = np.array([r.total for r in res])
         j = np.array([j[0], 0.5 * (j[0] + j[1]), j[1]])   # x = -x_max, 0, x_max (affine)
         q = _cumulative_heat(t, j, float(d))
@@ -656,10 +699,12 @@ def compute_release(system: str, settings: DelaySettings | None = None) -> Delay
     t_max = _engine_grid(s.t_release, s.dt)
     tau_eng = {h: np.zeros((engine_delays.size, p.size, 3)) for h in HEATS}
     q_eng = np.zeros((engine_delays.size, 3))
-    for k, d in enumerate(engine_delays):
-        eng = spec.engine(float(d))
-        for i, st in enumerate(ends):
-            res = eng.run(st, t_max, s.dt)
+    engine = runs.run(f"release-{system}/engine", spec.spec(True, {"t_max": t_max, "dt": s.dt}, [
+        {"model.delay": float(d), **spec.member(float(v))} for d in engine_delays
+        for v in x_ends]))
+    for k in range(engine_delays.size):
+        for i in range(3):
+            res = engine[3 * k + i]
             q = _cumulative_steps(res.t, res.total)
             tau_eng["released"][k, :, i] = release_times_from_heat(res.t, q, spec.q_inf, p)
             tau_eng["out"][k, :, i] = release_times_from_heat(res.t, q - _in_flight(res),
@@ -798,14 +843,26 @@ class DelayStudy:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+#: The top-level names of the study's sweep folders (module docstring).
+SWEEPS = tuple(f"{kind}-{name}" for kind in ("fluxes", "release") for name in SYSTEMS)
+
+
 def run_study(out_dir, quick: bool = False, progress: bool = False,
-              settings: DelaySettings | None = None) -> DelayStudy:
+              settings: DelaySettings | None = None, *, workers: int | None = 1,
+              client: Any = None, sweeps=None, keep_sweeps: bool = False) -> DelayStudy:
     """Compute the study and write its files into ``out_dir`` (created if missing).
 
     Files: ``delay_fig3a`` and ``delay_fig3b`` (``J^(c)(t)`` at every delay of
     ``settings.delays``), ``delay_fig4a`` and ``delay_fig6a`` (``tau_p`` against the delay),
     each as ``.csv`` and ``.png``; ``delay_fig4a_spread.csv`` and
     ``delay_fig6a_spread.csv`` (spread, ``eta`` and total heat per delay); ``REPORT.md``.
+
+    The model runs are sweeps (module docstring) in ``sweeps`` (default
+    ``out_dir/sweeps``), every finished run written as it finishes: after an interruption
+    (Ctrl-C) or a failure they are kept, and running the study again with the same
+    settings computes only the missing runs (other settings are refused, with what
+    differs: delete the folder to start over).  Once every file is written they are
+    removed, unless ``keep_sweeps``.
 
     Parameters
     ----------
@@ -815,7 +872,18 @@ def run_study(out_dir, quick: bool = False, progress: bool = False,
     progress : bool
         Show a progress bar over the steps.
     settings : DelaySettings, optional
-        Overrides ``quick``.
+        Overrides ``quick``.  Its ``runs``, if set, override ``workers``, ``client`` and
+        ``sweeps``.
+    workers : int or None
+        Local processes that run the points of each sweep: 1 (default) runs them in this
+        process, None on every core.  Not with ``client``.
+    client : dask.distributed.Client or str, optional
+        Run the points on this Dask cluster (a client or a scheduler address).
+    sweeps : path-like, optional
+        Folder of the sweeps (default ``out_dir/sweeps``).
+    keep_sweeps : bool
+        Keep the sweeps (every run's fluxes, :func:`collision.sweep.load`) after a complete
+        study.
 
     Returns
     -------
@@ -826,6 +894,9 @@ def run_study(out_dir, quick: bool = False, progress: bool = False,
     s = settings or (DelaySettings.quick() if quick else DelaySettings.full())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if s.runs is None:
+        s = replace(s, runs=SweepRuns(Path(sweeps) if sweeps is not None else out / "sweeps",
+                                      workers=workers, client=client))
     study = DelayStudy(settings=s, fluxes={}, release={}, thresholds={})
     start = time.perf_counter()
     steps = [(kind, name) for kind in ("fluxes", "release") for name in SYSTEMS]
@@ -855,6 +926,8 @@ def run_study(out_dir, quick: bool = False, progress: bool = False,
     report = out / "REPORT.md"
     report.write_text(report_text(study))
     study.files.append(report)
+    if not keep_sweeps:
+        s.runs.remove(SWEEPS)
     return study
 
 

@@ -57,8 +57,9 @@ STATES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 EXECUTION_KEYS = ("batches", "n_threads")
 #: Run options of the Fock-space and Gaussian collision models besides the engine's.
 RUN_KEYS = ("t_max", "dt", "save_every", "method", "batches")
-#: Run options of the exact references: saved times ``0, dt, 2 dt, ... <= t_max``.
-REFERENCE_RUN_KEYS = ("t_max", "dt")
+#: Run options of the exact references: saved times ``0, dt, 2 dt, ... <= t_max``, or
+#: ``times``, an explicit list of saved times (non-decreasing, finite, >= 0; 1/gamma).
+REFERENCE_RUN_KEYS = ("t_max", "dt", "times")
 #: Engine options a sweep sets itself.
 _SET_BY_SWEEP = ("progress", "seed", "first_trajectory")
 
@@ -147,16 +148,11 @@ def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
     run = dict(definition.run)
     engines = MODELS[definition.model][2]
     problems: list[str] = []
+    if not engines:
+        return _reference_run_checks(definition.model, run)
     missing = [k for k in ("t_max", "dt") if k not in run]
     if missing:
         problems.append(f"[run] needs {' and '.join(missing)} (units of 1/gamma)")
-    if not engines:
-        extra = sorted(set(run) - set(REFERENCE_RUN_KEYS))
-        if extra:
-            problems.append(f"run option(s) {', '.join(extra)} do(es) not apply to "
-                            f"{definition.model}, an exact reference: its run options are "
-                            f"t_max and dt (the spacing of the saved times)")
-        return {"t_max": run.get("t_max"), "dt": run.get("dt")}, problems
     method = run.pop("method", engines[0])
     if method not in engines:
         problems.append(f"run.method must be one of {', '.join(engines)} for "
@@ -198,6 +194,31 @@ def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
     save_every = run.get("save_every", 1)
     return {"method": method, "t_max": run.get("t_max"), "dt": run.get("dt"),
             "save_every": save_every, "batches": int(n_batches), "options": options}, problems
+
+
+def _reference_run_checks(model: str, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The run options of an exact reference: ``t_max`` and ``dt``, or ``times``."""
+    problems: list[str] = []
+    extra = sorted(set(run) - set(REFERENCE_RUN_KEYS))
+    if extra:
+        problems.append(f"run option(s) {', '.join(extra)} do(es) not apply to {model}, an "
+                        "exact reference: its run options are t_max and dt (the spacing of "
+                        "the saved times), or times (the saved times themselves)")
+    if "times" in run:
+        given = [k for k in ("t_max", "dt") if k in run]
+        if given:
+            problems.append(f"run.times lists the saved times of {model}: give it without "
+                            f"{' and '.join(given)}")
+        times = run["times"]
+        if not isinstance(times, (list, tuple, np.ndarray)) or isinstance(times, str):
+            problems.append(f"run.times must be a list of times (1/gamma), got {times!r}")
+            times = None
+        return {"t_max": None, "dt": None, "times": times}, problems
+    missing = [k for k in ("t_max", "dt") if k not in run]
+    if missing:
+        problems.append(f"[run] needs {' and '.join(missing)} (units of 1/gamma), or times "
+                        f"(the saved times of {model})")
+    return {"t_max": run.get("t_max"), "dt": run.get("dt"), "times": None}, problems
 
 
 def engine(definition: Definition) -> str | None:
@@ -296,15 +317,20 @@ def check_state(model, state, definition: Definition):
     return validate_density_matrix(state, model.dim, name="initial state")
 
 
-def reference_times(model, t_max, dt) -> np.ndarray:
-    """Saved times ``k dt <= t_max`` of an exact reference (checked like the engines'
-    grid, without the bound on ``gamma dt``, which only concerns collisions)."""
+def reference_times(model, t_max, dt, times=None) -> np.ndarray:
+    """Saved times of an exact reference: ``times`` as given, or ``k dt <= t_max``
+    (checked like the engines' grid, without the bound on ``gamma dt``, which only
+    concerns collisions); both checked by the model (non-decreasing, finite, >= 0, not
+    after its relaxation)."""
     from ..model import check_output_memory, time_grid
 
+    if times is not None:
+        t = model._check_times(times, "run.times")
+        check_output_memory(t.size - 1, 1, 8 * (1 + 2 * model.n_systems))
+        return t
     steps = time_grid(0.0, t_max, dt, 1)[3]
     check_output_memory(steps, 1, 8 * (1 + 2 * model.n_systems))
-    times = np.arange(steps + 1) * float(dt)
-    return model._check_times(times)
+    return model._check_times(np.arange(steps + 1) * float(dt))
 
 
 def check_definition(definition: Definition) -> list[str]:
@@ -324,13 +350,13 @@ def check_definition(definition: Definition) -> list[str]:
         problems.append("run.batches > 1 merges the batches' statistics, which the trajectory "
                         "engine with a delay does not keep (collision.delay); run delayed "
                         "trajectory points whole (batches = 1)")
-    if run["t_max"] is None or run["dt"] is None:
+    if (run["t_max"] is None or run["dt"] is None) and run.get("times") is None:
         return problems
     try:
         if MODELS[definition.model][2]:
             time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])
         else:
-            reference_times(model, run["t_max"], run["dt"])
+            reference_times(model, run["t_max"], run["dt"], run["times"])
     except (ValueError, TypeError) as exc:
         problems.append(str(exc))
     return problems
@@ -349,7 +375,8 @@ def compute(task: Task):
     model = build_model(definition)
     state = build_state(model, definition)
     if not MODELS[definition.model][2]:
-        return model.heat_fluxes(state, reference_times(model, run["t_max"], run["dt"]))
+        return model.heat_fluxes(state, reference_times(model, run["t_max"], run["dt"],
+                                                        run["times"]))
     method, options = run["method"], dict(run["options"])
     if method == "trajectories":
         options["seed"] = task.seed

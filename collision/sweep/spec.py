@@ -11,7 +11,9 @@ A specification is a TOML file (or JSON, or the equivalent Python dict) with the
     ``state``: a constructor of :data:`collision.sweep.point.STATES`, and its arguments.
 ``[run]``
     Fixed run options: ``t_max``, ``dt`` (both required), ``save_every``, ``method`` and
-    the engine's options (:mod:`collision.options`), and ``batches`` (trajectories).
+    the engine's options (:mod:`collision.options`), and ``batches`` (trajectories).  An
+    exact reference (``CascadeMasterEquation``, ``GaussianMasterEquation``) saves the
+    times ``k dt <= t_max``, or takes ``times`` instead: the list of its saved times.
 ``[grid]``
     Dotted names (``"model.temperature"``) mapped to non-empty lists of values: the
     Cartesian product over them, the first name varying slowest.

@@ -1,10 +1,33 @@
 """The numbers behind each of the paper's figures: engine runs, references and samplings.
 
 Every ``compute_figure_*`` function returns the typed result of one figure
-(:mod:`.results`) with its arrays and notes, and writes nothing: the result's ``png`` and
-``csv`` are None until :mod:`.figures` writes the files.  :func:`stationary_points_check`
+(:mod:`.results`) with its arrays and notes, and writes no figure file: the result's ``png``
+and ``csv`` are None until :mod:`.figures` writes them.  :func:`stationary_points_check`
 compares eqs 35-38 with the Gaussian collision engine.  What is drawn and the choices the
 paper leaves open are described in :mod:`collision.studies.paper`.
+
+Model runs are sweeps
+---------------------
+Every grid of model runs is one sweep (:mod:`collision.sweep`), written here as a
+specification (:func:`~collision.studies.sweeps.sweep_spec`) and run by
+``settings.runs`` (:class:`~collision.studies.sweeps.SweepRuns`; in this process without
+files when it is None, into ``<out>/sweeps/<name>`` for :mod:`.figures` and
+:func:`~.report.make_all`).  The sweeps, named after their folders (:data:`SWEEPS`):
+
+* ``fig2/oscillators``, ``fig3a/oscillators``: the Gaussian collision engine with the
+  cascade and with independent reservoirs, for every initial state of the panel;
+* ``fig2/qubits``, ``fig3b/qubits``: the same with the density engine;
+  ``fig2/qubits-reference``: :class:`lindblad.CascadeMasterEquation` at the engine's
+  times (the qubits at T > 0 have no closed form);
+* ``fig4a``, ``fig6a``: the engine markers of the release times;
+* ``eqs35-38``: the Gaussian engine runs of :func:`stationary_points_check`.
+
+What is not a model run stays a plain evaluation here: the closed forms
+(:mod:`lindblad.closed_form`: every oscillator reference, the qubits at T = 0, the
+release-time curves), the correlation measures of initial states sampled over a class or
+a plane (Figs 4b, 4c, 5a-c, 6b: one evaluation of a function of a state per sample, no
+dynamics) and the physical domain of Fig. 7 (a closed-form criterion and a bisection).
+These take milliseconds per point and have nothing to resume.
 """
 
 from __future__ import annotations
@@ -19,8 +42,7 @@ from lindblad import correlations, states
 from lindblad.fluxes import HeatFluxes
 from lindblad.thermal import bose_occupation
 
-from ...gaussian import GaussianCollisionModel
-from ...model import CascadeCollisionModel
+from ..sweeps import SweepRuns, sweep_spec
 from .analysis import (
     BOUNDARY_RTOL,
     FIG2_T,
@@ -67,12 +89,25 @@ __all__ = [
     "compute_figure_6b",
     "compute_figure_7",
     "stationary_points_check",
+    "SWEEPS",
 ]
+
+#: The top-level names of the sweep folders of the figures (module docstring).
+SWEEPS = ("fig2", "fig3a", "fig3b", "fig4a", "fig6a", "eqs35-38")
+#: The models and fixed model arguments of the engine runs.
+_GAUSSIAN = "GaussianCollisionModel"
+_DENSITY = "CascadeCollisionModel"
+_QUBIT = {"system": "qubit"}
 
 
 def _engine_grid(t_max: float, dt: float) -> float:
     """``t_max`` rounded up to a whole number of steps."""
     return math.ceil(t_max / dt - 1e-9) * dt
+
+
+def _runs(settings: FigureSettings) -> SweepRuns:
+    """``settings.runs``, or runs in this process without files."""
+    return settings.runs if settings.runs is not None else SweepRuns()
 
 
 # --- engine runs: Figs 2 and 3 -----------------------------------------------------------------
@@ -86,57 +121,66 @@ def _stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.array([r[k] for r in rows]) for k in FLUX_KEYS}
 
 
-def _oscillator_panel(parameter: str, values, covs, temperature: float, n_s_list,
-                      c_sums, settings: FigureSettings) -> FluxPanel:
-    """Gaussian collision engine vs closed forms (eqs 26-34, any N)."""
-    dt = settings.dt
+def _cascade_and_independent(settings: FigureSettings, name: str, model: str,
+                             model_params: dict, initial: dict,
+                             curves: list[dict]) -> tuple[list[HeatFluxes], list[HeatFluxes]]:
+    """One sweep: ``model`` with the cascade, then with independent reservoirs, from every
+    initial state of ``curves`` (dotted values of ``initial``), to ``settings.t_max``."""
+    run = {"t_max": _engine_grid(settings.t_max, settings.dt), "dt": settings.dt}
+    points = [{"model.cascade": cascade, **curve} for cascade in (True, False)
+              for curve in curves]
+    results = _runs(settings).run(name, sweep_spec(model, model_params, initial, run, points))
+    return results[:len(curves)], results[len(curves):]
+
+
+def _oscillator_panel(name: str, parameter: str, values, initial: dict, curves: list[dict],
+                      temperature: float, n_s_list, c_sums,
+                      settings: FigureSettings) -> FluxPanel:
+    """Gaussian collision engine (sweep ``<name>/oscillators``) vs closed forms (eqs 26-34,
+    any N)."""
     n_bath = bose_occupation(temperature)
-    eng_c = GaussianCollisionModel(temperature=temperature)
-    eng_i = GaussianCollisionModel(temperature=temperature, cascade=False)
-    t_max = _engine_grid(settings.t_max, dt)
+    cascade, independent = _cascade_and_independent(
+        settings, f"{name}/oscillators", _GAUSSIAN, {"temperature": temperature}, initial,
+        curves)
     engine, reference = [], []
-    t = None
-    for cov, n_s, c in zip(covs, n_s_list, c_sums, strict=True):
-        res = eng_c.run(cov, t_max, dt)
-        ind = eng_i.run(cov, t_max, dt)
-        t = res.t
+    for res, ind, n_s, c in zip(cascade, independent, n_s_list, c_sums, strict=True):
         engine.append(_flux_dict(res, ind))
-        ref = cf.oscillator_fluxes(t, n_s, n_bath, c)
+        ref = cf.oscillator_fluxes(res.t, n_s, n_bath, c)
         reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
-                          "independent": cf.oscillator_independent_flux(t, n_s, n_bath)})
+                          "independent": cf.oscillator_independent_flux(res.t, n_s, n_bath)})
     return FluxPanel(system="oscillator", parameter=parameter, values=np.asarray(values, float),
-                     t=t, engine=_stack(engine), reference=_stack(reference),
+                     t=cascade[0].t, engine=_stack(engine), reference=_stack(reference),
                      engine_name="Gaussian collision engine",
-                     reference_name="closed form (eqs 26-34)", dt=dt)
+                     reference_name="closed form (eqs 26-34)", dt=settings.dt)
 
 
-def _qubit_panel(parameter: str, values, rhos, temperature: float, settings: FigureSettings,
+def _qubit_panel(name: str, parameter: str, values, initial: dict, curves: list[dict],
+                 temperature: float, settings: FigureSettings,
                  closed_form_xi_s: float | None = None) -> FluxPanel:
-    """Density engine vs closed forms (T = 0, eq 41) or the master equation (T > 0)."""
-    dt = settings.dt
-    eng_c = CascadeCollisionModel("qubit", temperature=temperature)
-    eng_i = CascadeCollisionModel("qubit", temperature=temperature, cascade=False)
-    t_max = _engine_grid(settings.t_max, dt)
+    """Density engine (sweep ``<name>/qubits``) vs closed forms (T = 0, eq 41) or the master
+    equation (T > 0, sweep ``<name>/qubits-reference`` at the engine's times)."""
+    params = {**_QUBIT, "temperature": temperature}
+    cascade, independent = _cascade_and_independent(settings, f"{name}/qubits", _DENSITY,
+                                                    params, initial, curves)
+    if closed_form_xi_s is None:
+        ref_c, ref_i = _cascade_and_independent(settings, f"{name}/qubits-reference",
+                                                "CascadeMasterEquation", params, initial,
+                                                curves)
     engine, reference = [], []
-    t = None
-    for v, rho in zip(values, rhos, strict=True):
-        res = eng_c.run(rho, t_max, dt)
-        ind = eng_i.run(rho, t_max, dt)
-        t = res.t
+    for k, (res, ind, v) in enumerate(zip(cascade, independent, values, strict=True)):
         engine.append(_flux_dict(res, ind))
         if closed_form_xi_s is not None:
-            ref = cf.qubit_fluxes(t, closed_form_xi_s, v)
-            ref_ind = cf.qubit_independent_flux(t, closed_form_xi_s)
+            ref = cf.qubit_fluxes(res.t, closed_form_xi_s, v)
+            ref_ind = cf.qubit_independent_flux(res.t, closed_form_xi_s)
         else:
-            ref = eng_c.master_equation().heat_fluxes(rho, t)
-            ref_ind = eng_i.master_equation().heat_fluxes(rho, t).total
+            ref, ref_ind = ref_c[k], ref_i[k].total
         reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
                           "independent": ref_ind})
     ref_name = ("closed form (Sec. VI B, physical units)" if closed_form_xi_s is not None
                 else "CascadeMasterEquation (exact Lindblad)")
     return FluxPanel(system="qubit", parameter=parameter, values=np.asarray(values, float),
-                     t=t, engine=_stack(engine), reference=_stack(reference),
-                     engine_name="density engine", reference_name=ref_name, dt=dt)
+                     t=cascade[0].t, engine=_stack(engine), reference=_stack(reference),
+                     engine_name="density engine", reference_name=ref_name, dt=settings.dt)
 
 
 def compute_figure_2(settings: FigureSettings,
@@ -144,10 +188,11 @@ def compute_figure_2(settings: FigureSettings,
     """The fluxes of Fig. 2 for thermal starts at each ``T_S`` (see :func:`.figures.figure_2`)."""
     t_s = tuple(float(x) for x in t_s)
     n_s = [bose_occupation(x) for x in t_s]
-    osc = _oscillator_panel("T_S", t_s, [states.gaussian_thermal(n) for n in n_s], FIG2_T,
-                            n_s, [0.0] * len(t_s), settings)
-    rhos = [states.product(states.thermal("qubit", x), states.thermal("qubit", x)) for x in t_s]
-    qub = _qubit_panel("T_S", t_s, rhos, FIG2_T, settings)
+    osc = _oscillator_panel("fig2", "T_S", t_s, {"state": "gaussian_thermal"},
+                            [{"initial.n_s": n} for n in n_s], FIG2_T, n_s, [0.0] * len(t_s),
+                            settings)
+    qub = _qubit_panel("fig2", "T_S", t_s, {"state": "thermal"},
+                       [{"initial.temperature": x} for x in t_s], FIG2_T, settings)
     notes = (f"reservoir T = {FIG2_T:g} (hbar omega / k_B); T_S = "
              f"{', '.join(f'{x:g}' for x in t_s)} (our choice: the paper does not list them); "
              f"engines at dt = {settings.dt:g}; qubit fluxes in {QUBIT_SCALE_NOTE}")
@@ -157,17 +202,20 @@ def compute_figure_2(settings: FigureSettings,
 def compute_figure_3a(settings: FigureSettings) -> FluxFigure:
     """The oscillator fluxes of Fig. 3(a) (see :func:`.figures.figure_3a`)."""
     c = [f * N_S for f in FIG3A_C]
-    covs = [states.gaussian_correlated(N_S, x, x) for x in c]
-    panel = _oscillator_panel("C13 = C24", c, covs, 0.0, [N_S] * len(c), [2 * x for x in c],
-                              settings)
+    panel = _oscillator_panel("fig3a", "C13 = C24", c,
+                              {"state": "gaussian_correlated", "n_s": N_S},
+                              [{"initial.c13": x, "initial.c24": x} for x in c], 0.0,
+                              [N_S] * len(c), [2 * x for x in c], settings)
     notes = f"N_S = {N_S:g}, N = 0 (T = 0); Gaussian collision engine at dt = {settings.dt:g}"
     return FluxFigure(name="fig3a", notes=notes, panels={"oscillators": panel})
 
 
 def compute_figure_3b(settings: FigureSettings) -> FluxFigure:
     """The qubit fluxes of Fig. 3(b) (see :func:`.figures.figure_3b`)."""
-    rhos = [states.correlated_qubits(XI_S, r) for r in FIG3B_RHO23]
-    panel = _qubit_panel("Re rho23", FIG3B_RHO23, rhos, 0.0, settings, closed_form_xi_s=XI_S)
+    panel = _qubit_panel("fig3b", "Re rho23", FIG3B_RHO23,
+                         {"state": "correlated_qubits", "xi_s": XI_S},
+                         [{"initial.rho23": r} for r in FIG3B_RHO23], 0.0, settings,
+                         closed_form_xi_s=XI_S)
     notes = (f"xi_S = {XI_S:g}, xi = 1 (T = 0); density engine at dt = {settings.dt:g}; "
              f"{QUBIT_SCALE_NOTE}")
     return FluxFigure(name="fig3b", notes=notes, panels={"qubits": panel})
@@ -177,15 +225,15 @@ def compute_figure_3b(settings: FigureSettings) -> FluxFigure:
 
 def _release_figure(name: str, parameter: str, x: np.ndarray, x_engine: np.ndarray,
                     reference: Callable[[float], np.ndarray],
-                    run: Callable[[float, float], HeatFluxes], q_inf: float, dt: float,
+                    run: Callable[[float], list[HeatFluxes]], q_inf: float, dt: float,
                     notes: str) -> ReleaseTimeFigure:
+    """Release times: closed form at ``x`` and ``x_engine``, and from the engine runs
+    ``run(t_max)`` (one per ``x_engine``, to past the latest closed-form release)."""
     p = np.array(P_VALUES)
     tau_ref = np.array([reference(v) for v in x]).T
     tau_ref_e = np.array([reference(v) for v in x_engine]).T
-    t_max = _engine_grid(float(np.max(tau_ref_e)) + 1.0, dt)
     tau_e, tau_trap = [], []
-    for v in x_engine:
-        res = run(v, t_max)
+    for res in run(_engine_grid(float(np.max(tau_ref_e)) + 1.0, dt)):
         tau_e.append(release_times_from_flux(res.t, res.total, q_inf, p, rule="step"))
         tau_trap.append(release_times_from_flux(res.t, res.total, q_inf, p, rule="trapezoid"))
     return ReleaseTimeFigure(name=name, notes=notes, parameter=parameter, p=p, x=x,
@@ -195,14 +243,23 @@ def _release_figure(name: str, parameter: str, x: np.ndarray, x_engine: np.ndarr
                              tau_reference_at_engine=tau_ref_e, dt=dt)
 
 
+def _correlated_oscillators(settings: FigureSettings, name: str, c_sums, t_max: float,
+                            n_s: float = N_S) -> list[HeatFluxes]:
+    """One sweep of the Gaussian engine (N = 0) from eq 31 with ``C13 = C24 = c / 2`` for
+    every ``c`` of ``c_sums``."""
+    points = [{"initial.c13": float(c) / 2, "initial.c24": float(c) / 2} for c in c_sums]
+    return _runs(settings).run(name, sweep_spec(
+        _GAUSSIAN, {"temperature": 0.0}, {"state": "gaussian_correlated", "n_s": n_s},
+        {"t_max": t_max, "dt": settings.dt}, points))
+
+
 def compute_figure_4a(settings: FigureSettings) -> ReleaseTimeFigure:
     """Release times of Fig. 4(a), oscillators (see :func:`.figures.figure_4a`)."""
     x = np.linspace(-2 * N_S, 2 * N_S, settings.n_release)
     xe = np.linspace(-2 * N_S, 2 * N_S, settings.n_release_engine)
-    engine = GaussianCollisionModel(temperature=0.0)
 
-    def run(c: float, t_max: float) -> HeatFluxes:
-        return engine.run(states.gaussian_correlated(N_S, c / 2, c / 2), t_max, settings.dt)
+    def run(t_max: float) -> list[HeatFluxes]:
+        return _correlated_oscillators(settings, "fig4a", xe, t_max)
 
     notes = (f"N_S = {N_S:g}, N = 0; Q(inf) = 2 N_S (eq 11); Gaussian collision engine at "
              f"dt = {settings.dt:g} with C13 = C24")
@@ -216,10 +273,12 @@ def compute_figure_6a(settings: FigureSettings) -> ReleaseTimeFigure:
     b = 1.0 - XI_S**2
     x = np.linspace(-b, b, settings.n_release)
     xe = np.linspace(-b, b, settings.n_release_engine)
-    engine = CascadeCollisionModel("qubit", temperature=0.0)
 
-    def run(r: float, t_max: float) -> HeatFluxes:
-        return engine.run(states.correlated_qubits(XI_S, r), t_max, settings.dt)
+    def run(t_max: float) -> list[HeatFluxes]:
+        return _runs(settings).run("fig6a", sweep_spec(
+            _DENSITY, {**_QUBIT, "temperature": 0.0},
+            {"state": "correlated_qubits", "xi_s": XI_S}, {"t_max": t_max, "dt": settings.dt},
+            [{"initial.rho23": float(r)} for r in xe]))
 
     notes = (f"xi_S = {XI_S:g} (the caption's value; the text says 0), xi = 1 (T = 0); "
              f"Q(inf) = omega (1 - xi_S) (eq 11); density engine at dt = {settings.dt:g}")
@@ -387,20 +446,18 @@ def stationary_points_check(settings: FigureSettings | None = None,
     """Stationary times (eq 35) and ``J^(c)`` at 0, t1, t2 (eqs 36-38) vs the Gaussian engine.
 
     For each ``c_sum`` the engine runs with ``C13 = C24 = c_sum / 2`` (N = 0) to
-    ``t = 6``; its local extrema are located by a parabola through the three samples
-    around each sign change of the discrete derivative, and its flux at ``t1``, ``t2`` is
-    interpolated linearly.
+    ``t = 6`` (sweep ``eqs35-38``, run by ``settings.runs``); its local extrema are located
+    by a parabola through the three samples around each sign change of the discrete
+    derivative, and its flux at ``t1``, ``t2`` is interpolated linearly.
 
     Returns
     -------
     list of StationaryCheck
     """
     s = settings_or_full(settings)
-    engine = GaussianCollisionModel(temperature=0.0)
     out = []
-    for c in c_sums:
-        res = engine.run(states.gaussian_correlated(n_s, c / 2, c / 2),
-                         _engine_grid(6.0, s.dt), s.dt)
+    runs = _correlated_oscillators(s, "eqs35-38", c_sums, _engine_grid(6.0, s.dt), n_s)
+    for c, res in zip(c_sums, runs, strict=True):
         t, j = res.t, res.total
         t1, t2 = cf.oscillator_stationary_times(n_s, c)
         j0, jt1, jt2 = cf.oscillator_stationary_fluxes(n_s, c)

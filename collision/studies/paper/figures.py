@@ -6,14 +6,21 @@ Every ``figure_*`` function takes an output folder and optional
 result with its ``png`` and ``csv`` paths set.  The titles, axis labels and CSV headers of
 each figure are here.  What is drawn and the choices the paper leaves open are described
 in :mod:`collision.studies.paper`.
+
+The engine and reference runs of Figs 2, 3a, 3b, 4a and 6a are sweeps
+(:mod:`.compute`) run by ``settings.runs``; when that is None, in this process into
+``out_dir/sweeps/<name>``, where they stay: calling the function again computes only the
+runs that are missing there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+from ..sweeps import SweepRuns
 from . import compute, plots
 from .analysis import FIG2_T_S, FIG7_N_S, N_S, QUBIT_SCALE_NOTE, XI_S
 from .files import (
@@ -59,6 +66,13 @@ def _name_files(result: R, out: Path) -> R:
     return result
 
 
+def _with_runs(settings: FigureSettings | None, out: Path) -> FigureSettings:
+    """``settings`` (default full) running the sweeps into ``out/sweeps`` unless its
+    ``runs`` say where."""
+    s = settings_or_full(settings)
+    return s if s.runs is not None else replace(s, runs=SweepRuns(out / "sweeps"))
+
+
 # --- Fig. 2 ------------------------------------------------------------------------------------
 
 def figure_2(out_dir, settings: FigureSettings | None = None,
@@ -85,7 +99,7 @@ def figure_2(out_dir, settings: FigureSettings | None = None,
         Panels ``"oscillators"`` and ``"qubits"``.
     """
     out = make_folder(out_dir)
-    result = _name_files(compute.compute_figure_2(settings_or_full(settings), t_s), out)
+    result = _name_files(compute.compute_figure_2(_with_runs(settings, out), t_s), out)
     osc, qub = result.panels["oscillators"], result.panels["qubits"]
     plots.plot_flux_grid(result, result.png)
     write_flux_csv(result, result.csv, [
@@ -115,7 +129,7 @@ def figure_3a(out_dir, settings: FigureSettings | None = None) -> FluxFigure:
         Panel ``"oscillators"`` with ``values`` = C13(0) (= C24(0)).
     """
     out = make_folder(out_dir)
-    result = _name_files(compute.compute_figure_3a(settings_or_full(settings)), out)
+    result = _name_files(compute.compute_figure_3a(_with_runs(settings, out)), out)
     plots.plot_total_vs_independent(result, result.png, "oscillators",
                                     r"$C_{13}(0) = C_{24}(0)$ = ",
                                     "Fig. 3(a): two oscillators", "")
@@ -142,7 +156,7 @@ def figure_3b(out_dir, settings: FigureSettings | None = None) -> FluxFigure:
         Panel ``"qubits"`` with ``values`` = Re rho23(0) (the paper's symbol).
     """
     out = make_folder(out_dir)
-    result = _name_files(compute.compute_figure_3b(settings_or_full(settings)), out)
+    result = _name_files(compute.compute_figure_3b(_with_runs(settings, out)), out)
     plots.plot_total_vs_independent(result, result.png, "qubits", r"Re$[\rho_{23}(0)]$ = ",
                                     "Fig. 3(b): two qubits", f"\n({QUBIT_SCALE_NOTE})")
     write_flux_csv(result, result.csv, [
@@ -178,7 +192,7 @@ def figure_4a(out_dir, settings: FigureSettings | None = None) -> ReleaseTimeFig
     ReleaseTimeFigure
     """
     out = make_folder(out_dir)
-    return _write_release(compute.compute_figure_4a(settings_or_full(settings)), out,
+    return _write_release(compute.compute_figure_4a(_with_runs(settings, out)), out,
                           r"$C_{13}(0) + C_{24}(0)$", "Fig. 4(a): oscillators")
 
 
@@ -199,7 +213,7 @@ def figure_6a(out_dir, settings: FigureSettings | None = None) -> ReleaseTimeFig
     ReleaseTimeFigure
     """
     out = make_folder(out_dir)
-    return _write_release(compute.compute_figure_6a(settings_or_full(settings)), out,
+    return _write_release(compute.compute_figure_6a(_with_runs(settings, out)), out,
                           r"Re$[\rho_{23}(0)]$", "Fig. 6(a): qubits")
 
 

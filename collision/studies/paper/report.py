@@ -4,7 +4,9 @@
 :mod:`.figures`) and :func:`~.compute.stationary_points_check` as one step each, then
 writes ``REPORT.md``, the numbers that tie the figures to the paper's text.  A step that
 fails does not stop the others (``Report.failures``); a ``KeyboardInterrupt`` leaves a
-partial report.
+partial report.  The engine and reference runs are sweeps in ``<out>/sweeps``
+(:mod:`.compute`): kept after an interruption or a failure, so that running again computes
+only the missing runs, and removed once every figure is written (unless ``keep_sweeps``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ..sweeps import SweepRuns
 from .analysis import BOUNDARY_RTOL, FIG2_T, FIG2_T_S, FIG7_N_S, QUBIT_SCALE_NOTE, XI_S
-from .compute import stationary_points_check
+from .compute import SWEEPS, stationary_points_check
 from .figures import (
     figure_2,
     figure_3a,
@@ -72,6 +76,9 @@ class Report:
     interrupted : str or None
         The step that was running when a ``KeyboardInterrupt`` stopped the run (REPORT.md
         then covers the steps finished before); None if the run went to the end.
+    sweeps : Path or None
+        The folder of the runs' sweeps (``out_dir/sweeps``) if it was kept (failure,
+        interruption or ``keep_sweeps``), else None.
     """
 
     out_dir: Path
@@ -84,6 +91,7 @@ class Report:
     failures: dict[str, str] = field(default_factory=dict)
     tracebacks: dict[str, str] = field(default_factory=dict)
     interrupted: str | None = None
+    sweeps: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,7 +111,8 @@ FIGURES: dict[str, Callable[..., FigureResult]] = {
 STATIONARY_STEP = "eqs 35-38"
 
 
-def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
+def make_all(out_dir, quick: bool = False, progress: bool = True, *, workers: int | None = 1,
+             client: Any = None, keep_sweeps: bool = False) -> Report:
     """Reproduce Figs 2-7 and write ``REPORT.md``.
 
     Every figure of :data:`FIGURES`, then the eqs 35-38 check, runs as one step.  A step that
@@ -116,6 +125,13 @@ def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
     steps finished so far and marked interrupted (``Report.interrupted`` names the step that
     was running), and the ``KeyboardInterrupt`` is re-raised.
 
+    The engine and reference runs are sweeps (:mod:`collision.sweep`) in
+    ``out_dir/sweeps/<figure>/...``, every finished run written as it finishes.  After a
+    failure or an interruption they are kept and calling ``make_all`` again with the same
+    ``quick`` computes only the missing runs (other settings are refused, with what
+    differs: delete ``out_dir/sweeps`` to start over); once every step has finished they
+    are removed, unless ``keep_sweeps``.
+
     Parameters
     ----------
     out_dir : path-like
@@ -126,6 +142,14 @@ def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
         otherwise :meth:`FigureSettings.full` (``dt = 0.01``).
     progress : bool
         Show a tqdm progress bar over the figures.
+    workers : int or None
+        Local processes that run the points of each sweep: 1 (default) runs them in this
+        process, None on every core.  Not with ``client``.
+    client : dask.distributed.Client or str, optional
+        Run the points on this Dask cluster (a client or a scheduler address).
+    keep_sweeps : bool
+        Keep ``out_dir/sweeps`` (every run's fluxes, :func:`collision.sweep.load`) after
+        a complete run.
 
     Returns
     -------
@@ -140,8 +164,9 @@ def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
     """
     from tqdm import tqdm
 
-    settings = FigureSettings.quick() if quick else FigureSettings.full()
     out = make_folder(out_dir)
+    runs = SweepRuns(out / "sweeps", workers=workers, client=client)
+    settings = replace(FigureSettings.quick() if quick else FigureSettings.full(), runs=runs)
     report = Report(out_dir=out, path=out / "REPORT.md", settings=settings, figures={},
                     stationary=[])
     start = time.perf_counter()
@@ -163,10 +188,14 @@ def make_all(out_dir, quick: bool = False, progress: bool = True) -> Report:
             report.seconds[name] = time.perf_counter() - t0
     except KeyboardInterrupt:
         report.interrupted = name
+        report.sweeps = runs.root if runs.root.exists() else None
         _write_report(report, start)
         raise
     finally:
         bar.close()
+    if report.ok and not keep_sweeps:
+        runs.remove(SWEEPS)
+    report.sweeps = runs.root if runs.root.exists() else None
     _write_report(report, start)
     return report
 
@@ -207,6 +236,9 @@ def _status_lines(rep: Report) -> list[str]:
         lines += [f"**Interrupted** (KeyboardInterrupt) during {rep.interrupted}; not run: "
                   f"{', '.join(left) if left else 'nothing else'}. This report covers the "
                   "steps finished before.", ""]
+        if rep.sweeps is not None:
+            lines += [f"The finished engine and reference runs are kept in `{rep.sweeps}`: "
+                      "running again into this folder computes only the missing ones.", ""]
     if rep.failures:
         lines += [f"**{len(rep.failures)} step(s) failed: {', '.join(rep.failures)}**; every "
                   "other figure was written.", ""]

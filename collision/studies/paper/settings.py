@@ -1,8 +1,10 @@
-"""Time step and grid sizes of the paper's figures."""
+"""Time step and grid sizes of the paper's figures, and where their runs are computed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..sweeps import SweepRuns
 
 __all__ = ["FigureSettings", "settings_or_full"]
 
@@ -31,6 +33,12 @@ class FigureSettings:
         Values of Re rho23 (Fig. 6b) and of Im rho23 sampled in each class (odd).
     n_domain : int
         Grid per axis of Fig. 7 (odd).
+    runs : SweepRuns or None
+        Where and how the engine and reference runs are computed
+        (:class:`collision.studies.sweeps.SweepRuns`: the sweeps' folder, local processes
+        or a Dask cluster).  None: the ``compute_*`` functions run them in this process
+        without files, the ``figure_*`` functions into ``out_dir/sweeps``.  Execution
+        only: it never changes a number and is left out of comparisons.
     """
 
     dt: float = 0.01
@@ -44,6 +52,7 @@ class FigureSettings:
     n_rho_classes: int = 15
     n_im: int = 9
     n_domain: int = 201
+    runs: SweepRuns | None = field(default=None, compare=False)
 
     @classmethod
     def full(cls) -> FigureSettings:
