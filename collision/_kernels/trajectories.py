@@ -43,7 +43,10 @@ At a saved step the fluxes are exact conditional expectations given ``psi``:
   sector blocks of ``C_i = (H_i - Phi^dag(H_i)) / dt - diag(o(n_i))``, ``Phi`` the averaged
   step;
 * correlated flux otherwise: ``(<psi|H_i|psi> - <Psi'|H_i|Psi'>) / dt - local_i`` with
-  ``Psi'`` the joint state after the step's collisions and before the measurement.
+  ``Psi'`` the joint state after the step's collisions and before the measurement, for
+  the ancilla level drawn or (``Tables.replay``) averaged over every occupied incoming
+  level with its probability (the other levels are run first on ``joint`` and cleared,
+  the drawn one last, so the random numbers drawn are the same).
 
 Performance notes
 -----------------
@@ -79,6 +82,9 @@ class Tables(NamedTuple):
     conditional : bool
         Correlated flux from the ``corr_blocks`` quadratic forms (True) or from the
         energies of the pre-measurement joint state (False; collisions only).
+    replay : bool
+        With ``conditional`` False: average those energies over every incoming ancilla
+        level at the saved steps (the "replay" estimator; collisions only).
     matrices : bool
         Run the stages with the precomputed stage matrices (True) or collision by
         collision (False).
@@ -98,6 +104,8 @@ class Tables(NamedTuple):
         ``e`` and ``o`` of every subsystem's level at every position ``q``.
     anc_cdf : float64 (d_anc,)
         Cumulative populations of the incoming ancilla (last positive entry set to 1).
+    anc_pop : float64 (d_anc,)
+        The populations themselves (weights of the replay estimator).
     block_start : int64 (n_max + 2,), corr_blocks : complex128 (n, n_entries)
         Row-major sector blocks of ``C_i`` (block ``N`` at ``block_start[N]``, size
         ``m_N^2``); shape ``(n, 0)`` when unused.
@@ -113,6 +121,7 @@ class Tables(NamedTuple):
 
     cascade: bool
     conditional: bool
+    replay: bool
     matrices: bool
     dt: float
     d_anc: int
@@ -125,6 +134,7 @@ class Tables(NamedTuple):
     energy_of: np.ndarray
     local_of: np.ndarray
     anc_cdf: np.ndarray
+    anc_pop: np.ndarray
     block_start: np.ndarray
     corr_blocks: np.ndarray
     mat_start: np.ndarray
@@ -272,11 +282,18 @@ def measure_ancilla(joint, buf, cur, lo, hi, k, u, d_anc, sector_start, sector_s
     scale = 1.0 / np.sqrt(prob[chosen])
     for q in range(sector_start[new_lo], sector_start[new_hi + 1]):
         buf[cur, q] = joint[sector_states[q] * d_anc + chosen] * scale
+    clear_joint(joint, lo, hi, k, d_anc, sector_start, sector_states, n_max)
+    return new_lo, new_hi, chosen
+
+
+@njit(inline="always")
+def clear_joint(joint, lo, hi, k, d_anc, sector_start, sector_states, n_max):
+    """Zero ``joint`` after the collisions of an ancilla that came in with ``k`` quanta
+    while the systems occupied the sectors ``lo .. hi`` (the entries it can reach)."""
     for l_out in range(d_anc):
         q_start, q_stop = window_positions(sector_start, lo + k - l_out, hi + k - l_out, n_max)
         for q in range(q_start, q_stop):
             joint[sector_states[q] * d_anc + l_out] = 0.0
-    return new_lo, new_hi, chosen
 
 
 @njit(inline="always")
@@ -333,6 +350,7 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     """
     cascade = tb.cascade
     conditional = tb.conditional
+    replay = tb.replay
     matrices = tb.matrices
     dt = tb.dt
     d_anc = tb.d_anc
@@ -342,6 +360,7 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     local_of = tb.local_of
     energy_of = tb.energy_of
     anc_cdf = tb.anc_cdf
+    anc_pop = tb.anc_pop
     block_start = tb.block_start
     corr_blocks = tb.corr_blocks
     mat_start = tb.mat_start
@@ -363,6 +382,7 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     local = np.empty(n_sys)
     energy = np.empty(n_sys)
     after = np.empty(n_sys)
+    mean_after = np.empty(n_sys)
     count = quanta.shape[1] > 0
     net = np.zeros(n_stages, dtype=np.int64)  # quanta gained by each stage's ancillas
     s_a, s_b, s_c, s_w = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
@@ -478,18 +498,34 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
                 cur = nxt
                 continue
 
-            # collision by collision on the joint systems + ancilla vector
-            load_joint(buf, cur, lo, hi, k, d_anc, sector_start, sector_states, joint)
+            # collision by collision on the joint systems + ancilla vector; at a saved
+            # step of the replay estimator first for every other occupied incoming level
+            # (energies weighted by its probability, then cleared), the drawn k last
             i_first = 0 if cascade else stage
             i_last = n_sys - 1 if cascade else stage
-            for i in range(i_first, i_last + 1):
-                collide(joint, i, lo + k, hi + k, d_anc, stride[i], others_start, others_base,
-                        first, size, u, tmp)
-            if save and not conditional:
-                joint_energies(joint, lo, hi, k, d_anc, sector_start, sector_states, n_max,
-                               energy_of, after)
+            flux = save and not conditional
+            n_levels = d_anc if flux and replay else 1
+            for i in range(n_sys):
+                mean_after[i] = 0.0
+            for t in range(n_levels):
+                k_in = k if t == n_levels - 1 else (t if t < k else t + 1)
+                if k_in != k and anc_pop[k_in] == 0.0:
+                    continue
+                load_joint(buf, cur, lo, hi, k_in, d_anc, sector_start, sector_states, joint)
+                for i in range(i_first, i_last + 1):
+                    collide(joint, i, lo + k_in, hi + k_in, d_anc, stride[i], others_start,
+                            others_base, first, size, u, tmp)
+                if flux:
+                    joint_energies(joint, lo, hi, k_in, d_anc, sector_start, sector_states,
+                                   n_max, energy_of, after)
+                    weight = anc_pop[k_in] if replay else 1.0
+                    for i in range(n_sys):
+                        mean_after[i] += weight * after[i]
+                if k_in != k:
+                    clear_joint(joint, lo, hi, k_in, d_anc, sector_start, sector_states, n_max)
+            if flux:
                 for i in range(1, n_sys):
-                    out[slot, k_save, 1, i] = (energy[i] - after[i]) / dt - local[i]
+                    out[slot, k_save, 1, i] = (energy[i] - mean_after[i]) / dt - local[i]
             if last:
                 break
             lo, hi, chosen = measure_ancilla(joint, buf, cur, lo, hi, k, r, d_anc,
