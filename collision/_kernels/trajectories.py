@@ -59,6 +59,13 @@ four scalars; only the memory-light collision path calls (inlined) helpers.  Bat
 outputs are trajectory-major so that threads never write to the same cache lines.
 Measured on the 2-qubit problem of DESIGN.md section 6 this gives ~3e7 collisions/s per
 core for the kernel alone, ~2.3e7 end to end.
+
+In the collision path, :func:`collide` skips the 1 x 1 blocks that are exactly 1 (``|0, 0>``
+and, for qubits, ``|1, 1>``: half of a qubit chain's joint amplitudes) and writes the 2 x 2
+blocks out.  At 10 qubits this took a collision from 6-9 ns to 1.3-2 ns per joint
+amplitude of the sector (kernel alone; sectors of 11 to 462 joint amplitudes) and a whole
+run from 0.57 s to 0.35 s of CPU for 512 trajectories (2.9e6 collisions/s), with
+bit-identical results.
 """
 
 from __future__ import annotations
@@ -222,11 +229,26 @@ def collide(joint, i, m_lo, m_hi, d_anc, stride, others_start, others_base, firs
             s = m - r
             f = first[s]
             n_b = size[s]
-            for p in range(others_start[i, r], others_start[i, r + 1]):
-                addr = (others_base[i, p] + f * stride) * d_anc + (s - f)
-                if n_b == 1:
-                    joint[addr] *= u[s, 0, 0]
-                    continue
+            p_start = others_start[i, r]
+            p_stop = others_start[i, r + 1]
+            offset = f * stride
+            if n_b == 1:  # a phase; exactly 1 for |0, 0> and qubits' |1, 1>: skipped
+                phase = u[s, 0, 0]
+                if phase != 1.0:
+                    for p in range(p_start, p_stop):
+                        joint[(others_base[i, p] + offset) * d_anc + (s - f)] *= phase
+                continue
+            if n_b == 2:  # one quantum between a qubit-like pair: written out
+                u00, u01, u10, u11 = u[s, 0, 0], u[s, 0, 1], u[s, 1, 0], u[s, 1, 1]
+                for p in range(p_start, p_stop):
+                    addr = (others_base[i, p] + offset) * d_anc + (s - f)
+                    a0 = joint[addr]
+                    a1 = joint[addr + step]
+                    joint[addr] = u00 * a0 + u01 * a1
+                    joint[addr + step] = u10 * a0 + u11 * a1
+                continue
+            for p in range(p_start, p_stop):
+                addr = (others_base[i, p] + offset) * d_anc + (s - f)
                 for j in range(n_b):
                     tmp[j] = joint[addr + j * step]
                 for a in range(n_b):
