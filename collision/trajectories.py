@@ -57,10 +57,13 @@ Three estimators of the own flux (``estimator=``), all unbiased:
     ``T = 1`` the per-trajectory spread of the total flux is 2.6x that of the others, so
     it needs 7x more trajectories).  At ``T = 0`` it equals ``"replay"``.
 
-``"auto"`` takes ``"conditional"`` when its blocks have at most
-``MAX_CONDITIONAL_ENTRIES`` entries and cost at most ``MAX_CONDITIONAL_COST`` to build,
-otherwise ``"replay"`` unless its overhead exceeds ``MAX_REPLAY_OVERHEAD`` extra steps per
-step (many occupied ancilla levels with a small ``save_every``), then ``"collision"``.
+``"auto"`` takes ``"replay"`` unless its overhead exceeds ``MAX_REPLAY_OVERHEAD`` extra
+steps per step (many occupied ancilla levels with a small ``save_every``: then
+``"collision"``), except that it takes ``"conditional"`` when its blocks have at most
+``MAX_CONDITIONAL_ENTRIES`` entries, cost at most ``MAX_CONDITIONAL_COST`` to build and
+(with the stage matrices) make a step cheaper than ``"replay"`` by a rough operation
+count (:func:`_auto_estimator`): chains of up to 6 qubits (7 with ``save_every = 10``),
+short oscillator chains.
 Without a cascade the correlated fluxes are exactly 0 and every choice runs as
 ``"conditional"``.
 
@@ -127,6 +130,9 @@ MAX_CONDITIONAL_COST = 5e8
 #: applications per step (``(occupied ancilla levels - 1) / save_every``), else the
 #: collision estimator.
 MAX_REPLAY_OVERHEAD = 1.0
+#: Measured cost of a multiply-add of the collision stepper (indirect addressing) relative
+#: to one of the stage matrices (contiguous), for the cost model of :func:`_auto_estimator`.
+COLLISION_MADD_COST = 1.5
 ESTIMATORS = ("auto", "conditional", "replay", "collision")
 #: The stage matrices are used when they have at most this many entries in total.
 MAX_STAGE_MATRIX_ENTRIES = 2**22
@@ -215,11 +221,9 @@ def build_tables(model, plan, estimator: str = "auto", stepper: str = "auto"
     model, plan
         The model and its run plan.
     estimator : {"auto", "conditional", "replay", "collision"}
-        Correlated-flux estimator (module docstring); "auto" takes "conditional" when its
-        operator blocks fit in ``MAX_CONDITIONAL_ENTRIES`` and cost at most
-        ``MAX_CONDITIONAL_COST`` to build, else "replay" when its overhead is at most
-        ``MAX_REPLAY_OVERHEAD``, else "collision".  Without a cascade every estimator is
-        "conditional" (the correlated fluxes are exactly 0).
+        Correlated-flux estimator (module docstring; "auto": :func:`_auto_estimator`).
+        Without a cascade every estimator is "conditional" (the correlated fluxes are
+        exactly 0).
     stepper : {"auto", "matrices", "collisions"}
         Stage implementation; "auto" takes "matrices" when they fit in
         ``MAX_STAGE_MATRIX_ENTRIES`` and the conditional estimator is used.
@@ -248,19 +252,6 @@ def build_tables(model, plan, estimator: str = "auto", stepper: str = "auto"
     cdf = np.cumsum(pop) / pop.sum()
     cdf[np.flatnonzero(pop > 0)[-1]:] = 1.0
 
-    # conditional estimator: blocks of C_i (cascade only; without it C_i = 0)
-    n_entries = int(np.sum(sizes**2))
-    if not model.cascade:
-        estimator = "conditional"
-    elif estimator == "auto":
-        fits = (n_sys - 1) * n_entries <= MAX_CONDITIONAL_ENTRIES
-        cheap = _conditional_cost(sizes, pop, n_sys) <= MAX_CONDITIONAL_COST
-        replay_overhead = (np.count_nonzero(pop) - 1) / plan.save_every
-        estimator = "conditional" if fits and cheap else \
-            "replay" if replay_overhead <= MAX_REPLAY_OVERHEAD else "collision"
-    conditional = estimator == "conditional"
-    block_start = np.concatenate([[0], np.cumsum(sizes**2)]).astype(np.int64)
-
     # stage matrices <l|U_stage|k> from sector N to N + k - l
     n_stages = 1 if model.cascade else n_sys
     mat_start = np.full((n_stages, n_max + 1, d_anc, d_anc), -1, dtype=np.int64)
@@ -272,6 +263,17 @@ def build_tables(model, plan, estimator: str = "auto", stepper: str = "auto"
                     if 0 <= n + k - l_out <= n_max:
                         mat_start[stage, n, k, l_out] = n_mat
                         n_mat += sizes[n + k - l_out] * sizes[n]
+
+    # conditional estimator: blocks of C_i (cascade only; without it C_i = 0)
+    n_entries = int(np.sum(sizes**2))
+    if not model.cascade:
+        estimator = "conditional"
+    elif estimator == "auto":
+        estimator = _auto_estimator(sizes, pop, n_sys, int(np.max(plan.unitary.size)),
+                                    plan.save_every, n_mat)
+    conditional = estimator == "conditional"
+    block_start = np.concatenate([[0], np.cumsum(sizes**2)]).astype(np.int64)
+
     if stepper == "auto":
         stepper = "matrices" if conditional and n_mat <= MAX_STAGE_MATRIX_ENTRIES \
             else "collisions"
@@ -308,6 +310,40 @@ def build_tables(model, plan, estimator: str = "auto", stepper: str = "auto"
         _k.stage_matrices(tables, pop, mat_start, mats)
         tables = tables._replace(mats=mats)
     return tables, estimator, stepper
+
+
+def _auto_estimator(sizes: np.ndarray, pop: np.ndarray, n_sys: int, block: int,
+                    save_every: int, n_mat: int) -> str:
+    """The estimator of ``estimator="auto"`` for a cascade (module docstring).
+
+    "conditional" needs its blocks to fit and to be cheap to build; then, if "replay"
+    is allowed (``MAX_REPLAY_OVERHEAD``), the two are compared by a rough cost per step
+    of a trajectory in the widest sector ``m`` (complex multiply-adds): the stage
+    matrices ``m^2`` (or the collisions, if they do not fit) plus the quadratic forms
+    ``(n - 1) m^2 / save_every``, against the collisions ``n d_anc m b + 3 d_anc m``
+    (``b`` the largest block of the exchange unitary; the second term loads and measures
+    the joint vector; weighted by ``COLLISION_MADD_COST``) times ``1 + 2 (occupied
+    levels - 1) / save_every`` (a replayed step lands in a larger sector and its
+    energies are computed).  Measured with a qubit bath at T = 1 (CPU time of 512
+    trajectories, "conditional" / "replay"): ``save_every = 10``: 6 qubits 0.037 / 0.051
+    s, 7 qubits 0.075 / 0.100 s, 8 qubits 0.37 / 0.10 s, 9 qubits 1.3 / 0.21 s;
+    ``save_every = 1``: 5 qubits 0.054 / 0.082 s, 6 qubits 0.113 / 0.111 s, 7 qubits
+    0.30 / 0.15 s; the rule picks the faster one in each case (either at 6 qubits,
+    ``save_every = 1``).
+    """
+    d_anc = pop.size
+    overhead = (np.count_nonzero(pop) - 1) / save_every
+    fallback = "replay" if overhead <= MAX_REPLAY_OVERHEAD else "collision"
+    fits = (n_sys - 1) * int(np.sum(sizes**2)) <= MAX_CONDITIONAL_ENTRIES
+    if not fits or _conditional_cost(sizes, pop, n_sys) > MAX_CONDITIONAL_COST:
+        return fallback
+    if fallback == "collision":  # noisier: not a question of cost alone
+        return "conditional"
+    m = float(np.max(sizes))
+    collisions = COLLISION_MADD_COST * (n_sys * d_anc * m * block + 3 * d_anc * m)
+    step = m * m if n_mat <= MAX_STAGE_MATRIX_ENTRIES else collisions
+    conditional = step + (n_sys - 1) * m * m / save_every
+    return "conditional" if conditional <= collisions * (1 + 2 * overhead) else "replay"
 
 
 def _conditional_cost(sizes: np.ndarray, pop: np.ndarray, n_sys: int) -> float:
