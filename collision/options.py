@@ -96,7 +96,7 @@ class TrajectoryOptions(EngineOptions):
     target_stderr : float, optional
         Stop once the largest standard error of the total flux is at most this
         (units hbar omega gamma).
-    estimator : {"auto", "conditional", "collision"}
+    estimator : {"auto", "conditional", "replay", "collision"}
         Flux estimator (see :mod:`collision.trajectories`).
     stepper : {"auto", "matrices", "collisions"}
         How a step is applied to a state vector.
@@ -123,7 +123,8 @@ class TrajectoryOptions(EngineOptions):
                              f"exactly in leaves of {LEAF} trajectories), got "
                              f"{self.first_trajectory}")
         _check_int(self.n_threads, "n_threads", 1)
-        _check_choice(self.estimator, "estimator", ("auto", "conditional", "collision"))
+        _check_choice(self.estimator, "estimator",
+                      ("auto", "conditional", "replay", "collision"))
         _check_choice(self.stepper, "stepper", ("auto", "matrices", "collisions"))
         if self.target_stderr is not None:
             value = self.target_stderr
