@@ -612,9 +612,11 @@ class CascadeCollisionModel(CascadeSpec):
 
     def to_lab_frame(self, rho: np.ndarray, t: float) -> np.ndarray:
         """Rotate an interaction-picture state at time ``t`` to the lab frame."""
-        n = excitations(self.dims).sum(axis=1)
-        phase = np.exp(-1j * self.omega * t * (n[:, None] - n[None, :]))
-        return rho * phase
+        # rho_ab exp(-i omega t (n_a - n_b)) = u_a rho_ab conj(u_b): D exponentials, not D^2
+        u = np.exp(-1j * self.omega * t * excitations(self.dims).sum(axis=1))
+        out = rho * u.conj()[None, :]
+        out *= u[:, None]
+        return out
 
     # --- running ----------------------------------------------------------------------
     def run(self, rho0, t_max: float, dt: float, method: str = "density",
