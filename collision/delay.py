@@ -308,7 +308,7 @@ def run_trajectories_delayed(model, plan, progress: bool = False, **options) -> 
     out = HeatFluxes(real * plan.dt, res.local[:, real], res.correlated[:, real], stderr=err,
                      partial=res.partial, in_flight=in_flight(own, o, real, plan.dt),
                      parameters={**res.parameters, "delay_steps": np.diff(o).tolist()})
-    if model.dim <= MAX_FINAL_STATE_DIM:
+    if options.get("final_state", True) and model.dim <= MAX_FINAL_STATE_DIM:
         if branch > 0:
             part = run_trajectories(model, process_plan(branch), **options)
             at_branch = model.to_lab_frame(part.final_state, -branch * plan.dt)

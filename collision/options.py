@@ -103,6 +103,10 @@ class TrajectoryOptions(EngineOptions):
     n_threads : int, optional
         numba threads for this run (default: numba's setting).  Results do not depend
         on it.
+    final_state : bool
+        Return the trajectory average of ``|psi><psi|`` at the last saved time
+        (``D <= 1024`` only).  False skips it: fluxes only, as QuTiP's ``mcsolve``
+        returns with ``e_ops``, and about 10 ms less per run at ``D = 1024``.
     """
 
     method: ClassVar[str] = "trajectories"
@@ -113,9 +117,12 @@ class TrajectoryOptions(EngineOptions):
     estimator: str = "auto"
     stepper: str = "auto"
     n_threads: int | None = None
+    final_state: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not isinstance(self.final_state, bool):
+            raise ValueError(f"final_state must be True or False, got {self.final_state!r}")
         _check_int(self.n_trajectories, "n_trajectories", 2)
         _check_int(self.first_trajectory, "first_trajectory", 0, allow_none=False)
         if self.first_trajectory % LEAF:

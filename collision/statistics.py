@@ -63,7 +63,11 @@ class Moments:
         delta = other.mean - self.mean
         mean = self.mean + delta * (n_b / n)
         m2 = self.m2 + other.m2 + delta * delta * (n_a * n_b / n)
-        return Moments(self.count + other.count, mean, m2, self.rho_sum + other.rho_sum)
+        if self.rho_sum.shape == other.rho_sum.shape:
+            rho_sum = self.rho_sum + other.rho_sum
+        else:  # one side kept no final state: neither does the merge
+            rho_sum = np.zeros((0, 0), dtype=complex)
+        return Moments(self.count + other.count, mean, m2, rho_sum)
 
     @property
     def stderr(self) -> np.ndarray:

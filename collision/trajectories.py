@@ -499,7 +499,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                      progress: bool = False, target_stderr: float | None = None, *,
                      estimator: str = "auto", stepper: str = "auto",
                      first_trajectory: int = 0, n_threads: int | None = None,
-                     real_time=None) -> HeatFluxes:
+                     final_state: bool = True, real_time=None) -> HeatFluxes:
     """Monte Carlo estimate of the collision model's heat fluxes, with standard errors.
 
     Parameters
@@ -535,6 +535,8 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
         ``result.statistics`` merges exactly with runs over other ranges of the seed.
     n_threads : int, optional
         numba threads for this run (restored afterwards); results do not depend on it.
+    final_state : bool
+        Keep the trajectory-averaged final state (``D <= 1024``); False skips it.
     real_time : (times, row_map), optional
         Used by delayed cascades (:mod:`collision.delay`): the statistics are those of
         ``row_map(rows)``, the trajectories' fluxes at the real ``times``, built from
@@ -545,7 +547,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     HeatFluxes
         Trajectory means at ``plan.times``; ``stderr`` is a :class:`FluxStandardErrors`.
         ``final_state`` is the trajectory average of ``|psi><psi|`` at the last saved time
-        (lab frame; only for ``D <= 1024``, else None).  ``parameters`` records
+        (lab frame; only for ``D <= 1024`` and ``final_state=True``, else None).  ``parameters`` records
         ``n_trajectories`` (actually used), the seed, the batch size and the estimator;
         for oscillators also the largest top-level population and mean occupation of
         each subsystem in ``rho0`` and the final state (the kernels keep no other
@@ -605,7 +607,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     first_child = int(ss.n_children_spawned) + first
     states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
     rows = np.zeros((batch, n_saved, 2, n_sys))
-    keep_final = dim <= MAX_FINAL_STATE_DIM
+    keep_final = final_state and dim <= MAX_FINAL_STATE_DIM
     final_psi = np.zeros((batch, dim if keep_final else 0), dtype=np.complex128)
     n_q = 3 * n_sys + 3
     times, row_map = real_time if real_time is not None else (plan.times, None)

@@ -65,8 +65,10 @@ def test_every_engine_has_options_and_a_driver_or_a_model():
     ("trajectories", None, {"target_stderr": -1.0}, "target_stderr must be a finite"),
     ("trajectories", None, {"n_threads": 0}, "n_threads must be an integer >= 1"),
     ("gaussian", None, {"progress": "yes"}, "progress must be True or False"),
+    ("trajectories", None, {"final_state": 1}, "final_state must be True or False"),
 ], ids=["unknown-method", "wrong-options", "seed-for-density", "bad-scheme",
-        "one-trajectory", "negative-target", "zero-threads", "progress-not-bool"])
+        "one-trajectory", "negative-target", "zero-threads", "progress-not-bool",
+        "final-state-not-bool"])
 def test_bad_options_are_clear_errors(method, options, overrides, message):
     with pytest.raises(ValueError, match=message):
         engine_options(method, options, **overrides)

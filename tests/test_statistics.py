@@ -139,3 +139,19 @@ def test_first_trajectory_is_validated(first):
 
     with pytest.raises(ValueError, match="first_trajectory"):
         TrajectoryOptions(first_trajectory=first)
+
+
+def test_final_state_can_be_skipped_and_merges_without_it():
+    """``final_state=False`` changes nothing but the final state; merging a run that kept
+    it with one that did not gives the merged fluxes and no final state."""
+    from collision.statistics import merge_results
+
+    kept = _qubit_run(n_trajectories=128)
+    skipped = _qubit_run(n_trajectories=128, final_state=False)
+    assert kept.final_state is not None and skipped.final_state is None
+    np.testing.assert_array_equal(skipped.local, kept.local)
+    np.testing.assert_array_equal(skipped.stderr.total, kept.stderr.total)
+    rest = _qubit_run(n_trajectories=64, first_trajectory=128)
+    merged = merge_results(skipped, rest)
+    assert merged.final_state is None
+    np.testing.assert_array_equal(merged.local, merge_results(kept, rest).local)
