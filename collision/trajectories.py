@@ -547,8 +547,9 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     HeatFluxes
         Trajectory means at ``plan.times``; ``stderr`` is a :class:`FluxStandardErrors`.
         ``final_state`` is the trajectory average of ``|psi><psi|`` at the last saved time
-        (lab frame; only for ``D <= 1024`` and ``final_state=True``, else None).  ``parameters`` records
-        ``n_trajectories`` (actually used), the seed, the batch size and the estimator;
+        (lab frame; only for ``D <= 1024`` and ``final_state=True``, else None).
+        ``parameters`` records ``n_trajectories`` (actually used), the seed, the batch
+        size and the estimator;
         for oscillators also the largest top-level population and mean occupation of
         each subsystem in ``rho0`` and the final state (the kernels keep no other
         states; the pre-run checks of ``model.plan`` cover the reservoir's thermal
