@@ -37,14 +37,61 @@ about ``2 n_kraus d_anc^(n-1) S`` per step for ``S`` stored entries, instead of 
 multiply-adds per step.  At ``T > 0`` a boson bath has ``n_kraus = d_anc^2`` and the
 cost grows as ``d_anc^3``: the automatic bath cutoff matters.
 
-Two kernels (:mod:`collision._kernels.density`) run the whole time loop in compiled
+Sequential form.  The same map, without forming ``K_lk``: the joint state ``rho x tau``
+(``tau = diag(p_k)``) goes through ``U_1``, then ``U_2``, ... and the ancilla is traced out
+after the last collision.  Every ``U_i`` conserves the joint excitation, so the joint
+operator is stored in the same sectors ``m`` as ``rho``, in dense pair blocks of the joint
+blocks of total excitation ``N`` (``C_N`` joint states, ``J = sum_N C_N C_{N-m}``
+entries).  Ordering a joint block for collision ``i`` by ``s = n_i + n_anc``, the other
+Fock numbers, then ``n_i``, makes ``U_i`` block diagonal with dense blocks of at most
+``min(d, d_anc)`` (the unitary's own blocks), applied to contiguous rows; only the order
+changes from one collision to the next.  The exchange unitary ``cos(theta G) - i sin(theta
+G)`` (``G`` bipartite) is real at even and imaginary at odd distances from the diagonal,
+so every update is a real weight times a row of interleaved doubles, which vectorizes.
+Per step and sector ``m = 0``:
+
+* first collision: ``tau`` is diagonal, so ``Y = (rho x 1) U^dag`` is filled with single
+  products and ``U diag(p) Y`` costs ``sum_rows g_r w_r`` (``g_r`` the row's group size,
+  ``w_r`` the columns whose group holds the row's ancilla level: about half);
+* middle collisions (``n >= 3``): ``U sigma U^dag``, ``J (g_ket + g_bra / 2)``;
+* last collision: only equal ancilla levels survive the trace, so ``U sigma`` is needed
+  on ``w_r`` columns per row, ``sum_rows g_r w_r``, then one short dot product per
+  surviving entry.
+
+About ``J min(d, d_anc)`` in all, against ``2 n_kraus d_anc^(n-1) S`` for the Kraus
+form.  Example: 2 oscillators, cutoff 20, ``T = 1`` (``d_anc = 19``): ``S = 5,340``,
+``J = 1.6e6``, 3.7e7 multiply-adds in the Kraus form and 4.7e7 counted sequentially
+(1.8e7 + 1.8e7 row products, plus fills, zeroing and writes): no fewer operations, but
+real weights on contiguous rows run
+0.6-0.9 ns each where the Kraus kernel's complex products through CSR indices take
+1.2-2.2 ns (measured; ``SEQUENTIAL_WEIGHT = 0.45``), so a step takes about a third of
+the time (README, Measured performance).  Memory: two joint buffers and two scratch
+blocks, ``16 (2 J + 2 C_max^2)`` bytes, plus index tables of about ``8 * 5 * n D d_anc``
+bytes (55 MB in the example, ``C_max = 290``; ``MAX_SEQUENTIAL_BYTES`` caps it).
+Without ``cascade`` (or for a single collision) each collision is the channel of one
+subsystem alone, tabulated once
+(``E[x', y', delta]``, phase covariant) and applied with ``<= 2 d - 1`` terms per stored
+entry (``LOCAL_CHANNEL_WEIGHT = 2.5``: look-ups per term), far below the Kraus form's
+``2 d_anc^2`` at ``T > 0``.
+
+Three kernels (:mod:`collision._kernels.density`) run the whole time loop in compiled
 code, without allocation:
 
 * ``kraus``: the block loop above;
 * ``superoperator``: for small problems (qubits) the step map restricted to each sector
   is first tabulated as a dense matrix by applying the ``kraus`` step to unit vectors;
-  a step is then one small matrix-vector product per sector.  Both give the same numbers
-  to rounding; ``scheme="auto"`` picks the cheaper one.
+  a step is then one small matrix-vector product per sector;
+* ``sequential``: the collisions one after the other, as above.
+
+All give the same numbers to rounding.  ``scheme="auto"`` takes the least estimated work
+over the run: ``n_steps x kraus cost``, ``n_steps x SEQUENTIAL_WEIGHT x sequential cost``
+(counted from the kernels' loops, plus ``_LOOP_OVERHEAD`` per inner loop; only if it fits
+in ``MAX_SEQUENTIAL_BYTES``), and, when the tabulated map has at most
+``MAX_SUPEROPERATOR_ENTRIES`` entries, its tabulation (about one Kraus step per block pair
+and stored entry / pair) plus ``n_steps x (sum_m size_m^2 + S)``.  The Kraus cost comes
+from the built operators for small problems and otherwise from their structural
+non-zeros (:func:`kraus_cost_estimate`), so that choosing another scheme does not pay
+for building a Kraus set of ``d_anc^2`` operators.
 
 Fluxes (definitions in :mod:`collision.model`) are recorded inside the kernel at every
 saved step ``s = k * save_every`` from the populations before and after that step.  The
@@ -658,8 +705,8 @@ class DensityEngine:
     model : CascadeCollisionModel
     plan : CollisionPlan
         From ``model.plan(rho0, t_max, dt, save_every)``.
-    scheme : {"auto", "kraus", "superoperator"}
-        Kernel choice (see the module docstring); "auto" takes the cheaper one.
+    scheme : {"auto", "kraus", "superoperator", "sequential"}
+        Kernel choice (see the module docstring); "auto" takes the cheapest.
     sectors : sequence of int, optional
         Excitation differences to store; default: those occupied by ``plan.rho0``.
     sites : sequence of int, optional
@@ -866,7 +913,7 @@ def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> He
     progress : bool
         Show a tqdm progress bar (the run is split into chunks; ``KeyboardInterrupt``
         between chunks returns the finished saved times with ``partial=True``).
-    scheme : {"auto", "kraus", "superoperator"}
+    scheme : {"auto", "kraus", "superoperator", "sequential"}
         Kernel choice; all give the same result to rounding.
 
     Returns
