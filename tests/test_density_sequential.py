@@ -42,6 +42,15 @@ def _thermal(system: str, n: int, cutoff: int | None, temperature: float) -> np.
     return states.product(*[states.thermal(system, temperature, cutoff)] * n)
 
 
+def _few_quanta(d: int, amplitudes: dict) -> np.ndarray:
+    """A pure state of two subsystems (Fock numbers -> amplitude), normalised."""
+    psi = np.zeros(d * d, dtype=complex)
+    for (n1, n2), amp in amplitudes.items():
+        psi[n1 * d + n2] = amp
+    psi /= np.linalg.norm(psi)
+    return np.outer(psi, psi.conj())
+
+
 CASES = {
     # name: (model keyword arguments, initial state)
     "qubits-n2-T1": (dict(system="qubit", n_systems=2, temperature=1.0),
@@ -52,6 +61,11 @@ CASES = {
                               _random_state(8, 1)),
     "oscillators-n2-T0-coherent": (dict(system="oscillator", n_systems=2, cutoff=4),
                                    _random_state(16, 2)),
+    "qubits-n3-T0-restricted": (dict(system="qubit", n_systems=3),
+                                np.diag([0, 0, 0, 0, 1.0, 0, 0, 0]).astype(complex)),
+    "oscillators-n2-T0-restricted": (dict(system="oscillator", n_systems=2, cutoff=4),
+                                     _few_quanta(4, {(0, 0): 0.5, (1, 0): 0.6, (0, 1): 0.3j,
+                                                     (1, 1): 0.4})),
     "oscillators-n2-T0.7": (dict(system="oscillator", n_systems=2, cutoff=5, temperature=0.7),
                             _thermal("oscillator", 2, 5, 0.5)),
     "oscillators-n2-T0.7-coherent": (dict(system="oscillator", n_systems=2, cutoff=4,
@@ -94,6 +108,7 @@ def _assert_same_fluxes(seq, kraus):
 def test_sequential_equals_kraus(name):
     model = _model(name)
     plan = _plan(model, CASES[name][1])
+    assert (plan.basis is not None) == name.endswith("restricted")
     kraus = DensityEngine(model, plan, scheme="kraus").run()
     seq_engine = DensityEngine(model, plan, scheme="sequential")
     seq = seq_engine.run()
@@ -104,11 +119,13 @@ def test_sequential_equals_kraus(name):
     _assert_close(seq_engine.step(plan.rho0), DensityEngine(model, plan, "kraus").step(plan.rho0))
 
 
-@pytest.mark.parametrize("name", ["qubits-n2-T1", "oscillators-n2-T0.7"],
-                         ids=["qubits", "oscillators"])
+@pytest.mark.parametrize("name", ["qubits-n2-T1", "oscillators-n2-T0.7",
+                                  "qubits-n3-T1-coherent"],
+                         ids=["qubits", "oscillators", "3-qubits"])
 def test_delayed_run_sequential_equals_kraus(name):
-    """A delay of 3 steps: the phases with both subsystems active go through the
-    density engine with the chosen scheme."""
+    """A delay of 3 steps per link: the phases with two or more subsystems active go
+    through the density engine with the chosen scheme (for 3 qubits also on part of the
+    chain, S2 -> S3 and S1 -> S2)."""
     model = _model(name, delay=3 * DT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
