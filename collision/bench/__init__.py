@@ -6,7 +6,7 @@ the API; one concept per module, imports flowing one way (``_suites`` -> ``_peer
 ``_suites``):
 
 * ``_problems``: the problems of DESIGN.md section 6 (:class:`Problem`, :func:`problems`,
-  :func:`collision_model`);
+  :func:`collision_model`) and :func:`thermal_bath_oscillators`;
 * ``_peers``: QuTiP, imported lazily (the ``bench`` extra): :func:`qutip_model` and the
   timed ``mesolve`` / ``mcsolve`` runs;
 * ``_suites``: the suites and :func:`suites`, the list ``collision bench`` runs (its
@@ -18,7 +18,7 @@ The modules are private so that ``collision.bench.problems`` and
 """
 
 from ._peers import QUTIP_OPTIONS, qutip_model
-from ._problems import Problem, collision_model, problems
+from ._problems import Problem, collision_model, problems, thermal_bath_oscillators
 from ._suites import (
     DT,
     PEER_TRAJECTORIES,
@@ -31,6 +31,7 @@ from ._suites import (
     large_chain,
     master_equation_engines,
     peer_comparison,
+    problem_rows,
     suites,
     sweep_scaling,
     trajectory_benchmark,
@@ -54,10 +55,12 @@ __all__ = [
     "large_chain",
     "master_equation_engines",
     "peer_comparison",
+    "problem_rows",
     "problems",
     "qutip_model",
     "suites",
     "sweep_scaling",
+    "thermal_bath_oscillators",
     "timed",
     "trajectory_benchmark",
     "trajectory_throughput",

@@ -2,7 +2,12 @@
 
 * ``qubits``: 2-qubit cascade, qubit bath at T = 1, thermal start at T_S = 2,
   t in [0, 5], 501 points;
-* ``oscillators``: 2 oscillators with cutoff 20, N_S = 1, N = 0, t in [0, 5], 501 points.
+* ``oscillators``: 2 oscillators with cutoff 20, N_S = 1, N = 0, t in [0, 5], 501 points;
+
+and, for the density engine against ``mesolve`` only (:func:`thermal_bath_oscillators`):
+
+* ``oscillators, T=1``: the same with the reservoir at T = 1 (boson bath; the automatic
+  bath cutoff keeps 19 ancilla levels).
 """
 
 from __future__ import annotations
@@ -37,6 +42,14 @@ def problems() -> dict[str, Problem]:
     rho_o = states.product(*[states.thermal("oscillator", t_s, 20)] * 2)
     return {"qubits": Problem("qubits", qb, rho_q, t),
             "oscillators": Problem("oscillators", osc, rho_o, t)}
+
+
+def thermal_bath_oscillators() -> Problem:
+    """The ``oscillators`` problem with the reservoir at T = 1 (issue 12: the density
+    engine, whose cost grows with the number of ancilla levels, against ``mesolve``)."""
+    osc = problems()["oscillators"]
+    model = CascadeMasterEquation("oscillator", cutoff=20, temperature=1.0)
+    return Problem("oscillators, T=1", model, osc.rho0, osc.times)
 
 
 def collision_model(prob: Problem) -> CascadeCollisionModel:

@@ -58,9 +58,9 @@ from lindblad import CascadeMasterEquation, states
 from ..density import DensityEngine
 from ..gaussian import GaussianCollisionModel
 from ..model import CascadeCollisionModel
-from ..options import driver, engine_options
+from ..options import DensityOptions, driver, engine_options
 from ._peers import PEER_MISSING, run_mcsolve, run_mesolve
-from ._problems import collision_model, problems
+from ._problems import collision_model, problems, thermal_bath_oscillators
 from ._util import rms, timed
 
 #: Time step of our trajectory runs (the 501 saved times of the problems are its steps).
@@ -81,37 +81,55 @@ def run_engine(method: str, model, plan, **options):
 def master_equation_engines(repeat: int = 3, dt: float = 0.01) -> list[dict]:
     """The Lindblad reference and the density engine against QuTiP ``mesolve``.
 
-    For each problem of :func:`problems`: wall and CPU time of the exact reference
-    (``heat_fluxes``, set-up cached after the warm-up), of the density engine at ``dt``,
-    and of ``mesolve`` (whose fluxes are first compared with the reference), with the
-    speed-up of each of ours over the peer.
+    For each problem of :func:`problems` and for :func:`thermal_bath_oscillators`: wall
+    and CPU time of the exact reference (``heat_fluxes``, set-up cached after the
+    warm-up), of the density engine at ``dt`` (``run``: planning, set-up and kernel; its
+    scheme and time per step), and of ``mesolve`` (whose fluxes are first compared with
+    the reference), with the speed-up of each of ours over the peer.  For the T = 1
+    problem the density engine's ``kraus`` scheme is timed too (once), for comparison.
     """
     rows = []
     for prob in problems().values():
-        ref_wall, ref_cpu, ref = timed(lambda p=prob: p.model.heat_fluxes(p.rho0, p.times),
-                                       repeat)
-        cm = collision_model(prob)
-        den_wall, den_cpu, den = timed(
-            lambda p=prob, c=cm: c.run(p.rho0, float(p.times[-1]), dt), repeat)
-        peer = run_mesolve(prob, repeat)
-        for engine, wall, cpu, res in (("lindblad reference", ref_wall, ref_cpu, ref),
-                                       (f"density engine dt={dt:g}", den_wall, den_cpu, den)):
-            row = {"problem": prob.name, "engine": engine, "wall_s": wall, "cpu_s": cpu,
-                   "max_dJ_vs_ref": float(np.max(np.abs(res.total - np.interp(
-                       res.t, ref.t, ref.total))))}
-            if peer is None:
-                row["peer"] = PEER_MISSING
-            else:
-                p_wall, p_cpu, j, name = peer
-                row.update({"peer": name, "peer_wall_s": p_wall, "peer_cpu_s": p_cpu,
-                            "speedup_wall": p_wall / wall, "speedup_cpu": p_cpu / cpu})
-            rows.append(row)
-        if peer is not None:
-            j = peer[2]
-            diff = max(np.max(np.abs(j[0] - ref.J1)), np.max(np.abs(j[1] - ref.J2)),
-                       np.max(np.abs(j[2] - ref.J12)))
-            rows.append({"problem": prob.name, "engine": "check: |J_qutip - J_reference|",
-                         "max_dJ_vs_ref": float(diff)})
+        rows += problem_rows(prob, repeat, dt)
+    return rows + problem_rows(thermal_bath_oscillators(), repeat, dt, schemes=("kraus",))
+
+
+def problem_rows(prob, repeat: int = 3, dt: float = 0.01, schemes=()) -> list[dict]:
+    """The rows of :func:`master_equation_engines` for one problem; ``schemes``: density
+    schemes timed (once) besides the automatic choice."""
+    ref_wall, ref_cpu, ref = timed(lambda p=prob: p.model.heat_fluxes(p.rho0, p.times),
+                                   repeat)
+    cm = collision_model(prob)
+    t_max = float(prob.times[-1])
+    n_steps = cm.plan(prob.rho0, t_max, dt).n_steps
+    runs = [("lindblad reference", ref_wall, ref_cpu, ref, None)]
+    den = timed(lambda: cm.run(prob.rho0, t_max, dt), repeat)
+    runs.append((f"density engine dt={dt:g}", *den, den[2].parameters["scheme"]))
+    for scheme in schemes:
+        res = timed(lambda s=scheme: cm.run(prob.rho0, t_max, dt, options=DensityOptions(
+            scheme=s)), 1)
+        runs.append((f"density engine dt={dt:g}", *res, scheme))
+    peer = run_mesolve(prob, repeat)
+    rows = []
+    for engine, wall, cpu, res, scheme in runs:
+        row = {"problem": prob.name, "engine": engine, "wall_s": wall, "cpu_s": cpu,
+               "max_dJ_vs_ref": float(np.max(np.abs(res.total - np.interp(
+                   res.t, ref.t, ref.total))))}
+        if scheme is not None:
+            row.update({"scheme": scheme, "ms_per_step": 1e3 * wall / n_steps})
+        if peer is None:
+            row["peer"] = PEER_MISSING
+        else:
+            p_wall, p_cpu, j, name = peer
+            row.update({"peer": name, "peer_wall_s": p_wall, "peer_cpu_s": p_cpu,
+                        "speedup_wall": p_wall / wall, "speedup_cpu": p_cpu / cpu})
+        rows.append(row)
+    if peer is not None:
+        j = peer[2]
+        diff = max(np.max(np.abs(j[0] - ref.J1)), np.max(np.abs(j[1] - ref.J2)),
+                   np.max(np.abs(j[2] - ref.J12)))
+        rows.append({"problem": prob.name, "engine": "check: |J_qutip - J_reference|",
+                     "max_dJ_vs_ref": float(diff)})
     return rows
 
 
@@ -587,7 +605,8 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
     """The benchmark suites ``collision bench`` runs, in order."""
     repeat = 1 if quick else 3
     return [
-        ("Lindblad reference and density engine vs QuTiP mesolve (DESIGN.md section 6)",
+        ("Lindblad reference and density engine vs QuTiP mesolve (DESIGN.md section 6, and "
+         "the oscillators with a T = 1 boson bath)",
          lambda: master_equation_engines(repeat)),
         ("density engine throughput, 2 qubits (target >= 5e6 collisions/s)",
          lambda: density_throughput(repeat)),
