@@ -156,7 +156,12 @@ def _density(model, plan, scheme: str, progress: bool) -> HeatStatistics:
                               parameters={"engine": "density", "steps": last})
     if plan.basis is None:  # (with a basis, rho0 is the state on the reachable states)
         plan = plan.dense_initial()
-    engine = DensityEngine(model, plan, scheme=scheme, sectors=[0])
+    if scheme == "sequential":
+        raise ValueError("heat statistics run the density engine's 'kraus' or "
+                         "'superoperator' scheme (they follow every excitation block, which "
+                         "the 'sequential' scheme does not keep); got scheme='sequential'; "
+                         "use 'auto', 'kraus' or 'superoperator'")
+    engine = DensityEngine(model, plan, scheme=scheme, sectors=[0], allow_sequential=False)
     lay = engine.layout
     packed = lay.pack((plan.rho0 + plan.rho0.conj().T) / 2)
     initial = []

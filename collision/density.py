@@ -712,9 +712,13 @@ class DensityEngine:
     sites : sequence of int, optional
         The subsystems the ancilla meets (in this order); default all (a delayed
         cascade's phases drive part of the chain: :mod:`collision.delay`).
+    allow_sequential : bool
+        Whether "auto" may take the sequential scheme (the heat counting statistics,
+        :mod:`collision.counting`, run the Kraus or tabulated step only).
     """
 
-    def __init__(self, model, plan, scheme: str = "auto", sectors=None, sites=None):
+    def __init__(self, model, plan, scheme: str = "auto", sectors=None, sites=None,
+                 allow_sequential: bool = True):
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.model = model
@@ -738,7 +742,7 @@ class DensityEngine:
                 f"the joint state, more than MAX_SEQUENTIAL_BYTES = "
                 f"{MAX_SEQUENTIAL_BYTES / 1e9:.3g} GB; use scheme='kraus' or 'auto'")
         if scheme == "auto":
-            scheme = self._cheapest(sup_entries, seq_fits)
+            scheme = self._cheapest(sup_entries, seq_fits and allow_sequential)
         self.scheme = scheme
         self._sup = None
         if scheme == "superoperator":

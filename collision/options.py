@@ -64,9 +64,11 @@ class DensityOptions(EngineOptions):
 
     Attributes
     ----------
-    scheme : {"auto", "kraus", "superoperator"}
-        Kernel: Kraus operators in excitation blocks, or the tabulated step map of each
-        sector; "auto" takes the cheaper one.  All give the same numbers to rounding.
+    scheme : {"auto", "kraus", "superoperator", "sequential"}
+        Kernel: Kraus operators in excitation blocks, the tabulated step map of each
+        sector, or the collisions applied one after the other to the joint state of the
+        chain and one ancilla; "auto" takes the cheapest.  All give the same numbers to
+        rounding.
     """
 
     method: ClassVar[str] = "density"
@@ -74,7 +76,7 @@ class DensityOptions(EngineOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_choice(self.scheme, "scheme", ("auto", "kraus", "superoperator"))
+        _check_choice(self.scheme, "scheme", ("auto", "kraus", "superoperator", "sequential"))
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def test_ctrl_c_in_the_engine_writes_the_finished_part_marked_partial(tmp_path, 
             real_kernel(*args)
         return kernel
 
-    for name in ("run_kraus", "run_superoperator"):
+    for name in ("run_kraus", "run_superoperator", "run_sequential"):
         monkeypatch.setattr(density_module.kernels, name,
                             interrupted(getattr(density_module.kernels, name)))
     monkeypatch.setattr(density_module, "MIN_CHUNK_WORK", 1)

@@ -300,15 +300,17 @@ def test_progress_bar_runs(capsys):
     assert "density engine" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("scheme", ["kraus", "sequential"])
 @pytest.mark.parametrize("when", ["after-kernel", "before-kernel"])
-def test_keyboard_interrupt_returns_the_finished_part(monkeypatch, when):
+def test_keyboard_interrupt_returns_the_finished_part(monkeypatch, when, scheme):
     model = CascadeCollisionModel("oscillator", 2, cutoff=4, temperature=0.3)
     rho0 = oscillator_thermal_pair(0.5, 4)
     plan = model.plan(rho0, 2.0, 0.01, save_every=2)
-    full = run_density(model, plan, scheme="kraus")
+    full = run_density(model, plan, scheme=scheme)
     monkeypatch.setattr(density_module, "MIN_CHUNK_WORK", 0)  # many small chunks
     monkeypatch.setattr(density_module, "MAX_CHUNKS", 10)
-    real_kernel = density_module.kernels.run_kraus
+    kernel = f"run_{scheme}"
+    real_kernel = getattr(density_module.kernels, kernel)
     calls = []
 
     def interrupted(*args):
@@ -319,8 +321,8 @@ def test_keyboard_interrupt_returns_the_finished_part(monkeypatch, when):
         if len(calls) == 3:  # Ctrl-C arrived while the kernel ran: raised on return
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(density_module.kernels, "run_kraus", interrupted)
-    part = run_density(model, plan, scheme="kraus")
+    monkeypatch.setattr(density_module.kernels, kernel, interrupted)
+    part = run_density(model, plan, scheme=scheme)
     assert part.partial
     n = part.t.size
     assert 1 < n < full.t.size
@@ -328,7 +330,7 @@ def test_keyboard_interrupt_returns_the_finished_part(monkeypatch, when):
     assert n == (31 if when == "after-kernel" else 21)
     np.testing.assert_array_equal(part.local, full.local[:, :n])
     np.testing.assert_array_equal(part.correlated, full.correlated[:, :n])
-    monkeypatch.setattr(density_module.kernels, "run_kraus", real_kernel)
+    monkeypatch.setattr(density_module.kernels, kernel, real_kernel)
     np.testing.assert_allclose(part.final_state,
                                model.run(rho0, part.t[-1], 0.01).final_state, atol=1e-13)
 

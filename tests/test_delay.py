@@ -477,7 +477,7 @@ def test_interrupted_delayed_density_run_keeps_the_finished_saved_times(monkeypa
 
     monkeypatch.setattr(density_module, "MIN_CHUNK_WORK", 1)
     monkeypatch.setattr(density_module, "MIN_WATCH_CHUNKS", 1, raising=False)
-    for name in ("run_kraus", "run_superoperator"):
+    for name in ("run_kraus", "run_superoperator", "run_sequential"):
         monkeypatch.setattr(density_module.kernels, name,
                             interrupted(getattr(density_module.kernels, name)))
     part = model.run(case.rho0, N_STEPS * DT, DT)

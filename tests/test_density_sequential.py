@@ -185,3 +185,32 @@ def test_unknown_scheme_names_the_choices():
     plan = _plan(model, CASES["qubits-n2-T1"][1])
     with pytest.raises(ValueError, match="sequential"):
         DensityEngine(model, plan, scheme="fast")
+
+
+def test_the_scheme_is_a_run_option():
+    """``DensityOptions(scheme="sequential")`` reaches the engine and gives the Kraus
+    scheme's numbers."""
+    from collision.options import DensityOptions
+
+    model = _model("oscillators-n2-T0.7")
+    rho0 = CASES["oscillators-n2-T0.7"][1]
+    runs = {s: model.run(rho0, T_MAX, DT, options=DensityOptions(scheme=s))
+            for s in ("sequential", "kraus")}
+    assert runs["sequential"].parameters["scheme"] == "sequential"
+    scale = np.max(np.abs(runs["kraus"].local))
+    np.testing.assert_allclose(runs["sequential"].correlated, runs["kraus"].correlated,
+                               rtol=0, atol=RTOL * scale)
+
+
+def test_heat_statistics_never_run_the_sequential_scheme():
+    """The counting statistics follow every excitation block, which only the Kraus and
+    tabulated kernels do: "auto" never picks "sequential" for them (the record names
+    the scheme that ran), and asking for it is a clear error."""
+    from collision.options import DensityOptions
+
+    model = CascadeCollisionModel("oscillator", 2, cutoff=20, temperature=1.0)
+    rho0 = _thermal("oscillator", 2, 20, 1.0 / np.log(2.0))
+    stats = model.heat_statistics(rho0, 0.02, DT)
+    assert stats.parameters["scheme"] in ("kraus", "superoperator")
+    with pytest.raises(ValueError, match="heat statistics run .*'kraus' or 'superoperator'"):
+        model.heat_statistics(rho0, 0.02, DT, options=DensityOptions(scheme="sequential"))
