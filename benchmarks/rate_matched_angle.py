@@ -29,7 +29,7 @@ n = 1, 2, 3, 5, 10 subsystems, t in [0, 5] saved every 0.04, dt = 0.04, 0.02, 0.
 Errors are the largest absolute errors over t (units hbar omega gamma) of the total flux
 and of ``J_n``, the last subsystem's own flux (``subsystem[-1]``), divided by ``dt``.
 
-Run ``PYTHONPATH=. python benchmarks/rate_matched_angle.py`` (under a minute).
+Run ``python benchmarks/rate_matched_angle.py`` (under a minute).
 """
 
 import math

@@ -1,4 +1,4 @@
-"""Sweep scaling with long points: 64 trajectory points of about 1.5 s each on 1 and 2
+"""Sweep scaling with long points: 64 trajectory points of about 1.3 s each on 1 and 2
 workers, so that the parallel efficiency is visible (issue 13).
 
 The suite ``sweep_scaling`` (``benchmarks/bench_sweep.py``) uses points of about 0.05 s,
@@ -19,7 +19,7 @@ JIT is warmed (or its cache loaded) in this process before any timing.  The mach
 (``os.getloadavg``) is printed before and after: on a shared machine the efficiency is
 only meaningful next to it.
 
-Run ``python benchmarks/sweep_scaling_long.py`` (about 5 minutes on 2 cores; ``--points N``
+Run ``python benchmarks/sweep_scaling_long.py`` (about 8 minutes on 2 cores; ``--points N``
 and ``--trajectories N`` for a shorter run).  The Dask row needs ``pip install ".[dask]"``.
 """
 
