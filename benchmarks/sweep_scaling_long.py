@@ -20,7 +20,8 @@ JIT is warmed (or its cache loaded) in this process before any timing.  The mach
 only meaningful next to it.
 
 Run ``python benchmarks/sweep_scaling_long.py`` (about 8 minutes on 2 cores; ``--points N``
-and ``--trajectories N`` for a shorter run).  The Dask row needs ``pip install ".[dask]"``.
+and ``--trajectories N`` for a shorter run).  Needs ``pip install ".[dask]"`` (the Dask
+row, and ``psutil``, which ``dask.distributed`` brings).
 """
 
 import argparse
