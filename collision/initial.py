@@ -9,10 +9,12 @@
 
 Only the density matrix is ``D^2`` in size.  The density engine needs one (it is built
 from the others when it fits, ``MAX_DENSE_DIM``); the trajectory engine samples the
-others directly: a product of local states whose local states are diagonal in the Fock
-basis (thermal states, Fock states) is an ensemble of product Fock states with the
-product of the local populations (sampled state by state, nothing bigger than ``D``),
-and a state vector is its own, single member.  Everything a plan needs of the state
+others directly, nothing bigger than ``D``: a product of local states whose local states
+are diagonal in the Fock basis (thermal states, Fock states) is an ensemble of product
+Fock states with the product of the local populations; any other product (local states
+with coherences, e.g. ``|+><+|`` or a rotated thermal state) is sampled subsystem by
+subsystem from each local state's eigenstates; a state vector is its own, single member
+(:func:`collision.trajectories.sampled_ensemble`).  Everything a plan needs of the state
 (populations, each subsystem's populations) is computed from these forms in ``O(D n)``.
 """
 
@@ -93,9 +95,10 @@ class InitialState:
         if self.dim > MAX_DENSE_DIM:
             raise ValueError(f"this needs the initial state as a dense {self.dim} x {self.dim} "
                              f"matrix, more than the {MAX_DENSE_DIM} x {MAX_DENSE_DIM} this "
-                             "package builds; the trajectory engine (method='trajectories') "
-                             "runs such chains from a list of Fock-diagonal local states or a "
-                             "state vector")
+                             "package builds; run(..., method='trajectories') runs such "
+                             "chains without delays or link phases from a list of the "
+                             f"{len(self.dims)} local states (with or without coherences) or "
+                             "a state vector of length D")
         if self.kind == "vector":
             return np.outer(self.vector, self.vector.conj())
         out = np.ones((1, 1), dtype=complex)

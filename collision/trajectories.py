@@ -5,7 +5,9 @@ Each trajectory is a pure state of the systems, evolved step by step:
 1. it starts in a pure state drawn from ``rho0 = sum_j p_j |psi_j><psi_j|`` (the
    eigendecomposition of ``rho0``, done inside each excitation-number block when ``rho0``
    has no coherence between different excitation numbers; a diagonal ``rho0`` gives Fock
-   states);
+   states).  A ``rho0`` given as a list of local states is sampled without its dense
+   matrix: a product Fock state if every local state is Fock-diagonal, else a product of
+   local eigenstates drawn subsystem by subsystem (:func:`sampled_ensemble`);
 2. in every step a fresh ancilla arrives in Fock level ``k`` with its thermal
    probability, collides with S1, S2, ... (``cascade=True``; with ``cascade=False`` every
    subsystem gets its own ancilla), and is measured in its Fock basis on the way out:
@@ -76,7 +78,10 @@ fit in memory or another estimator is used (:mod:`collision._kernels.trajectorie
 Randomness and reproducibility
 ------------------------------
 Trajectory ``j`` uses its own SFC64 stream seeded from the ``j``-th child of
-``numpy.random.SeedSequence(seed)`` (:mod:`collision._kernels.rng`).  Trajectories run in
+``numpy.random.SeedSequence(seed)`` (:mod:`collision._kernels.rng`).  It draws, in this
+order: the initial state (one uniform number; for a list of local states with
+coherences one per subsystem, S1 first), then in every step and for every stage the
+incoming ancilla level and the measurement outcome (one number each).  Trajectories run in
 parallel batches (``numba.prange``); each writes its own row of a batch buffer, and the
 rows are reduced in trajectory order, so a given ``(seed, n_trajectories)`` gives
 bit-identical results on any number of threads.
@@ -424,9 +429,22 @@ def initial_ensemble(rho0: np.ndarray, tables: _k.Tables) -> _k.InitialEnsemble:
 
 def sampled_ensemble(state, tables: _k.Tables) -> _k.InitialEnsemble:
     """The ensemble of an initial state given without a dense matrix
-    (:mod:`collision.initial`): a state vector is its own single member; a product of
-    Fock-diagonal local states is the ensemble of product Fock states, weighted by the
-    products of the local populations.  Nothing larger than ``D`` is built."""
+    (:mod:`collision.initial`).  Nothing larger than ``D`` is built.
+
+    * A state vector is its own single member.
+    * A product of Fock-diagonal local states is the ensemble of product Fock states,
+      weighted by the products of the local populations (one draw per trajectory).
+    * A product of local states of which at least one has coherences is sampled
+      subsystem by subsystem (:func:`collision._kernels.trajectories.draw_product_state`):
+      ``rho_i = sum_j p_ij |phi_ij><phi_ij|`` (:func:`local_ensemble`, ``O(n d^3)``), one
+      draw of ``j_i`` per subsystem, and the product of the ``phi_ij_i`` is built in the
+      trajectory's state (``O(D)``).  This is the exact ensemble of ``rho0``, for every
+      ``D``, and never needs the ``(D, D)`` matrix or its ``O(D^3)`` eigendecomposition;
+      it is used for every chain length, so that a list means the same ensemble at 2 and
+      at 20 subsystems.  The same list given as a dense matrix is decomposed by
+      :func:`initial_ensemble` into other pure states (and draws one number instead of
+      ``n``), so the two agree statistically, not trajectory by trajectory.
+    """
     order = tables.sector_states
     position = np.empty(order.size, dtype=np.int64)
     position[order] = np.arange(order.size)
@@ -441,6 +459,8 @@ def sampled_ensemble(state, tables: _k.Tables) -> _k.InitialEnsemble:
             pos=pos.astype(np.int64), amp=state.vector[nz].astype(np.complex128),
             lo=np.array([sectors.min()], dtype=np.int64),
             hi=np.array([sectors.max()], dtype=np.int64))
+    if not state.fock_diagonal:
+        return _product_ensemble(state.local, position)
     pops = state.populations()
     index = np.flatnonzero(pops > 0)
     cdf = np.cumsum(pops[index] / pops[index].sum())
@@ -452,20 +472,100 @@ def sampled_ensemble(state, tables: _k.Tables) -> _k.InitialEnsemble:
                               hi=sector_of[pos].astype(np.int64))
 
 
-def batch_size(tables: _k.Tables, n_saved: int, n_steps: int, n_trajectories: int) -> int:
+def local_ensemble(rho: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Pure states and weights of one local density matrix, ``rho = sum_j p_j
+    |phi_j><phi_j|``, each ``phi_j`` supported on as few Fock levels as possible.
+
+    The levels are split into the groups connected by nonzero coherences (a level
+    without any is its own group, and its ``phi_j`` is that Fock state, with its
+    population as weight, exactly); ``rho`` is diagonalised group by group
+    (``numpy.linalg.eigh``).  States of weight ``<= 0`` are dropped.
+
+    Returns
+    -------
+    (weights, vectors)
+        ``weights`` (m,) > 0, not normalised; ``vectors[j]`` (d,) the amplitudes of
+        ``phi_j`` (exactly zero outside its group).
+    """
+    d = rho.shape[0]
+    group = np.arange(d)  # one label per group of connected levels (merged by relabelling)
+    coherent = (np.triu(rho, 1) != 0) | (np.tril(rho, -1).T != 0)
+    for a, b in zip(*np.nonzero(coherent), strict=True):
+        group[group == group[b]] = group[a]
+    weights, vectors = [], []
+    for g in np.unique(group):
+        levels = np.flatnonzero(group == g)
+        if levels.size == 1:
+            evals = np.real(rho[levels, levels])
+            evecs = np.ones((1, 1), dtype=complex)
+        else:
+            evals, evecs = np.linalg.eigh(rho[np.ix_(levels, levels)])
+        for j in np.flatnonzero(evals > 0):
+            vec = np.zeros(d, dtype=complex)
+            vec[levels] = evecs[:, j]
+            weights.append(float(evals[j]))
+            vectors.append(vec)
+    return np.array(weights), vectors
+
+
+def _product_ensemble(local, position: np.ndarray) -> _k.InitialEnsemble:
+    """The product form of :class:`InitialEnsemble` for the local states ``local``."""
+    n, d = len(local), local[0].shape[0]
+    cdf = np.ones((n, d))
+    count = np.ones((n, d), dtype=np.int64)  # unused slots: one amplitude 0 at level 0
+    level = np.zeros((n, d, d), dtype=np.int64)
+    amp = np.zeros((n, d, d), dtype=np.complex128)
+    for i, rho in enumerate(local):
+        weights, vectors = local_ensemble(np.asarray(rho, dtype=complex))
+        cdf[i, :weights.size] = np.cumsum(weights / weights.sum())
+        cdf[i, weights.size - 1:] = 1.0
+        for j, vec in enumerate(vectors):
+            nz = np.flatnonzero(vec)
+            count[i, j] = nz.size
+            level[i, j, :nz.size] = nz
+            amp[i, j, :nz.size] = vec[nz]
+    empty = np.zeros(0, dtype=np.int64)
+    return _k.InitialEnsemble(cdf=np.ones(0), start=empty, pos=empty,
+                              amp=np.zeros(0, dtype=np.complex128), lo=empty, hi=empty,
+                              local_cdf=cdf, local_count=count, local_level=level,
+                              local_amp=amp, position=position)
+
+
+def batch_size(tables: _k.Tables, n_saved: int, n_steps: int, n_trajectories: int,
+               init: _k.InitialEnsemble | None = None) -> int:
     """Trajectories per batch: a power of two <= ``MAX_BATCH`` bounded by the result
     buffer size and by a rough work estimate.  Depends on the problem only (never on the
-    machine), so that results are reproducible everywhere."""
+    machine), so that results are reproducible everywhere.
+
+    The work of a step grows with the storage positions a trajectory's excitation window
+    spans: the widest sector, or (``init`` in product form) the widest window a drawn
+    product state can span, if wider."""
     n_sys = tables.level_of.shape[1]
     row_bytes = 2 * n_sys * n_saved * 8
     widest = int(np.max(np.diff(tables.sector_start)))
+    span = widest if init is None else max(widest, _widest_window(init, tables))
     if tables.matrices:
-        work = n_steps * n_sys * widest**2
+        work = n_steps * n_sys * widest * span
     else:
-        work = n_steps * n_sys * widest * tables.u.shape[1] * tables.d_anc**2
+        work = n_steps * n_sys * span * tables.u.shape[1] * tables.d_anc**2
     b = min(MAX_BATCH, BATCH_BUFFER_BYTES // row_bytes, int(BATCH_WORK // max(work, 1)))
     b = 2 ** int(math.log2(max(b, MIN_BATCH)))
     return int(min(b, n_trajectories))
+
+
+def _widest_window(init: _k.InitialEnsemble, tables: _k.Tables) -> int:
+    """Storage positions of the widest excitation window a product-form ``init`` can
+    start in (the lowest lowest and highest highest level of each subsystem's states);
+    0 for the list form."""
+    if init.local_cdf.shape[0] == 0:
+        return 0
+    low = high = 0
+    for i in range(init.local_cdf.shape[0]):
+        used = np.arange(int(np.argmax(init.local_cdf[i] >= 1.0)) + 1)  # drawable states
+        count = init.local_count[i, used]
+        low += int(np.min(init.local_level[i, used, 0]))
+        high += int(np.max(init.local_level[i, used, count - 1]))
+    return int(tables.sector_start[high + 1] - tables.sector_start[low])
 
 
 def saved_time_bytes(n_systems: int, batch: int) -> int:
@@ -592,15 +692,13 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
                          f"got {first_trajectory!r}")
     ss = seed_sequence(seed)
     tables, estimator, stepper = build_tables(model, plan, estimator, stepper)
-    if plan.rho0 is None and not (plan.initial.kind == "vector" or plan.initial.fock_diagonal):
-        plan = plan.dense_initial()  # a product with coherences: sampled from its matrix
     init = initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
         else sampled_ensemble(plan.initial, tables)
 
     n_sys = model.n_systems
     n_saved = plan.times.size
     dim = tables.level_of.shape[0]
-    batch = batch_size(tables, n_saved, plan.n_steps, n_max_traj)
+    batch = batch_size(tables, n_saved, plan.n_steps, n_max_traj, init)
     check_output_memory(plan.n_steps - 1, plan.save_every, saved_time_bytes(n_sys, batch),
                         what=f"the trajectory batch buffer ({batch} trajectories) and "
                              "the statistics")

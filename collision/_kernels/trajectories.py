@@ -10,7 +10,9 @@ ancilla (that came in with ``k`` quanta and leaves with ``l``) moves the systems
 excitation number ``N`` to ``N + k - l``.  A trajectory therefore only ever occupies the
 sectors in a window ``lo <= N <= hi`` that moves rigidly by ``k - l`` per ancilla
 (``lo = hi`` when it starts with a definite excitation number, as sampling a diagonal
-``rho0`` does), and every loop runs over that window only.
+``rho0`` does; a product of local states with coherences starts in the window from its
+least to its most excited basis state, :func:`draw_product_state`), and every loop runs
+over that window only.
 
 The systems' state ``psi`` is stored *sector by sector*: position ``q`` holds the basis
 state ``sector_states[q]`` (the joint Fock basis, S1 most significant), and sector ``N``
@@ -155,11 +157,29 @@ class Tables(NamedTuple):
 
 
 class InitialEnsemble(NamedTuple):
-    """Pure states ``psi_j`` with probabilities ``p_j``, ``rho0 = sum p_j |psi_j><psi_j|``.
+    """The pure states a trajectory starts from, in one of two forms.
 
-    ``psi_j`` has amplitude ``amp[q]`` at storage position ``pos[q]`` for
-    ``start[j] <= q < start[j + 1]``; its excitation numbers lie in ``lo[j] .. hi[j]``;
-    ``cdf`` is the cumulative of ``p_j``.
+    **A list of states** (``local_cdf`` empty): ``psi_j`` with probability ``p_j``,
+    ``rho0 = sum p_j |psi_j><psi_j|``.  ``psi_j`` has amplitude ``amp[q]`` at storage
+    position ``pos[q]`` for ``start[j] <= q < start[j + 1]``; its excitation numbers lie
+    in ``lo[j] .. hi[j]``; ``cdf`` is the cumulative of ``p_j``.  One uniform number
+    draws ``j`` (:func:`run_trajectory`).
+
+    **A product of local ensembles** (``local_cdf`` of shape ``(n, d)``): ``rho0 =
+    rho_1 x ... x rho_n`` with ``rho_i = sum_j p_ij |phi_ij><phi_ij|``; the list fields
+    are empty and :func:`draw_product_state` builds ``phi_1j_1 x ... x phi_nj_n``.
+
+    Attributes (product form)
+    -------------------------
+    local_cdf : float64 (n, d)
+        Cumulative of ``p_ij`` over ``j`` (1 from the last positive weight on).
+    local_count : int64 (n, d)
+        Number of nonzero Fock amplitudes of ``phi_ij``.
+    local_level, local_amp : int64 (n, d, d), complex128 (n, d, d)
+        Their Fock levels (ascending) and amplitudes, in ``[i, j, :local_count[i, j]]``.
+    position : int64 (D,)
+        Storage position of every basis state (Kronecker index); the inverse of
+        ``Tables.sector_states``.
     """
 
     cdf: np.ndarray
@@ -168,6 +188,11 @@ class InitialEnsemble(NamedTuple):
     amp: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    local_cdf: np.ndarray = np.zeros((0, 0))
+    local_count: np.ndarray = np.zeros((0, 0), dtype=np.int64)
+    local_level: np.ndarray = np.zeros((0, 0, 0), dtype=np.int64)
+    local_amp: np.ndarray = np.zeros((0, 0, 0), dtype=np.complex128)
+    position: np.ndarray = np.zeros(0, dtype=np.int64)
 
 
 # --- small building blocks ------------------------------------------------------------
@@ -335,6 +360,80 @@ def joint_energies(joint, lo, hi, k, d_anc, sector_start, sector_states, n_max, 
                 energy[i] += w * energy_of[q, i]
 
 
+# --- initial states ---------------------------------------------------------------------
+
+@njit(inline="always")
+def draw_product_state(s_a, s_b, s_c, s_w, init, stride, psi, choice, odometer, partial,
+                       index):
+    """Draw a product state ``phi_1j_1 x ... x phi_nj_n`` and write it into ``psi``.
+
+    Draws, in this order, one uniform number per subsystem, S1 first (also for a pure
+    local state), each turned into ``j_i`` by inverse CDF over ``init.local_cdf[i]``.
+    Then every product of nonzero local amplitudes is written at the storage position
+    (``init.position``) of its basis state; the others are left as they are (``psi``
+    must be zero).  ``O(support)`` work: at most ``D``.
+
+    Parameters
+    ----------
+    s_a, s_b, s_c, s_w : uint64
+        The trajectory's SFC64 state.
+    init : InitialEnsemble
+        In product form.
+    stride : int64 (n,)
+        ``Tables.stride``.
+    psi : complex128 (D,)
+        Receives the state, in storage order.
+    choice, odometer : int64 (n,); partial : complex128 (n + 1,); index : int64 (n + 1,)
+        Scratch space.
+
+    Returns
+    -------
+    (lo, hi, s_a, s_b, s_c, s_w)
+        The excitation window: ``lo`` (``hi``) is the sum over subsystems of the lowest
+        (highest) Fock level in the support of ``phi_ij_i``, the least (most) total
+        excitation of a basis state the product reaches; and the advanced SFC64 state.
+    """
+    local_cdf = init.local_cdf
+    count = init.local_count
+    level = init.local_level
+    amp = init.local_amp
+    position = init.position
+    n = local_cdf.shape[0]
+    d = local_cdf.shape[1]
+    lo = 0
+    hi = 0
+    for i in range(n):
+        x, s_a, s_b, s_c, s_w = sfc64_step(s_a, s_b, s_c, s_w)
+        r = to_unit(x)
+        j = 0
+        while j < d - 1 and r >= local_cdf[i, j]:
+            j += 1
+        choice[i] = j
+        odometer[i] = 0
+        lo += level[i, j, 0]
+        hi += level[i, j, count[i, j] - 1]
+    # odometer over the nonzero amplitudes, last subsystem fastest; partial[m] and
+    # index[m] hold the amplitude and Kronecker index of subsystems < m
+    partial[0] = 1.0
+    index[0] = 0
+    m0 = 0  # first subsystem whose partial product is out of date
+    while True:
+        for m in range(m0, n):
+            j = choice[m]
+            c = odometer[m]
+            partial[m + 1] = partial[m] * amp[m, j, c]
+            index[m + 1] = index[m] + level[m, j, c] * stride[m]
+        psi[position[index[n]]] = partial[n]
+        m0 = n - 1
+        while m0 >= 0 and odometer[m0] == count[m0, choice[m0]] - 1:
+            odometer[m0] = 0
+            m0 -= 1
+        if m0 < 0:
+            break
+        odometer[m0] += 1
+    return lo, hi, s_a, s_b, s_c, s_w
+
+
 # --- whole trajectories -----------------------------------------------------------------
 
 @njit
@@ -409,17 +508,25 @@ def run_trajectory(rng_state, tb, init, n_steps, save_every, out, slot, final_ps
     net = np.zeros(n_stages, dtype=np.int64)  # quanta gained by each stage's ancillas
     s_a, s_b, s_c, s_w = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
 
-    # initial pure state psi_j with probability p_j (inverse-CDF draw)
-    x, s_a, s_b, s_c, s_w = sfc64_step(s_a, s_b, s_c, s_w)
-    r = to_unit(x)
-    j = 0
-    while j < init.cdf.size - 1 and r >= init.cdf[j]:
-        j += 1
-    lo = init.lo[j]  # the trajectory's window of excitation sectors
-    hi = init.hi[j]
     cur = 0
-    for q in range(init.start[j], init.start[j + 1]):
-        buf[cur, init.pos[q]] = init.amp[q]
+    n_product = init.local_cdf.shape[0]
+    if n_product > 0:
+        # a product of local states: one draw per subsystem (draw_product_state)
+        lo, hi, s_a, s_b, s_c, s_w = draw_product_state(
+            s_a, s_b, s_c, s_w, init, stride, buf[cur], np.empty(n_product, dtype=np.int64),
+            np.empty(n_product, dtype=np.int64), np.empty(n_product + 1, dtype=np.complex128),
+            np.empty(n_product + 1, dtype=np.int64))
+    else:
+        # initial pure state psi_j with probability p_j (one inverse-CDF draw)
+        x, s_a, s_b, s_c, s_w = sfc64_step(s_a, s_b, s_c, s_w)
+        r = to_unit(x)
+        j = 0
+        while j < init.cdf.size - 1 and r >= init.cdf[j]:
+            j += 1
+        lo = init.lo[j]  # the trajectory's window of excitation sectors
+        hi = init.hi[j]
+        for q in range(init.start[j], init.start[j + 1]):
+            buf[cur, init.pos[q]] = init.amp[q]
 
     k_save = -1  # index of the current saved time
     since_save = save_every  # steps since the last saved time
