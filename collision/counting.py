@@ -154,8 +154,7 @@ def _density(model, plan, scheme: str, progress: bool) -> HeatStatistics:
         quanta, total = total_from_joint(joint, local)
         return HeatStatistics(plan.times, quanta, total, joint=joint, local_quanta=local,
                               parameters={"engine": "density", "steps": last})
-    if plan.basis is None:  # (with a basis, rho0 is the state on the reachable states)
-        plan = plan.dense_initial()
+    plan = plan.dense_initial()  # (with a basis: the state on the reachable states)
     if scheme == "sequential":
         raise ValueError("heat statistics run the density engine's 'kraus' or "
                          "'superoperator' scheme (they follow every excitation block, which "
@@ -215,8 +214,6 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
     if plan.basis is not None:  # trajectories need no restricted basis (as in a run)
         plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
     tables, estimator, stepper = tr.build_tables(model, plan, opts.estimator, opts.stepper)
-    if plan.rho0 is None and not (plan.initial.kind == "vector" or plan.initial.fock_diagonal):
-        plan = plan.dense_initial()  # a product with coherences: sampled from its matrix
     init = tr.initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
         else tr.sampled_ensemble(plan.initial, tables)
     n_sys, d = model.n_systems, plan.d_sys
@@ -225,7 +222,7 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
     q_max = n_sys * (d - 1)
     n_q = 2 * q_max + 1
     m = 2 * d - 1
-    batch = tr.batch_size(tables, n_saved, plan.n_steps, n_traj)
+    batch = tr.batch_size(tables, n_saved, plan.n_steps, n_traj, init)
     prefix = tr.seed_prefix(ss)
     first_child = int(ss.n_children_spawned) + first
     rng_states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)

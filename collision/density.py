@@ -722,7 +722,7 @@ class DensityEngine:
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.model = model
-        self.plan = plan
+        self.plan = plan = plan.dense_initial()
         self._fock = plan.fock if plan.basis is None else plan.fock[plan.basis]
         self._sites = sites
         if sectors is None:
@@ -927,7 +927,7 @@ def run_density(model, plan, progress: bool = False, scheme: str = "auto") -> He
         ``hbar omega gamma``; ``final_state`` is the ``(D, D)`` state at ``t[-1]`` in the
         lab frame.
     """
-    plan = plan.dense_initial() if plan.basis is None else plan
+    plan = plan.dense_initial()
     if any(plan.offsets):
         from .delay import DelayedDensityRun
 

@@ -331,8 +331,8 @@ class CollisionPlan:
         reservoir at ``T = 0`` no excitation enters, so a run never leaves the blocks of
         at most the initial state's largest number of excitations (for ``S1`` excited
         and the rest in the ground state, ``n + 1`` states instead of ``2^n``).  The
-        density engine then works on those states only and ``rho0`` is the initial
-        state restricted to them.
+        density engine then works on those states only and its ``rho0`` is the initial
+        state restricted to them (:meth:`dense_initial`).
     """
 
     dt: float
@@ -356,10 +356,12 @@ class CollisionPlan:
     basis: np.ndarray | None = None
 
     def dense_initial(self) -> CollisionPlan:
-        """This plan with ``rho0`` as a dense matrix (built from ``initial`` if needed)."""
+        """This plan with ``rho0`` as a dense matrix, built from ``initial`` if needed (on
+        the kept ``basis`` when there is one)."""
         if self.rho0 is not None:
             return self
-        return dataclasses.replace(self, rho0=self.initial.dense())
+        rho0 = self.initial.dense() if self.basis is None else self.initial.restricted(self.basis)
+        return dataclasses.replace(self, rho0=rho0)
 
     def embed(self, rho: np.ndarray) -> np.ndarray | None:
         """A state on the kept ``basis`` as a full ``(D, D)`` matrix (None if too large)."""
@@ -533,7 +535,8 @@ class CascadeCollisionModel(CascadeSpec):
         reach = int(n_exc[pops > 0].max())
         if not np.any(anc_pop[1:]) and reach < n_exc.max() and not any(offsets):
             basis = np.flatnonzero(n_exc <= reach)
-            rho_dense = state.restricted(basis)
+            # a list or vector is restricted when the density engine needs it (dense_initial)
+            rho_dense = state.restricted(basis) if state.kind == "matrix" else None
         return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,

@@ -214,3 +214,26 @@ def test_the_density_engine_still_needs_the_dense_state():
         warnings.simplefilter("ignore")
         res = model.run(local, 0.02, 0.01, method="trajectories", n_trajectories=8, seed=1)
     assert np.all(np.isfinite(res.total))
+
+
+def test_plan_builds_no_restricted_matrix_for_a_list():
+    """At T = 0 the reachable basis of 7 |+> and 7 ground states has 9,908 states: the
+    plan keeps the list (no 9,908 x 9,908 matrix, 1.6 GB); the density engine restricts
+    it when it needs it, and gets the dense matrix's numbers."""
+    g = np.diag([1.0, 0.0]).astype(complex)
+    plan = _model("qubit", 0.0, None, 14).plan([PLUS] * 7 + [g] * 7, 0.02, 0.01)
+    assert plan.basis.size == 9908 and plan.rho0 is None
+    model = _model("qubit", 0.0, None, 4)
+    local = [PLUS, PLUS, g, g]
+    from_list = model.run(local, 0.1, 0.01)
+    from_matrix = model.run(states.product(*local), 0.1, 0.01)
+    np.testing.assert_array_equal(from_list.total, from_matrix.total)
+
+
+def test_heat_statistics_sample_a_list_with_coherences_beyond_the_dense_limit():
+    """13 qubits (D = 8192 > 4096) with |+> on S1: the counting statistics by
+    trajectories sample the list; the distribution of q is normalised at every time."""
+    g = np.diag([1.0, 0.0]).astype(complex)
+    stats = _model("qubit", 0.0, None, 13).heat_statistics(
+        [PLUS] + [g] * 12, 0.05, 0.01, method="trajectories", n_trajectories=64, seed=3)
+    np.testing.assert_allclose(stats.probabilities.sum(axis=1), 1.0, atol=1e-12)
