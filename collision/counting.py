@@ -58,6 +58,7 @@ from lindblad.counting import (
     independent_joint,
     total_from_joint,
 )
+from lindblad._validate import flag
 from lindblad.operators import turn_subsystems
 from lindblad.tilted import counting_from_blocks
 
@@ -77,7 +78,8 @@ N_GROUPS = 32
 
 def heat_statistics(model, rho0, t_max, dt, method: str = "density",
                     n_trajectories: int | None = None, seed=None, save_every: int = 1,
-                    progress: bool = False, options=None) -> HeatStatistics:
+                    progress: bool = False, options=None,
+                    extrapolate: bool = False) -> HeatStatistics:
     """See :meth:`collision.CascadeCollisionModel.heat_statistics`."""
     if method not in METHODS:
         why = (" (the Gaussian engine evolves covariance matrices and draws no quanta; "
@@ -90,6 +92,15 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
                          "implemented: use delay=0")
     opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
                           progress=progress or None)
+    if flag(extrapolate, "extrapolate"):
+        if method != "density":
+            raise ValueError("extrapolate=True applies to method='density' (Monte Carlo "
+                             "results are not extrapolated: collision.extrapolate)")
+        from .extrapolate import richardson_statistics
+
+        return richardson_statistics(*(
+            heat_statistics(model, rho0, t_max, step, method, save_every=every, options=opts)
+            for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
     if method == "trajectories" and opts.target_stderr is not None:
         raise ValueError("target_stderr does not apply to heat_statistics (it targets the "
                          "standard error of a flux in run()); give n_trajectories")

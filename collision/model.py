@@ -721,7 +721,8 @@ class CascadeCollisionModel(CascadeSpec):
 
     def heat_statistics(self, rho0, t_max: float, dt: float, method: str = "density",
                         n_trajectories: int | None = None, seed=None, save_every: int = 1,
-                        progress: bool = False, options: EngineOptions | None = None):
+                        progress: bool = False, options: EngineOptions | None = None,
+                        extrapolate: bool = False):
         """Full counting statistics of the heat delivered to the reservoir.
 
         ``Q(t) = hbar omega q(t)``, ``q`` the net number of quanta the ancillas have
@@ -745,6 +746,10 @@ class CascadeCollisionModel(CascadeSpec):
         progress : bool
             Show a progress bar; Ctrl-C returns the finished part with ``partial=True``.
         options : DensityOptions or TrajectoryOptions, optional
+        extrapolate : bool
+            ``method="density"``: run at ``dt`` and ``dt / 2`` and return the Richardson
+            extrapolation ``2 P(dt/2) - P(dt)`` (second order in dt; cumulants from it),
+            with ``result.dt_error = X(dt) - X(dt/2)`` (:mod:`collision.extrapolate`).
 
         Returns
         -------
@@ -762,7 +767,7 @@ class CascadeCollisionModel(CascadeSpec):
         from .counting import heat_statistics
 
         return heat_statistics(self, rho0, t_max, dt, method, n_trajectories, seed,
-                               save_every, progress, options)
+                               save_every, progress, options, extrapolate)
 
 
 def _listed(values: np.ndarray) -> str:

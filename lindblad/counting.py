@@ -201,6 +201,11 @@ class HeatStatistics:
     counts : ndarray of int64 or None
         Monte Carlo: the histograms behind the result, shape ``(n_groups, n_t, n_q)``
         (trajectory ``j`` in group ``j % n_groups``), exact integers (``.npz`` only).
+    dt_error : HeatStatistics or None
+        Results extrapolated in the time step (``extrapolate=True``): ``X(dt) - X(dt/2)``
+        of the probabilities, cumulants and joint distribution, an estimate of the error
+        of the ``dt/2`` run and a conservative error bar of the extrapolated result
+        (:mod:`collision.extrapolate`); not saved to files.
 
     Notes
     -----
@@ -232,6 +237,7 @@ class HeatStatistics:
     parameters: dict[str, Any] = field(default_factory=dict)
     partial: bool = False
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)
+    dt_error: HeatStatistics | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=float)
