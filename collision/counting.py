@@ -51,6 +51,7 @@ import numbers
 
 import numpy as np
 
+from lindblad._validate import flag
 from lindblad.counting import (
     CountingErrors,
     HeatStatistics,
@@ -58,7 +59,6 @@ from lindblad.counting import (
     independent_joint,
     total_from_joint,
 )
-from lindblad._validate import flag
 from lindblad.operators import turn_subsystems
 from lindblad.tilted import counting_from_blocks
 
