@@ -220,14 +220,48 @@ def _figures(tmp_path, monkeypatch, *options):
     return status, out, buf.getvalue()
 
 
-def test_figures_on_two_workers_write_the_same_csv(tmp_path, monkeypatch):
+@pytest.fixture
+def pools_started(monkeypatch):
+    """The pools of local processes started (a list that grows by one per pool)."""
+    from collision.sweep import backends
+
+    started = []
+
+    class Counted(backends.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(backends, "ProcessPoolExecutor", Counted)
+    return started
+
+
+def test_figures_on_two_workers_write_the_same_csv(tmp_path, monkeypatch, pools_started):
     status, one, _ = _figures(tmp_path, monkeypatch, "--workers", "1")
     assert status == 0 and not (one / "sweeps").exists()     # removed once all is written
+    assert pools_started == []
     status, two, stdout = _figures(tmp_path, monkeypatch, "--workers", "2", "--keep-sweeps")
     assert status == 0
+    assert pools_started == [2]             # one pool for the sweeps of fig3b and eqs 35-38
+    assert len(list((two / "sweeps").rglob("sweep.json"))) == 2
     assert (two / "fig3b.csv").read_bytes() == (one / "fig3b.csv").read_bytes()
     assert len(point_files(two / "sweeps" / "fig3b" / "qubits")) == 6
     assert f"kept the model runs in {two / 'sweeps'}" in stdout
+
+
+def test_delay_study_on_a_shared_pool_writes_the_same_files(tmp_path, pools_started):
+    """Every sweep of the delay study on one pool of 2 processes: the CSV files are those
+    of 1 worker byte for byte, and the pool is started once for its 8 sweeps."""
+    one = delay.run_study(tmp_path / "one", settings=SHORT_DELAY)
+    two = delay.run_study(tmp_path / "two", settings=replace(SHORT_DELAY, runs=SweepRuns(
+        tmp_path / "sweeps", workers=2)), keep_sweeps=True)
+    assert pools_started == [2]
+    assert len(list((tmp_path / "sweeps").rglob("sweep.json"))) == len(delay.SWEEPS) * 2
+    assert two.settings.runs.pool is None                        # the closed pool is not kept
+    csv = sorted(p.name for p in one.files if p.suffix == ".csv")
+    assert csv == sorted(p.name for p in two.files if p.suffix == ".csv") and len(csv) == 6
+    for name in csv:
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
 
 
 @pytest.mark.parametrize("options, message", [
@@ -261,3 +295,29 @@ def test_delay_ctrl_c_keeps_the_finished_runs(tmp_path, monkeypatch, capsys):
     assert f"the finished model runs are kept in {tmp_path / 'sweeps'}" in err
     assert [p.name for p in tmp_path.iterdir()] == ["sweeps"]
     assert len(point_files(tmp_path / "sweeps" / "fluxes-oscillator" / "engine")) == 2
+
+
+def test_delay_ctrl_c_on_two_workers_stops_the_shared_pool(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during the third point of the delay study on 2 local processes: the finished
+    points are kept and no process of the pool is left."""
+    import multiprocessing
+
+    from collision.sweep import runner
+
+    real = runner._Bookkeeping.finish
+    finished = []
+
+    def interrupted_third(self, task, outcome):
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+        finished.append(task.point_id)
+        real(self, task, outcome)
+
+    monkeypatch.setattr(runner._Bookkeeping, "finish", interrupted_third)
+    before = {p.pid for p in multiprocessing.active_children()}
+    assert cli.main(["delay", "--quick", "--quiet", "--workers", "2",
+                     "--out", str(tmp_path)]) == 130
+    assert "no file of the study was written" in capsys.readouterr().err
+    assert len(point_files(tmp_path / "sweeps" / "fluxes-oscillator" / "engine")) == 2
+    assert not [p for p in multiprocessing.active_children()
+                if p.pid not in before and p.is_alive()]

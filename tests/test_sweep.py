@@ -8,6 +8,7 @@ order of the points or the number of workers.  The Dask tests use one loopback
 """
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -127,6 +128,72 @@ def test_trajectory_batches_on_two_workers_equal_the_single_run_bit_for_bit(tmp_
     assert merged.parameters["n_trajectories"] == 300
     assert merged.parameters["options"]["n_trajectories"] == 300
     assert not list((tmp_path / "points").glob("*.batch-*"))  # merged batches removed
+
+
+def _new_children(before: set) -> list:
+    """The local processes started since ``before`` (``multiprocessing.active_children``)."""
+    return [p for p in multiprocessing.active_children() if p.pid not in before]
+
+
+def test_a_local_pool_runs_two_sweeps_on_the_same_processes(tmp_path):
+    """One pool for two sweeps: its processes start once (``started``), both tables are
+    the 1-worker tables exactly, and the processes are gone after the ``with`` block."""
+    before = {p.pid for p in multiprocessing.active_children()}
+    with sweep.local_pool(2) as pool:
+        a = sweep.run(qubit_spec(), tmp_path / "a", pool=pool, progress=False)
+        workers = {p.pid for p in _new_children(before)}
+        b = sweep.run(mixed_spec(), tmp_path / "b", pool=pool, progress=False)
+        assert {p.pid for p in _new_children(before)} == workers and len(workers) == 2
+        assert pool.started == 1
+    assert not [p for p in _new_children(before) if p.pid in workers]   # all stopped
+    for table, spec, name in ((a, qubit_spec(), "a1"), (b, mixed_spec(), "b1")):
+        one = sweep.run(spec, tmp_path / name, workers=1, progress=False)
+        pd.testing.assert_frame_equal(one, table, check_exact=True)
+    with pytest.raises(ValueError, match="closed"):
+        sweep.run(qubit_spec(), tmp_path / "c", pool=pool, progress=False)
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError("disk full")],
+                         ids=["ctrl-c", "error"])
+def test_a_sweep_stopped_early_stops_the_pool_s_processes(tmp_path, monkeypatch, stop):
+    """Ctrl-C (or an error writing a point) while points run on a shared pool: the running
+    points are stopped with their processes, the finished point is kept, the next sweep
+    on the pool starts new processes, and none is left after the ``with`` block."""
+    real = sweep.runner._Bookkeeping.finish
+
+    def stop_after_first(self, task, outcome):
+        real(self, task, outcome)
+        raise stop
+
+    spec = trajectory_spec(n_points=4)
+    before = {p.pid for p in multiprocessing.active_children()}
+    with sweep.local_pool(2) as pool:
+        monkeypatch.setattr(sweep.runner._Bookkeeping, "finish", stop_after_first)
+        if stop is KeyboardInterrupt:
+            info = sweep.run(spec, tmp_path, pool=pool, progress=False).attrs["sweep"]
+            assert info["interrupted"] and info["ok"] == 1
+        else:
+            with pytest.raises(OSError, match="disk full"):
+                sweep.run(spec, tmp_path, pool=pool, progress=False)
+        assert len(point_files(tmp_path)) == 1
+        assert not [p for p in _new_children(before) if p.is_alive()]
+        monkeypatch.setattr(sweep.runner._Bookkeeping, "finish", real)
+        info = sweep.run(spec, tmp_path, pool=pool, progress=False).attrs["sweep"]
+        assert info["ok"] == 4 and len(info["computed"]) == 3 and pool.started == 2
+    assert not [p for p in _new_children(before) if p.is_alive()]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"workers": 2}, "give no client or workers"),
+    ({"client": "tcp://localhost:8786"}, "give no client or workers"),
+], ids=["pool-and-workers", "pool-and-client"])
+def test_a_pool_excludes_workers_and_a_client(tmp_path, kwargs, message):
+    with sweep.local_pool(2) as pool, pytest.raises(ValueError, match=message):
+        sweep.run(qubit_spec(), tmp_path, pool=pool, progress=False, **kwargs)
+    with pytest.raises(ValueError, match="must be a collision.sweep.local_pool"):
+        sweep.run(qubit_spec(), tmp_path, pool=object(), progress=False)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        sweep.local_pool(0)
 
 
 def test_dask_scheduler_address_runs_the_same_points(tmp_path, dask_client):

@@ -897,31 +897,35 @@ def run_study(out_dir, quick: bool = False, progress: bool = False,
     if s.runs is None:
         s = replace(s, runs=SweepRuns(Path(sweeps) if sweeps is not None else out / "sweeps",
                                       workers=workers, client=client))
-    study = DelayStudy(settings=s, fluxes={}, release={}, thresholds={})
-    start = time.perf_counter()
-    steps = [(kind, name) for kind in ("fluxes", "release") for name in SYSTEMS]
-    bar = progress_bar(len(steps), progress, "delay study", unit="panel")
-    try:
-        for kind, name in steps:
-            t0 = time.perf_counter()
-            if kind == "fluxes":
-                panel = study.fluxes[name] = compute_fluxes(name, s)
-                stem = FLUX_NAMES[name]
-                study.files += [_write_flux_csv(panel, out / f"{stem}.csv"),
-                                delay_plots.plot_fluxes(panel, out / f"{stem}.png")]
-            else:
-                rel = study.release[name] = compute_release(name, s)
-                thr = study.thresholds[name] = thresholds(rel)
-                stem = RELEASE_NAMES[name]
-                study.files += [_write_release_csv(rel, out / f"{stem}.csv"),
-                                _write_spread_csv(rel, thr, out / f"{stem}_spread.csv"),
-                                delay_plots.plot_release(rel, thr, out / f"{stem}.png")]
-            study.seconds[f"{kind} {name}"] = time.perf_counter() - t0
+    runs = s.runs
+    with runs.local_pool() as pooled:   # one pool of processes for every sweep
+        s = replace(s, runs=pooled)
+        study = DelayStudy(settings=s, fluxes={}, release={}, thresholds={})
+        start = time.perf_counter()
+        steps = [(kind, name) for kind in ("fluxes", "release") for name in SYSTEMS]
+        bar = progress_bar(len(steps), progress, "delay study", unit="panel")
+        try:
+            for kind, name in steps:
+                t0 = time.perf_counter()
+                if kind == "fluxes":
+                    panel = study.fluxes[name] = compute_fluxes(name, s)
+                    stem = FLUX_NAMES[name]
+                    study.files += [_write_flux_csv(panel, out / f"{stem}.csv"),
+                                    delay_plots.plot_fluxes(panel, out / f"{stem}.png")]
+                else:
+                    rel = study.release[name] = compute_release(name, s)
+                    thr = study.thresholds[name] = thresholds(rel)
+                    stem = RELEASE_NAMES[name]
+                    study.files += [_write_release_csv(rel, out / f"{stem}.csv"),
+                                    _write_spread_csv(rel, thr, out / f"{stem}_spread.csv"),
+                                    delay_plots.plot_release(rel, thr, out / f"{stem}.png")]
+                study.seconds[f"{kind} {name}"] = time.perf_counter() - t0
+                if bar is not None:
+                    bar.update(1)
+        finally:
             if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.close()
+    study.settings = s = replace(s, runs=runs)   # without the closed pool
     study.seconds["total"] = time.perf_counter() - start
     report = out / "REPORT.md"
     report.write_text(report_text(study))

@@ -10,17 +10,22 @@ specification.  With a folder (:attr:`SweepRuns.root`) each specification is run
 missing ones, and the points can run on local processes or a Dask cluster.  Without a
 folder the points run one after the other in this process, nothing is written.
 
+A study opens :meth:`SweepRuns.local_pool` once around all its grids, so that its sweeps
+share one pool of local processes (:func:`collision.sweep.local_pool`), started once,
+instead of each starting its own for points of a few milliseconds.
+
 Either way each point is computed by :func:`collision.sweep.point.compute` from its plain
 definition, so the numbers are the same bit for bit (a point file holds them exactly).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +107,9 @@ class SweepRuns:
         Run the points on this Dask cluster (a client or a scheduler address).
     progress : bool
         Show each sweep's progress bar over its points.
+    pool : collision.sweep.LocalPool or None
+        Local processes shared by the sweeps (set by :meth:`local_pool`); None: each
+        sweep starts its own ``workers`` processes.
 
     Execution only: the results are the same bit for bit whatever these are.
     """
@@ -110,6 +118,7 @@ class SweepRuns:
     workers: int | None = 1
     client: Any = None
     progress: bool = False
+    pool: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.root is not None:
@@ -117,6 +126,29 @@ class SweepRuns:
         if self.client is not None and self.workers not in (None, 1):
             raise ValueError("workers sets the number of local processes; with a Dask client "
                              "the cluster's workers run the points (give one or the other)")
+
+    @contextlib.contextmanager
+    def local_pool(self) -> Iterator[SweepRuns]:
+        """These runs with one pool of :attr:`workers` local processes for all their sweeps.
+
+        ::
+
+            with runs.local_pool() as runs:
+                a = runs.run("fig2/qubits", spec_a)
+                b = runs.run("fig2/oscillators", spec_b)   # the same processes
+
+        The processes start with the first point and stop when the ``with`` block ends,
+        also on Ctrl-C or an error.  Runs with a client, a pool already, one worker or
+        no folder are yielded unchanged.
+        """
+        if (self.root is None or self.client is not None or self.pool is not None
+                or self.workers == 1 or importlib.util.find_spec("pandas") is None):
+            yield self
+            return
+        from .. import sweep
+
+        with sweep.local_pool(self.workers) as pool:
+            yield replace(self, pool=pool)
 
     def folder(self, name: str) -> Path | None:
         """The folder of sweep ``name`` (None without :attr:`root`)."""
@@ -153,8 +185,9 @@ class SweepRuns:
                           "install 'cascade-collisions[sweep]')", stacklevel=2)
         elif self.root is not None:
             folder = self.folder(name)
-            table = sweep.run(spec, folder, client=self.client,
-                              workers=None if self.client is not None else self.workers,
+            local = self.client is None and self.pool is None
+            table = sweep.run(spec, folder, client=self.client, pool=self.pool,
+                              workers=self.workers if local else None,
                               progress=self.progress)
             info = table.attrs["sweep"]
             if info["interrupted"]:

@@ -8,6 +8,9 @@ finished point ever lost.
     table = sweep.run("fig6a.toml", "results/fig6a")            # every core
     table = sweep.run(spec_dict, "out", workers=1)               # in this process
     table = sweep.run(spec_dict, "out", client=dask_client)      # on a Dask cluster
+    with sweep.local_pool(2) as pool:                            # 2 processes, started once
+        a = sweep.run(spec_a, "out/a", pool=pool)
+        b = sweep.run(spec_b, "out/b", pool=pool)
     table = sweep.load("results/fig6a")                          # pandas DataFrame
 
 Command line: ``collision sweep SPEC.toml --out DIR [--workers N] [--scheduler ADDRESS]``.
@@ -17,7 +20,8 @@ Command line: ``collision sweep SPEC.toml --out DIR [--workers N] [--scheduler A
   canonical definition; ``numpy.random.SeedSequence`` from the sweep seed and that hash);
 * :mod:`.point`: a point as plain values and :func:`~.point.execute`, the pure function
   that runs it on any worker;
-* :mod:`.backends`: this process, local processes (``forkserver``/``spawn``), Dask;
+* :mod:`.backends`: this process, local processes (``forkserver``/``spawn``; one sweep's
+  own, or a :func:`local_pool` shared by several sweeps), Dask;
 * :mod:`.storage`: the folder, one file per finished point written atomically;
 * :mod:`.table`: :func:`load`, the tidy table, and :func:`save_table` (Parquet or CSV);
 * :mod:`.runner`: :func:`run`.
@@ -38,10 +42,11 @@ Guarantees
   the sweep, keeping every finished point (``table.attrs["sweep"]["interrupted"]``).
 """
 
+from .backends import LocalPool, local_pool
 from .point import MODELS, STATES
 from .runner import run
 from .spec import SweepSpec, SweepSpecError, validate
 from .table import load, save_table
 
-__all__ = ["MODELS", "STATES", "SweepSpec", "SweepSpecError", "load", "run", "save_table",
-           "validate"]
+__all__ = ["MODELS", "STATES", "LocalPool", "SweepSpec", "SweepSpecError", "load", "local_pool",
+           "run", "save_table", "validate"]

@@ -15,6 +15,13 @@ Local processes
     ``cpu_count // workers`` threads, so the workers do not oversubscribe the cores
     (results never depend on the thread count).  With one worker the tasks run in this
     process, in order.
+Shared local processes
+    :func:`local_pool` keeps one such pool of processes for several sweeps (a study's
+    grids: :class:`collision.studies.sweeps.SweepRuns`), so the processes start, and load
+    numba's cached kernels, once instead of for every sweep.  Its processes start on the
+    first task and stop when the ``with`` block ends; a sweep stopped early (Ctrl-C, an
+    error) stops the pool's running tasks by ending its processes, and the next sweep
+    starts new ones.
 Dask
     ``client.submit(execute, task, pure=False)`` for every task and
     :func:`distributed.as_completed`; a scheduler address opens (and at the end closes)
@@ -25,9 +32,12 @@ Dask
 from __future__ import annotations
 
 import multiprocessing
+import numbers
 import os
 import signal
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from .point import Outcome, Task, execute
 
@@ -59,43 +69,139 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def local_processes(tasks: Iterable[Task], workers: int) -> Iterator[tuple[Task, Outcome]]:
-    """Run the tasks on ``workers`` local processes."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+def check_workers(workers) -> None:
+    """Refuse a number of local processes that is not an integer >= 1 or None."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(
+            workers, numbers.Integral) or workers < 1):
+        raise ValueError(f"workers must be an integer >= 1 or None (every core), got "
+                         f"{workers!r}")
 
-    tasks = list(tasks)
-    workers = max(1, min(workers, len(tasks)))
-    context = multiprocessing.get_context(start_method())
-    if context.get_start_method() == "forkserver":
-        # the server imports the package once; every worker forks from it (faster start)
-        context.set_forkserver_preload(["collision.sweep.point"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_start_worker,
-                               initargs=(max(1, cpu_count() // workers),))
-    futures = {}
-    try:
-        futures = {pool.submit(execute, task): task for task in tasks}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the worker died (killed, out of memory, ...)
-                    outcome = Outcome(task.key, "failed",
-                                      error=f"{type(exc).__name__}: {exc} (the worker "
-                                            "process running this point stopped)")
-                yield task, outcome
-    finally:
-        for future in futures:
-            future.cancel()
-        processes = list(getattr(pool, "_processes", {}).values())
-        still_running = any(not f.done() for f in futures)
-        if still_running:
-            for process in processes:
+
+class LocalPool:
+    """Local worker processes shared by several sweeps (module docstring).
+
+    Create it with :func:`local_pool`; pass it to :func:`collision.sweep.run` as ``pool``.
+
+    Attributes
+    ----------
+    workers : int
+        Number of worker processes (1: the tasks run in this process, in order).
+    started : int
+        How many times processes were started: 1 for a pool used by any number of sweeps,
+        plus one after every sweep stopped early or whose worker died.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.started = 0
+        self._executor = None
+        self._closed = False
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "running" if self._executor else "idle"
+        return f"LocalPool(workers={self.workers}, {state})"
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
+        """Run the tasks on the pool's processes, yielding ``(task, outcome)`` as they
+        finish (a backend: module docstring)."""
+        if self._closed:
+            raise ValueError("this local pool is closed (its with block has ended)")
+        if self.workers == 1:
+            yield from in_process(tasks)
+            return
+        futures = {}
+        try:
+            pool = self._start()
+            futures = {pool.submit(execute, task): task for task in tasks}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # the worker died (killed, out of memory, ...)
+                        outcome = Outcome(task.key, "failed",
+                                          error=f"{type(exc).__name__}: {exc} (the worker "
+                                                "process running this point stopped)")
+                    yield task, outcome
+        finally:
+            for future in futures:
+                future.cancel()
+            broken = any(f.done() and not f.cancelled()
+                         and isinstance(f.exception(), BrokenProcessPool) for f in futures)
+            if broken or any(not f.done() for f in futures):
+                self._stop(terminate=True)   # stopped early, or a dead worker broke the pool
+
+    def close(self) -> None:
+        """Stop the processes (they are idle between sweeps); the pool cannot run again."""
+        self._closed = True
+        self._stop(terminate=False)
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context(start_method())
+            if context.get_start_method() == "forkserver":
+                # the server imports the package once; every worker forks from it
+                context.set_forkserver_preload(["collision.sweep.point"])
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_start_worker,
+                initargs=(max(1, cpu_count() // self.workers),))
+            self.started += 1
+        return self._executor
+
+    def _stop(self, terminate: bool) -> None:
+        pool, self._executor = self._executor, None
+        if pool is None:
+            return
+        if terminate:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def local_pool(workers: int | None = None) -> LocalPool:
+    """Local worker processes for several sweeps, started once.
+
+    ::
+
+        with sweep.local_pool(2) as pool:
+            a = sweep.run(spec_a, "out/a", pool=pool)
+            b = sweep.run(spec_b, "out/b", pool=pool)   # the same two processes
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of processes (default: every core this process may use); 1 runs the tasks
+        in this process.  As with ``run(..., workers=N)``, a script needs the
+        ``if __name__ == "__main__":`` guard.
+
+    Returns
+    -------
+    LocalPool
+        A context manager; its processes start with the first task and stop at the end
+        of the ``with`` block (also on Ctrl-C or an error).
+
+    Raises
+    ------
+    ValueError
+        For ``workers`` not an integer >= 1 or None.
+    """
+    check_workers(workers)
+    return LocalPool(workers or cpu_count())
+
+
+def local_processes(tasks: Iterable[Task], workers: int) -> Iterator[tuple[Task, Outcome]]:
+    """Run the tasks on ``workers`` local processes started for them alone."""
+    tasks = list(tasks)
+    with LocalPool(max(1, min(workers, len(tasks)))) as pool:
+        yield from pool.run(tasks)
 
 
 def dask_cluster(tasks: Iterable[Task], client) -> Iterator[tuple[Task, Outcome]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import numbers
 from pathlib import Path
 
 from .._loop import progress_bar
@@ -18,7 +17,7 @@ from .table import TABLE_FORMATS, load, save_table
 
 
 def run(spec, out_dir, client=None, workers: int | None = None, *, progress: bool = True,
-        table: str | None = None):
+        table: str | None = None, pool: backends.LocalPool | None = None):
     """Run a sweep into a folder, resuming it if the folder holds part of it.
 
     Parameters
@@ -33,12 +32,16 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
         ``"tcp://10.0.0.5:8786"``) instead of local processes.
     workers : int, optional
         Local processes (default: every core this process may use); 1 runs the points in
-        this process.  Not with ``client``.  The processes import the main module, so a
-        script needs the ``if __name__ == "__main__":`` guard.
+        this process.  Not with ``client`` or ``pool``.  The processes import the main
+        module, so a script needs the ``if __name__ == "__main__":`` guard.
     progress : bool
         Show a progress bar over points.
     table : {"parquet", "csv"}, optional
         Also write the table to ``out_dir/table.parquet`` or ``table.csv``.
+    pool : LocalPool, optional
+        Run on these local processes (:func:`collision.sweep.local_pool`), which stay up
+        for the caller's next sweeps, instead of processes started for this sweep alone.
+        Not with ``client`` or ``workers``.
 
     Returns
     -------
@@ -56,7 +59,7 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
     collision.sweep.SweepSpecError
         For an invalid specification (every problem listed), before any work.
     ValueError
-        For bad ``workers``/``client``/``table``, or a folder holding another sweep (the
+        For bad ``workers``/``client``/``pool``/``table``, or a folder holding another sweep (the
         message says what differs) or in use by another run.
     """
     if importlib.util.find_spec("pandas") is None:
@@ -68,16 +71,21 @@ def run(spec, out_dir, client=None, workers: int | None = None, *, progress: boo
     if client is not None and workers is not None:
         raise ValueError("workers sets the number of local processes; with a Dask client the "
                          "cluster's workers run the points (give one or the other)")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(
-            workers, numbers.Integral) or workers < 1):
-        raise ValueError(f"workers must be an integer >= 1 or None (every core), got "
-                         f"{workers!r}")
+    if pool is not None and (client is not None or workers is not None):
+        raise ValueError("pool runs the points on its local processes; give no client or "
+                         "workers with it")
+    if pool is not None and not isinstance(pool, backends.LocalPool):
+        raise ValueError(f"pool must be a collision.sweep.local_pool(...), got "
+                         f"{type(pool).__name__}")
+    backends.check_workers(workers)
     folder = SweepFolder.open(out_dir, sweep)
     try:
         books = _Bookkeeping(sweep, folder, progress)
         tasks = books.tasks()
         if client is not None:
             results = backends.dask_cluster(tasks, client)
+        elif pool is not None:
+            results = pool.run(tasks)
         elif (workers or backends.cpu_count()) == 1:
             results = backends.in_process(tasks)
         else:

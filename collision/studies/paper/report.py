@@ -166,33 +166,36 @@ def make_all(out_dir, quick: bool = False, progress: bool = True, *, workers: in
 
     out = make_folder(out_dir)
     runs = SweepRuns(out / "sweeps", workers=workers, client=client)
-    settings = replace(FigureSettings.quick() if quick else FigureSettings.full(), runs=runs)
-    report = Report(out_dir=out, path=out / "REPORT.md", settings=settings, figures={},
-                    stationary=[])
-    start = time.perf_counter()
-    bar = tqdm(list(FIGURES.items()) + [(STATIONARY_STEP, None)], desc="paper figures",
-               unit="fig", disable=not progress)
-    name = STATIONARY_STEP
-    try:
-        for name, func in bar:
-            bar.set_postfix_str(name)
-            t0 = time.perf_counter()
-            try:
-                if func is None:
-                    report.stationary = stationary_points_check(settings)
-                else:
-                    report.figures[name] = func(out, settings)
-            except Exception as exc:   # recorded in the report; the other figures go on
-                report.failures[name] = f"{type(exc).__name__}: {exc}"
-                report.tracebacks[name] = traceback.format_exc()
-            report.seconds[name] = time.perf_counter() - t0
-    except KeyboardInterrupt:
-        report.interrupted = name
-        report.sweeps = runs.root if runs.root.exists() else None
-        _write_report(report, start)
-        raise
-    finally:
-        bar.close()
+    with runs.local_pool() as pooled:   # one pool of processes for every sweep
+        settings = replace(FigureSettings.quick() if quick else FigureSettings.full(),
+                           runs=pooled)
+        report = Report(out_dir=out, path=out / "REPORT.md", settings=settings, figures={},
+                        stationary=[])
+        start = time.perf_counter()
+        bar = tqdm(list(FIGURES.items()) + [(STATIONARY_STEP, None)], desc="paper figures",
+                   unit="fig", disable=not progress)
+        name = STATIONARY_STEP
+        try:
+            for name, func in bar:
+                bar.set_postfix_str(name)
+                t0 = time.perf_counter()
+                try:
+                    if func is None:
+                        report.stationary = stationary_points_check(settings)
+                    else:
+                        report.figures[name] = func(out, settings)
+                except Exception as exc:   # recorded in the report; the other figures go on
+                    report.failures[name] = f"{type(exc).__name__}: {exc}"
+                    report.tracebacks[name] = traceback.format_exc()
+                report.seconds[name] = time.perf_counter() - t0
+        except KeyboardInterrupt:
+            report.interrupted = name
+            report.sweeps = runs.root if runs.root.exists() else None
+            _write_report(report, start)
+            raise
+        finally:
+            bar.close()
+    report.settings = replace(settings, runs=runs)   # without the closed pool
     if report.ok and not keep_sweeps:
         runs.remove(SWEEPS)
     report.sweeps = runs.root if runs.root.exists() else None
