@@ -175,7 +175,8 @@ def test_a_removed_point_is_the_only_one_recomputed(tmp_path):
     assert_same(first, again)
 
 
-def test_ctrl_c_keeps_the_finished_points_and_a_rerun_computes_the_rest(tmp_path, monkeypatch):
+def _interrupt_the_third_point(monkeypatch) -> None:
+    """Ctrl-C while the third point computed in this process runs."""
     import collision.sweep.point as point
 
     calls = []
@@ -187,14 +188,18 @@ def test_ctrl_c_keeps_the_finished_points_and_a_rerun_computes_the_rest(tmp_path
             raise KeyboardInterrupt
         return real(task)
 
-    settings = replace(SHORT, runs=SweepRuns(tmp_path))
     monkeypatch.setattr(point, "compute", interrupted_third)
+
+
+def test_ctrl_c_keeps_the_finished_points_and_a_rerun_computes_the_rest(tmp_path, monkeypatch):
+    settings = replace(SHORT, runs=SweepRuns(tmp_path))
+    _interrupt_the_third_point(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         paper.compute_figure_3b(settings)
     folder = tmp_path / "fig3b" / "qubits"
     kept = point_files(folder)
     assert len(kept) == 2
-    monkeypatch.setattr(point, "compute", real)
+    monkeypatch.undo()  # the real point.compute
     resumed = paper.compute_figure_3b(settings)
     after = point_files(folder)
     assert len(after) == 6 and all(after[n] == kept[n] for n in kept)
@@ -277,18 +282,7 @@ def test_study_commands_refuse_bad_execution_options(tmp_path, capsys, command, 
 
 
 def test_delay_ctrl_c_keeps_the_finished_runs(tmp_path, monkeypatch, capsys):
-    import collision.sweep.point as point
-
-    calls = []
-    real = point.compute
-
-    def interrupted_third(task):
-        calls.append(task.point_id)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(task)
-
-    monkeypatch.setattr(point, "compute", interrupted_third)
+    _interrupt_the_third_point(monkeypatch)
     assert cli.main(["delay", "--quick", "--quiet", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert "no file of the study was written" in err
