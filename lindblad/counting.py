@@ -31,14 +31,20 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .fluxes import _not_ours, _parse_parameters, _plain, read_csv_table, write_csv_table
+from .fluxes import (
+    _not_ours,
+    _parse_parameters,
+    _plain,
+    read_csv_table,
+    read_npz_arrays,
+    write_csv_table,
+)
 
 SUFFIXES = (".csv", ".npz")
 #: Names of the cumulant columns (``kappa_1`` = mean, ``kappa_2`` = variance, ...).
@@ -387,20 +393,8 @@ class HeatStatistics:
         if path.suffix != ".npz":
             raise ValueError(f"load() reads .csv or .npz files written by save(), got "
                              f"{path.name!r} (suffix {path.suffix!r})")
-        try:
-            archive = np.load(path)
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path} is not a .npz archive written by HeatStatistics.save "
-                             f"({exc})") from exc
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path} is a single .npy array, not a HeatStatistics .npz file")
-        with archive:
-            arrays = {k: archive[k] for k in archive.files}
-        missing = [k for k in ("t", "quanta", "probabilities", "cumulants", "parameters",
-                               "partial") if k not in arrays]
-        if missing:
-            raise ValueError(f"{path} is not a HeatStatistics .npz file: it has no "
-                             f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
+        arrays = read_npz_arrays(path, "HeatStatistics", ("t", "quanta", "probabilities",
+                                                          "cumulants", "parameters", "partial"))
         stderr = None
         if "stderr_probabilities" in arrays:
             stderr = CountingErrors(arrays["stderr_probabilities"], arrays["stderr_cumulants"],

@@ -260,21 +260,8 @@ class HeatFluxes:
         if path.suffix != ".npz":
             raise ValueError(f"load() reads .csv or .npz files written by save(), got "
                              f"{path.name!r} (suffix {path.suffix!r})")
-        try:
-            archive = np.load(path)
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path} is not a .npz archive written by HeatFluxes.save "
-                             f"({exc})") from exc
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path} is a single .npy array, not a .npz archive written "
-                             f"by HeatFluxes.save")
-        with archive:
-            arrays = {k: archive[k] for k in archive.files}
-        missing = [k for k in ("t", "local", "correlated", "parameters", "partial")
-                   if k not in arrays]
-        if missing:
-            raise ValueError(f"{path} is not a HeatFluxes .npz file: it has no "
-                             f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
+        arrays = read_npz_arrays(path, "HeatFluxes",
+                                 ("t", "local", "correlated", "parameters", "partial"))
         stderr = None
         if "stderr_local" in arrays:
             sums = {k[len("stderr_sum_"):]: v for k, v in arrays.items()
@@ -437,6 +424,30 @@ def write_csv_table(path: Path, columns: dict[str, np.ndarray], parameters_json:
         for row in zip(*columns.values(), strict=True):
             writer.writerow([repr(float(v)) for v in row])
     return path
+
+
+def read_npz_arrays(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays of a result ``.npz`` of this package, by name.
+
+    Raises ``ValueError`` naming the file if it is not a ``.npz`` archive (or is a single
+    ``.npy`` array) or lacks one of the ``required`` arrays (``what`` names the expected
+    result type).
+    """
+    try:
+        archive = np.load(path)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a .npz archive written by {what}.save "
+                         f"({exc})") from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is a single .npy array, not a .npz archive written "
+                         f"by {what}.save")
+    with archive:
+        arrays = {k: archive[k] for k in archive.files}
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise ValueError(f"{path} is not a {what} .npz file: it has no "
+                         f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
+    return arrays
 
 
 def read_csv_table(path: Path, what: str) -> tuple[list[str], dict[str, np.ndarray],
