@@ -12,25 +12,12 @@ are recorded in every result (``result.parameters["options"]``) and rebuilt with
 from __future__ import annotations
 
 import importlib
-import math
-import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
+from lindblad._validate import choice, flag, integer, real_scalar
+
 from .statistics import LEAF
-
-
-def _check_choice(value, name: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-
-
-def _check_int(value, name: str, minimum: int, allow_none: bool = True) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}"
-                         f"{' or None' if allow_none else ''}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -47,8 +34,18 @@ class EngineOptions:
     progress: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.progress, bool):
-            raise ValueError(f"progress must be True or False, got {self.progress!r}")
+        self._check("progress", flag)
+
+    def _check(self, name: str, check, *args, optional: bool = False, **kwargs) -> None:
+        """Replace field ``name`` by ``check(value, name, *args, **kwargs)`` (a
+        :mod:`lindblad._validate` helper: it raises ``ValueError`` or returns the clean
+        value); with ``optional``, None passes and the message says so."""
+        value = getattr(self, name)
+        if optional:
+            if value is None:
+                return
+            kwargs["note"] = " or None" + kwargs.get("note", "")
+        object.__setattr__(self, name, check(value, name, *args, **kwargs))
 
     def as_dict(self, driver: bool = False) -> dict[str, Any]:
         """The options as plain values, with the engine's name under ``"method"`` (or,
@@ -76,7 +73,7 @@ class DensityOptions(EngineOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_choice(self.scheme, "scheme", ("auto", "kraus", "superoperator", "sequential"))
+        self._check("scheme", choice, ("auto", "kraus", "superoperator", "sequential"))
 
 
 @dataclass(frozen=True)
@@ -123,25 +120,19 @@ class TrajectoryOptions(EngineOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.final_state, bool):
-            raise ValueError(f"final_state must be True or False, got {self.final_state!r}")
-        _check_int(self.n_trajectories, "n_trajectories", 2)
-        _check_int(self.first_trajectory, "first_trajectory", 0, allow_none=False)
+        self._check("final_state", flag)
+        self._check("n_trajectories", integer, 2, optional=True)
+        self._check("first_trajectory", integer, 0)
         if self.first_trajectory % LEAF:
             raise ValueError(f"first_trajectory must be a multiple of {LEAF} (runs are merged "
                              f"exactly in leaves of {LEAF} trajectories), got "
                              f"{self.first_trajectory}")
-        _check_int(self.n_threads, "n_threads", 1)
-        _check_choice(self.estimator, "estimator",
-                      ("auto", "conditional", "replay", "collision"))
-        _check_choice(self.stepper, "stepper", ("auto", "matrices", "collisions"))
-        if self.target_stderr is not None:
-            value = self.target_stderr
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                    or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"target_stderr must be a finite number > 0 (a standard "
-                                 f"error of the total heat flux, units hbar omega gamma), "
-                                 f"got {value!r}")
+        self._check("n_threads", integer, 1, optional=True)
+        self._check("estimator", choice, ("auto", "conditional", "replay", "collision"))
+        self._check("stepper", choice, ("auto", "matrices", "collisions"))
+        self._check("target_stderr", real_scalar, optional=True, minimum=0.0,
+                    exclusive_minimum=True, note=" (a standard error of the total heat "
+                    "flux, units hbar omega gamma)")
 
 
 @dataclass(frozen=True)
