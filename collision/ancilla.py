@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lindblad._validate import integer
 from lindblad.thermal import thermal_populations
 
 from ._loop import TruncationWarning, warn
@@ -200,10 +201,8 @@ def choose_bath_cutoff(bath: str, theta: float, temperature: float, omega: float
                                      sys_populations.size)
         return leak
     if bath_cutoff is not None:
-        if isinstance(bath_cutoff, bool) or int(bath_cutoff) != bath_cutoff or bath_cutoff < 2:
-            raise ValueError(f"bath_cutoff must be an integer >= 2 (a bosonic ancilla must be "
-                             f"able to take at least one quantum), got {bath_cutoff!r}")
-        d = int(bath_cutoff)
+        d = integer(bath_cutoff, "bath_cutoff", 2, note=" (a bosonic ancilla must be able to "
+                    "take at least one quantum)")
         leak = total_leak(d)
         if leak > tol:
             warn(f"bath_cutoff={d} leaves a per-step probability {leak:.2e} of needing a "
