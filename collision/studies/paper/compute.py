@@ -112,9 +112,11 @@ def _runs(settings: FigureSettings) -> SweepRuns:
 
 # --- engine runs: Figs 2 and 3 -----------------------------------------------------------------
 
-def _flux_dict(cascade: HeatFluxes, independent: HeatFluxes) -> dict[str, np.ndarray]:
+def _flux_dict(cascade, independent: np.ndarray) -> dict[str, np.ndarray]:
+    """The curves of :data:`FLUX_KEYS`: ``J1``, ``J2``, ``J12`` and ``total`` of ``cascade``
+    (engine or reference fluxes), ``independent`` the total with independent reservoirs."""
     return {"J1": cascade.J1, "J2": cascade.J2, "J12": cascade.J12, "total": cascade.total,
-            "independent": independent.total}
+            "independent": independent}
 
 
 def _stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -144,10 +146,9 @@ def _oscillator_panel(name: str, parameter: str, values, initial: dict, curves: 
         curves)
     engine, reference = [], []
     for res, ind, n_s, c in zip(cascade, independent, n_s_list, c_sums, strict=True):
-        engine.append(_flux_dict(res, ind))
-        ref = cf.oscillator_fluxes(res.t, n_s, n_bath, c)
-        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
-                          "independent": cf.oscillator_independent_flux(res.t, n_s, n_bath)})
+        engine.append(_flux_dict(res, ind.total))
+        reference.append(_flux_dict(cf.oscillator_fluxes(res.t, n_s, n_bath, c),
+                                    cf.oscillator_independent_flux(res.t, n_s, n_bath)))
     return FluxPanel(system="oscillator", parameter=parameter, values=np.asarray(values, float),
                      t=cascade[0].t, engine=_stack(engine), reference=_stack(reference),
                      engine_name="Gaussian collision engine",
@@ -168,14 +169,13 @@ def _qubit_panel(name: str, parameter: str, values, initial: dict, curves: list[
                                                 curves)
     engine, reference = [], []
     for k, (res, ind, v) in enumerate(zip(cascade, independent, values, strict=True)):
-        engine.append(_flux_dict(res, ind))
+        engine.append(_flux_dict(res, ind.total))
         if closed_form_xi_s is not None:
             ref = cf.qubit_fluxes(res.t, closed_form_xi_s, v)
             ref_ind = cf.qubit_independent_flux(res.t, closed_form_xi_s)
         else:
             ref, ref_ind = ref_c[k], ref_i[k].total
-        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
-                          "independent": ref_ind})
+        reference.append(_flux_dict(ref, ref_ind))
     ref_name = ("closed form (Sec. VI B, physical units)" if closed_form_xi_s is not None
                 else "CascadeMasterEquation (exact Lindblad)")
     return FluxPanel(system="qubit", parameter=parameter, values=np.asarray(values, float),
