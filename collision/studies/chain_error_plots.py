@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._plotting import save_figure
 from .chain_error import ChainError
 
 
@@ -17,6 +18,4 @@ def plot_chain_error(result: ChainError, path=None):
     ax.set_ylabel("max |J_i - J_i(exact)| / max |J|  [%]")
     ax.set_title(f"time-step error of the collision model, dt = {result.dt:g}")
     ax.legend(fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
+    return save_figure(fig, path)

@@ -8,6 +8,8 @@ import numpy as np
 
 from lindblad.fluxes import FIELDS
 
+from ._plotting import save_figure
+
 if TYPE_CHECKING:
     from .convergence import DtConvergence, TrajectoryConvergence
 
@@ -42,9 +44,7 @@ def plot_dt_convergence(conv: DtConvergence, path=None, title: str | None = None
     ax.set_ylabel(r"max$_t$ |J - J$_{\rm Lindblad}$|  [$\hbar\omega\gamma$]")
     ax.set_title(title or "collision model vs Lindblad reference")
     ax.legend(fontsize=7)
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
+    return save_figure(fig, path)
 
 
 def plot_trajectory_convergence(tc: TrajectoryConvergence, path=None):
@@ -69,6 +69,4 @@ def plot_trajectory_convergence(tc: TrajectoryConvergence, path=None):
     ax.set_xlabel("trajectories")
     ax.set_ylabel(r"total flux error  [$\hbar\omega\gamma$]")
     ax.legend(fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
+    return save_figure(fig, path)

@@ -104,6 +104,8 @@ from .paper.analysis import (
     P_VALUES,
     QUBIT_SCALE_NOTE,
     XI_S,
+    _cumulative_steps,
+    _cumulative_trapezoid,
     release_times_from_flux,
 )
 from .paper.compute import _engine_grid
@@ -602,12 +604,6 @@ def _reference_times(t_end: float, h: float, delay: float) -> np.ndarray:
     return t
 
 
-def _cumulative_trapezoid(t: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """``int_0^t_k j dt`` at every sample (trapezoid rule), along the last axis."""
-    steps = 0.5 * (j[..., 1:] + j[..., :-1]) * np.diff(t)
-    return np.concatenate([np.zeros(j.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
-
-
 def _cumulative_heat(t: np.ndarray, j: np.ndarray, delay: float) -> np.ndarray:
     """``Q(t_k) = int_0^t_k J dt`` of a reference sampled by :func:`_reference_times`.
 
@@ -631,12 +627,6 @@ def _cumulative_heat(t: np.ndarray, j: np.ndarray, delay: float) -> np.ndarray:
         q[..., piece] = start + qp
         start = q[..., piece][..., -1:]
     return q
-
-
-def _cumulative_steps(t: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """The engine's exact ``Q(t_k) = sum_{i<k} J_i (t_{i+1} - t_i)`` along the last axis."""
-    steps = j[..., :-1] * np.diff(t)
-    return np.concatenate([np.zeros(j.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
 def release_times_from_heat(t: np.ndarray, q: np.ndarray, q_inf: float, p=P_VALUES) -> np.ndarray:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._plotting import marker_slice
+
 if TYPE_CHECKING:
     from .delay import DelayFluxPanel, DelayReleasePanel, Thresholds
 
@@ -32,11 +34,6 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float], top: float = 0.88
     fig.subplots_adjust(left=0.07, right=0.985, bottom=0.07, top=top, wspace=0.3,
                         hspace=hspace)
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kw)
-
-
-def _every(dt: float, spacing: float) -> slice:
-    """Every marker ``spacing`` (1/gamma) apart on a grid of step ``dt``."""
-    return slice(None, None, max(1, int(round(spacing / dt))))
 
 
 def _system_title(system: str) -> str:
@@ -65,7 +62,7 @@ def plot_fluxes(panel: DelayFluxPanel, path: Path) -> Path:
     flat = axes.ravel()
     for ax in flat[1:n]:
         ax.sharey(flat[0])
-    mk = _every(panel.dt, 0.25)
+    mk = marker_slice(panel.dt, 0.25)
     top = float(np.max(panel.reference["total"]))
     bottom = float(min(0.0, np.min(panel.reference["total"])))
     pad = 0.05 * (top - bottom)

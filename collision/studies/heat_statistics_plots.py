@@ -6,14 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._plotting import save_figure
+
 if TYPE_CHECKING:
     from .heat_statistics import CorrelationPanel, TheoremStudy
-
-
-def _save(fig, path):
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
 
 
 def plot_correlations(panel: CorrelationPanel, path=None):
@@ -44,7 +40,7 @@ def plot_correlations(panel: CorrelationPanel, path=None):
     axes[3].set_xlim(-1.5, lim + 0.5)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"heat to the reservoir, {panel.system}s: {panel.notes}", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_theorem(study: TheoremStudy, path=None):
@@ -77,4 +73,4 @@ def plot_theorem(study: TheoremStudy, path=None):
     fig.suptitle(f"exchange fluctuation theorem: reservoir T = {study.temperature:g}, "
                  f"qubits at local T_S = {study.temperature_s:.3g}; dashed: "
                  r"$(\beta - \beta_S)\hbar\omega$", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -71,6 +71,19 @@ QUBIT_SCALE_NOTE = "physical units; the paper's Sec. VI qubit curves are 2x thes
 
 # --- release times ----------------------------------------------------------------------------
 
+def _cumulative_steps(t: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """A collision engine's exact ``Q(t_k) = sum_{i<k} J_i (t_{i+1} - t_i)`` along the last
+    axis (``J_i`` is the energy released during ``[t_i, t_{i+1}]`` over the step)."""
+    steps = j[..., :-1] * np.diff(t)
+    return np.concatenate([np.zeros(j.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
+
+
+def _cumulative_trapezoid(t: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``int_0^t_k j dt`` at every sample (trapezoid rule), along the last axis."""
+    steps = 0.5 * (j[..., 1:] + j[..., :-1]) * np.diff(t)
+    return np.concatenate([np.zeros(j.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
+
+
 def release_times_from_flux(t: np.ndarray, flux: np.ndarray, q_inf: float,
                             p: Sequence[float] = P_VALUES, rule: str = "step") -> np.ndarray:
     """``gamma tau_p`` from a sampled total flux: first time ``Q(t) = (p/100) Q(inf)``.
@@ -107,11 +120,10 @@ def release_times_from_flux(t: np.ndarray, flux: np.ndarray, q_inf: float,
         raise ValueError("t and flux must be 1-d arrays of the same length >= 2")
     if q_inf == 0:
         raise ValueError("q_inf = 0: no heat is exchanged, tau_p is undefined")
-    h = np.diff(t)
     if rule == "step":
-        q = np.concatenate([[0.0], np.cumsum(flux[:-1] * h)])
+        q = _cumulative_steps(t, flux)
     elif rule == "trapezoid":
-        q = np.concatenate([[0.0], np.cumsum(0.5 * (flux[:-1] + flux[1:]) * h)])
+        q = _cumulative_trapezoid(t, flux)
     else:
         raise ValueError(f"rule must be 'step' or 'trapezoid', got {rule!r}")
     frac = q / q_inf

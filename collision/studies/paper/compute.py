@@ -112,9 +112,11 @@ def _runs(settings: FigureSettings) -> SweepRuns:
 
 # --- engine runs: Figs 2 and 3 -----------------------------------------------------------------
 
-def _flux_dict(cascade: HeatFluxes, independent: HeatFluxes) -> dict[str, np.ndarray]:
+def _flux_dict(cascade, independent: np.ndarray) -> dict[str, np.ndarray]:
+    """The curves of :data:`FLUX_KEYS`: ``J1``, ``J2``, ``J12`` and ``total`` of ``cascade``
+    (engine or reference fluxes), ``independent`` the total with independent reservoirs."""
     return {"J1": cascade.J1, "J2": cascade.J2, "J12": cascade.J12, "total": cascade.total,
-            "independent": independent.total}
+            "independent": independent}
 
 
 def _stack(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -144,10 +146,9 @@ def _oscillator_panel(name: str, parameter: str, values, initial: dict, curves: 
         curves)
     engine, reference = [], []
     for res, ind, n_s, c in zip(cascade, independent, n_s_list, c_sums, strict=True):
-        engine.append(_flux_dict(res, ind))
-        ref = cf.oscillator_fluxes(res.t, n_s, n_bath, c)
-        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
-                          "independent": cf.oscillator_independent_flux(res.t, n_s, n_bath)})
+        engine.append(_flux_dict(res, ind.total))
+        reference.append(_flux_dict(cf.oscillator_fluxes(res.t, n_s, n_bath, c),
+                                    cf.oscillator_independent_flux(res.t, n_s, n_bath)))
     return FluxPanel(system="oscillator", parameter=parameter, values=np.asarray(values, float),
                      t=cascade[0].t, engine=_stack(engine), reference=_stack(reference),
                      engine_name="Gaussian collision engine",
@@ -168,14 +169,13 @@ def _qubit_panel(name: str, parameter: str, values, initial: dict, curves: list[
                                                 curves)
     engine, reference = [], []
     for k, (res, ind, v) in enumerate(zip(cascade, independent, values, strict=True)):
-        engine.append(_flux_dict(res, ind))
+        engine.append(_flux_dict(res, ind.total))
         if closed_form_xi_s is not None:
             ref = cf.qubit_fluxes(res.t, closed_form_xi_s, v)
             ref_ind = cf.qubit_independent_flux(res.t, closed_form_xi_s)
         else:
             ref, ref_ind = ref_c[k], ref_i[k].total
-        reference.append({"J1": ref.J1, "J2": ref.J2, "J12": ref.J12, "total": ref.total,
-                          "independent": ref_ind})
+        reference.append(_flux_dict(ref, ref_ind))
     ref_name = ("closed form (Sec. VI B, physical units)" if closed_form_xi_s is not None
                 else "CascadeMasterEquation (exact Lindblad)")
     return FluxPanel(system="qubit", parameter=parameter, values=np.asarray(values, float),
@@ -303,23 +303,49 @@ def _class_result(name, parameter, measure, unit, classes, samples, widths, posi
                             positions=positions)
 
 
+def _sample_classes(classes: np.ndarray, n_samples: int,
+                    half_width: Callable[..., float], margin: float,
+                    measure: Callable[[float, np.ndarray], Sequence[float]]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Sample a measure along the segment of every class.
+
+    Class ``c`` is the segment of positions ``|d| <= half_width(c)``; it is sampled at
+    ``n`` evenly spaced positions up to ``half_width(c, margin=margin)`` (every sample
+    strictly physical), ``n`` being ``n_samples`` made odd so that the middle sample is
+    ``d = 0`` exactly.  ``measure(c, d)`` gives the values at the positions ``d``.
+
+    Returns
+    -------
+    samples, widths, positions, n
+        ``samples[i, k]`` at ``positions[i, k]`` of class ``i``, whose half-width is
+        ``widths[i]``; ``n`` samples per class.
+    """
+    n = n_samples + (1 - n_samples % 2)
+    samples = np.zeros((classes.size, n))
+    widths = np.zeros(classes.size)
+    positions = np.zeros((classes.size, n))
+    for i, c in enumerate(classes):
+        widths[i] = half_width(c)
+        w = half_width(c, margin=margin)
+        d = np.linspace(-w, w, n)
+        d[n // 2] = 0.0
+        positions[i] = d
+        samples[i] = measure(c, d)
+    return samples, widths, positions, n
+
+
 def _oscillator_class(name: str, measure: str, unit: str,
                       func: Callable[[np.ndarray], float],
                       settings: FigureSettings) -> ClassRangeFigure:
     classes = np.linspace(-2 * N_S, 2 * N_S, settings.n_classes)
-    n_line = settings.n_line + (1 - settings.n_line % 2)   # odd: the C13 = C24 member is sampled
-    samples = np.zeros((classes.size, n_line))
-    widths = np.zeros(classes.size)
-    positions = np.zeros((classes.size, n_line))
-    margin = BOUNDARY_RTOL * cov31_scale(N_S)
-    for i, c in enumerate(classes):
-        widths[i] = class_half_width(N_S, c)
-        w = class_half_width(N_S, c, margin=margin)   # every sample strictly physical
-        d = np.linspace(-w, w, n_line)
-        d[n_line // 2] = 0.0
-        positions[i] = d
-        covs = cov31(N_S, 0.5 * (c + d), 0.5 * (c - d))
-        samples[i] = [func(cov) for cov in covs]
+
+    def sample(c: float, d: np.ndarray) -> list[float]:
+        return [func(cov) for cov in cov31(N_S, 0.5 * (c + d), 0.5 * (c - d))]
+
+    # odd n_line: the C13 = C24 member (d = 0) is sampled
+    samples, widths, positions, n_line = _sample_classes(
+        classes, settings.n_line, lambda c, margin=0.0: class_half_width(N_S, c, margin),
+        BOUNDARY_RTOL * cov31_scale(N_S), sample)
     return _class_result(name, "C13 + C24", measure, unit, classes, samples, widths,
                          positions, f"N_S = {N_S:g}; each class C13 + C24 = const is the "
                          f"segment C13 - C24 = d, |d| <= d_max = sqrt((2 N_S + 1 - "
@@ -342,23 +368,19 @@ def compute_figure_6b(settings: FigureSettings) -> ClassRangeFigure:
     """D_Z over each class of Fig. 6(b), qubits (see :func:`.figures.figure_6b`)."""
     b = 1.0 - XI_S**2
     classes = np.linspace(-b, b, settings.n_rho_classes)
-    n_im = settings.n_im + (1 - settings.n_im % 2)
-    samples = np.zeros((classes.size, n_im))
-    widths = np.zeros(classes.size)
-    positions = np.zeros((classes.size, n_im))
     cache: dict[tuple[float, float], float] = {}
-    for i, r in enumerate(classes):
-        widths[i] = qubit_class_half_width(XI_S, r)
-        w = qubit_class_half_width(XI_S, r, margin=BOUNDARY_RTOL)   # strictly physical
-        im = np.linspace(-w, w, n_im)
-        im[n_im // 2] = 0.0
-        positions[i] = im
-        for j, y in enumerate(im):
+
+    def sample(r: float, im: np.ndarray) -> list[float]:
+        for y in im:
             key = (float(r), float(y))
             if key not in cache:   # the end classes are single states
                 cache[key] = correlations.quantum_discord(
                     states.correlated_qubits(XI_S, complex(r, y)))
-            samples[i, j] = cache[key]
+        return [cache[(float(r), float(y))] for y in im]
+
+    samples, widths, positions, n_im = _sample_classes(
+        classes, settings.n_im, lambda r, margin=0.0: qubit_class_half_width(XI_S, r, margin),
+        BOUNDARY_RTOL, sample)
     notes = (f"xi_S = {XI_S:g}; class Re rho23 = const: |Im rho23| <= sqrt((1 - xi_S^2)^2 - "
              f"Re^2) (eq 42), {n_im} samples up to {BOUNDARY_RTOL:g} inside the boundary (lowest "
              f"eigenvalue of rho); D_Z in bits, measurement on S1")

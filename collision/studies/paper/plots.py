@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._plotting import marker_slice
 from .analysis import FIG2_T
 from .results import ClassRangeFigure, DensityMapFigure, DomainFigure, FluxFigure, ReleaseTimeFigure
 
@@ -27,6 +28,8 @@ __all__ = [
 
 #: TeX symbols of the correlation measures, for labels and titles.
 MEASURE_TEX = {"E_N": r"$E_N$", "D_G": r"$D_G$", "D_Z": r"$D_Z$"}
+#: Spacing (1/gamma) of the engine markers of the flux plots.
+_MARKER_SPACING = 0.2
 #: Colour and line style of each percentage p of Figs 4a and 6a.
 _P_STYLE = {25.0: ("tab:blue", (0, (5, 2))), 50.0: ("tab:cyan", ":"),
             75.0: ("tab:green", "-"), 86.0: ("gold", "-."),
@@ -45,10 +48,6 @@ def _new_figure(nrows: int, ncols: int, size: tuple[float, float], **kw):
 def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     return path
-
-
-def _markers(dt: float, spacing: float = 0.2) -> slice:
-    return slice(None, None, max(1, int(round(spacing / dt))))
 
 
 def _label_ts(ts: float) -> str:
@@ -73,7 +72,7 @@ def plot_flux_grid(result: FluxFigure, path: Path) -> Path:
                                         ("qubits", "qubits"))):
         panel = result.panels[key]
         colors = _ts_colors(panel.values)
-        mk = _markers(panel.dt)
+        mk = marker_slice(panel.dt, _MARKER_SPACING)
         for row, (q, label) in enumerate(rows):
             ax = axes[row, col]
             for i, v in enumerate(panel.values):
@@ -110,7 +109,7 @@ def plot_total_vs_independent(result: FluxFigure, path: Path, key: str, label: s
     panel = result.panels[key]
     fig, axes = _new_figure(1, 1, (6.0, 4.2))
     ax = axes[0, 0]
-    mk = _markers(panel.dt)
+    mk = marker_slice(panel.dt, _MARKER_SPACING)
     for i, v in enumerate(panel.values):
         color = f"C{i}"
         ax.plot(panel.t, panel.reference["total"][i], color=color, lw=1.4,
