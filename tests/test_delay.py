@@ -32,7 +32,6 @@ cases use 4 levels, and 3 for the 3-step delay (cost: the register for 2 oscilla
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -272,26 +271,12 @@ def test_register_reorganisation_two_systems(name, m):
 
 
 # === Part 2: acceptance tests of the engines ============================================
-def _has_delay() -> bool:
-    """Whether the collision engines simulate a delay (a delayed run reports in_flight)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = CascadeCollisionModel("qubit", delay=0.02).run(np.eye(4) / 4, 0.04, 0.01)
-    except Exception:
-        return False
-    return getattr(res, "in_flight", None) is not None
-
-
-needs_delay = pytest.mark.skipif(not _has_delay(), reason="engines without delay")
-
 DENSITY = ([("qubits-eq41", (m,)) for m in (1, 2, 3, 4)]
            + [("qubits3-eq41", (1, 2))]
            + [("oscillators-correlated", (m,)) for m in (1, 2, 3)])
 DENSITY_IDS = [f"{n}-m{'-'.join(map(str, m))}" for n, m in DENSITY]
 
 
-@needs_delay
 @pytest.mark.parametrize("save_every", [1, 2], ids=["save1", "save2"])
 @pytest.mark.parametrize("name,delays", DENSITY, ids=DENSITY_IDS)
 def test_density_engine_with_delay_matches_register(name, delays, save_every):
@@ -308,7 +293,6 @@ def test_density_engine_with_delay_matches_register(name, delays, save_every):
     assert _max_diff(res.final_state, model.to_lab_frame(reg.states[-1], reg.t[-1])) < TOL
 
 
-@needs_delay
 def test_density_engine_delay_with_rounding_is_whole_steps():
     """delay = 0.15 at dt = 0.05 (0.15 / 0.05 = 2.9999999999999996) is 3 steps."""
     case, reg = _register_for("qubits-eq41", (3,))
@@ -320,7 +304,6 @@ def test_density_engine_delay_with_rounding_is_whole_steps():
 TRAJ = [("qubits-eq41", (2,)), ("qubits3-eq41", (1, 2))]
 
 
-@needs_delay
 @pytest.mark.parametrize("name,delays", TRAJ,
                          ids=[f"{n}-m{'-'.join(map(str, m))}" for n, m in TRAJ])
 def test_trajectories_with_delay_match_register(name, delays):
@@ -345,15 +328,12 @@ BAD_DELAYS = {
     "nan": (2, math.nan),
     "wrong-length": (3, [0.05]),
 }
-NOW_VALIDATED = {"negative", "nan", "wrong-length"}  # checked by CascadeSpec already
 
 
 @pytest.mark.parametrize(
     "key", list(BAD_DELAYS),
     ids=list(BAD_DELAYS))
 def test_bad_delay_raises(key):
-    if key not in NOW_VALIDATED and not _has_delay():
-        pytest.skip("engines without delay")
     n, delay = BAD_DELAYS[key]
     with pytest.raises(ValueError, match="delay"):
         CascadeCollisionModel("qubit", n, temperature=0.5, delay=delay).run(
@@ -380,7 +360,6 @@ PHASES = [("qubits-eq41", (0,), (0.7,)), ("qubits-eq41", (2,), (np.pi / 2,)),
           ("qubits3-eq41", (1, 2), (0.4, -1.1)), ("oscillators-correlated", (1,), (2.0,))]
 
 
-@needs_delay
 @pytest.mark.parametrize("name,delays,phases", PHASES,
                          ids=[f"{n}-m{'-'.join(map(str, m))}" for n, m, _ in PHASES])
 def test_propagation_phase_matches_the_register(name, delays, phases):

@@ -9,7 +9,8 @@ real/imaginary checkerboard (:func:`collision.density.unitary_weights`) and a di
 order of summation.  Tolerance: 1e-12 relative to the scale of what is compared: the
 largest flux (the correlated flux is the difference ``own - local`` of fluxes of that
 size, so its rounding is relative to them) or the largest entry of the state; the
-observed differences are about 1e-14 after 30 steps.
+measured differences after 30 steps are at most 1.2e-13 (correlated flux, independent
+qubits), 4e-14 for the energy in flight and 1.6e-14 for the state.
 """
 
 from __future__ import annotations
