@@ -521,3 +521,34 @@ def test_warnings_point_at_the_caller():
     kinds = {w.category for w in caught}
     assert TruncationWarning in kinds and AccuracyWarning in kinds
     assert all(w.filename == __file__ for w in caught)
+
+
+@pytest.mark.parametrize("cascade", [True, False], ids=["cascade", "independent"])
+def test_counting_leaves_the_trajectory_fluxes_unchanged(cascade):
+    """The README's claim: recording the quanta in the trajectory kernel changes nothing
+    else; the flux rows and final states of one batch are bit-identical with and without
+    counting."""
+    import collision.trajectories as tr
+    from collision._kernels import rng as _rng
+    from collision._kernels import trajectories as _k
+
+    model = collision.CascadeCollisionModel("qubit", 3, temperature=1.0, cascade=cascade)
+    plan = model.plan(states.product(*[states.thermal("qubit", 2.0)] * 3), 0.2, 0.02,
+                      save_every=2)
+    tables, _, _ = tr.build_tables(model, plan)
+    init = tr.initial_ensemble(plan.rho0, tables)
+    ss = np.random.SeedSequence(5)
+    outputs = []
+    for count in (False, True):
+        rng = np.zeros((64, _rng.SFC64_WORDS), dtype=np.uint64)
+        _rng.seed_children(tr.seed_prefix(ss), ss.pool_size, 0, rng)
+        rows = np.zeros((64, plan.times.size, 2, 3))
+        psi = np.zeros((64, tables.level_of.shape[0]), dtype=complex)
+        n_stages = 1 if cascade else 3
+        quanta = np.zeros((64, plan.times.size, n_stages) if count else (64, 0, 0),
+                          dtype=np.int64)
+        _k.run_batch(rng, tables, init, plan.n_steps, plan.save_every, rows, psi, quanta)
+        outputs.append((rows, psi, quanta))
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+    assert np.any(outputs[1][2] != 0)  # the counting run did count
