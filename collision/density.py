@@ -517,9 +517,6 @@ class SequentialStages:
         dim, n_sys = fock.shape
         sites = list(range(n_sys) if sites is None else sites)
         d = plan.d_sys
-        codes = fock @ (d ** np.arange(n_sys - 1, -1, -1, dtype=np.int64))
-        where = np.argsort(codes)
-        codes_sorted = codes[where]
         empty2 = np.zeros((0, 0), dtype=np.int64)
         weights = unitary_weights(plan.unitary)
         if cascade and len(sites) >= 2:
@@ -540,6 +537,9 @@ class SequentialStages:
             xi = xp + e - half
             chan[xp[:, None], xp[None, :], e] = sup[xp[:, None], xp[None, :], xi[:, None],
                                                     xi[None, :]]
+        codes = fock @ (d ** np.arange(n_sys - 1, -1, -1, dtype=np.int64))
+        where = np.argsort(codes)
+        codes_sorted = codes[where]
         shifted = np.full((len(sites), dim, 2 * d - 1), -1, dtype=np.int64)
         for st, i in enumerate(sites):
             for e in range(2 * d - 1):

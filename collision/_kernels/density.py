@@ -519,11 +519,17 @@ def _mirror_diagonal_blocks(dst, block_size, pair_ket, pair_bra, pair_off):
         if pair_ket[p] != pair_bra[p]:
             continue
         c = block_size[pair_ket[p]]
-        off = pair_off[p]
-        for i in range(c):
-            dst[off + i * c + i] = dst[off + i * c + i].real
-            for j in range(i + 1, c):
-                dst[off + j * c + i] = np.conj(dst[off + i * c + j])
+        _mirror_block(dst[pair_off[p]:pair_off[p] + c * c], c)
+
+
+@njit(inline="always")
+def _mirror_block(out, c):
+    """Complete the row-major ``c x c`` block ``out`` of a Hermitian state from its upper
+    triangle (real diagonal)."""
+    for i in range(c):
+        out[i * c + i] = out[i * c + i].real
+        for j in range(i + 1, c):
+            out[j * c + i] = np.conj(out[i * c + j])
 
 
 @njit
@@ -570,10 +576,7 @@ def local_channel_stage(src, dst, chan, shifted, site_fock, hermitian,
                         orow[j] += w_row[site_fock[block_start[nb] + j]] \
                             * srow[tb - block_start[sb]]
         if diagonal:
-            for i in range(ck):
-                out[i * cb + i] = out[i * cb + i].real
-                for j in range(i + 1, cb):
-                    out[j * cb + i] = np.conj(out[i * cb + j])
+            _mirror_block(out, ck)
 
 
 @njit
