@@ -18,6 +18,7 @@ import scipy.linalg as sla
 
 import lindblad
 from collision.models.general import Collision, CollisionModel
+from collision.options import DensityOptions, TrajectoryOptions
 from collision.models.limit import continuum_limit, continuum_order
 from dense_collision import (
     dense_run,
@@ -97,16 +98,19 @@ def build(case: str, seed: int = 3):
     return model, (dims, h, streams, collisions, energies), rho0
 
 
+@pytest.mark.parametrize("scheme", ["sequential", "superoperator"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_density_engine_equals_dense_register(case):
+def test_density_engine_equals_dense_register(case, scheme):
     """Expectation values, heat of every stream and the final state to 1e-12 (rounding
-    of ~40 steps of products of unit-scale matrices)."""
+    of ~40 steps of products of unit-scale matrices), for both schemes."""
     model, (dims, h, streams, collisions, energies), rho0 = build(case)
     d = math.prod(dims)
     rng = np.random.default_rng(9)
     e_ops = {"A": random_hermitian(rng, d), "B": rng.normal(size=(d, d)) + 0j}
     dt, steps = 0.03, 40
-    res = model.run(rho0, steps * dt, dt, e_ops=e_ops, save_every=2)
+    res = model.run(rho0, steps * dt, dt, e_ops=e_ops, save_every=2,
+                    options=DensityOptions(scheme=scheme))
+    assert res.parameters["scheme"] == scheme
     expect, heat, rhos = dense_run(dims, h, streams, collisions, energies, rho0, dt,
                                    steps + 1, e_ops)
     for k in e_ops:
@@ -155,7 +159,6 @@ def test_trajectories_do_not_depend_on_threads_or_batches():
     e_ops = {"A": np.diag(np.arange(model.dim, dtype=float))}
     a = model.run(rho0, 0.3, 0.03, method="trajectories", e_ops=e_ops, n_trajectories=300,
                   seed=4, options=None)
-    from collision.options import TrajectoryOptions
     b = model.run(rho0, 0.3, 0.03, method="trajectories", e_ops=e_ops,
                   options=TrajectoryOptions(n_trajectories=300, seed=4, n_threads=1))
     for k in a.expect:

@@ -63,14 +63,15 @@ def _tensor_density(cur, n, eta, d, out):
 
 @njit
 def _trace_density(cur, n, idx, off, d, n_rest, h_anc, out):
-    """``out <- Tr_anc cur``; returns ``Tr[H_anc rho_anc]`` (real part)."""
+    """``out <- Tr_anc cur``; returns ``Tr[H_anc rho_anc]`` (complex: ``cur`` need not be
+    Hermitian when the step's superoperator is built column by column)."""
     for r1 in range(n_rest):
         for r2 in range(n_rest):
             acc = 0j
             for a in range(d):
                 acc += cur[idx[off + r1 * d + a] * n + idx[off + r2 * d + a]]
             out[r1 * n_rest + r2] = acc
-    energy = 0.0
+    energy = 0j
     for a in range(d):
         for b in range(d):
             h = h_anc[b, a]
@@ -78,7 +79,7 @@ def _trace_density(cur, n, idx, off, d, n_rest, h_anc, out):
                 acc = 0j
                 for r in range(n_rest):
                     acc += cur[idx[off + r * d + a] * n + idx[off + r * d + b]]
-                energy += (h * acc).real
+                energy += h * acc
     return energy
 
 
@@ -90,7 +91,8 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
 
     At every saved step ``s = k save_every`` (``k < n_saved``) it writes, before the step,
     ``out_expect[k, o] = Tr[e_ops[o] rho]`` and, during it, ``out_energy[k, r]`` the
-    energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla; at the last saved step
+    energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla (complex arrays); at the
+    last saved step
     ``out_state`` receives ``rho``.
     """
     dim = rho.shape[0]
@@ -278,3 +280,42 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
                    n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
                    measure, stream_energies, e_ops, out_expect[t], out_energy[t],
                    final_psi[t], buf_a, buf_b, col, drawn, outcome)
+
+
+# --- the step as a superoperator ----------------------------------------------------------
+
+@njit
+def superoperator_steps(vec, saved_first, saved_stop, n_saved, jump, e_rows, energy_rows,
+                        out_expect, out_energy, out_final, tmp):
+    """Saved times ``saved_first .. saved_stop - 1`` from ``vec`` (row-major ``vec(rho)``
+    at ``saved_first``), jumping between them with ``jump`` (the step superoperator to the
+    power ``save_every``).
+
+    At saved time ``k`` it writes ``out_expect[k, o] = e_rows[o] . vec`` (``e_rows[o] =
+    vec(O^T)``, so the product is ``Tr[O rho]``) and ``out_energy[k, r] = energy_rows[r] .
+    vec`` (the energy of stream ``r``'s outgoing ancilla in the step that starts there);
+    at the last saved time ``out_final`` receives ``vec``.
+    """
+    n = vec.size
+    for k in range(saved_first, saved_stop):
+        for o in range(e_rows.shape[0]):
+            acc = 0j
+            for i in range(n):
+                acc += e_rows[o, i] * vec[i]
+            out_expect[k, o] = acc
+        for r in range(energy_rows.shape[0]):
+            acc = 0j
+            for i in range(n):
+                acc += energy_rows[r, i] * vec[i]
+            out_energy[k, r] = acc
+        if k == n_saved - 1:
+            for i in range(n):
+                out_final[i] = vec[i]
+            continue
+        for i in range(n):
+            acc = 0j
+            for j in range(n):
+                acc += jump[i, j] * vec[j]
+            tmp[i] = acc
+        for i in range(n):
+            vec[i] = tmp[i]

@@ -66,21 +66,90 @@ def step_cost(plan: GeneralPlan) -> float:
     return float(np.sum(2 * p.size.astype(float) ** 2 * p.d_loc))
 
 
-def run_density(plan: GeneralPlan, progress: bool = False) -> Result:
+#: Largest ``D^2 x D^2`` step superoperator the density engine builds (bytes).
+SUPEROPERATOR_BYTES = 64 * 2**20
+
+
+def choose_scheme(plan: GeneralPlan) -> str:
+    """``"superoperator"`` when building the step's ``D^2 x D^2`` matrix (``D^2`` steps)
+    and applying its ``save_every``-th power at every saved time costs less than running
+    the step program at every step, and the matrix fits :data:`SUPEROPERATOR_BYTES`;
+    else ``"sequential"`` (the collisions one after the other on the joint state, at every
+    step)."""
+    d2 = plan.dim**2
+    if 16 * d2 * d2 > SUPEROPERATOR_BYTES:
+        return "sequential"
+    cost_stages = step_cost(plan) * plan.n_steps
+    powers = max(1, int(plan.save_every).bit_length())
+    cost_super = (d2 * step_cost(plan) + d2**3 * 2 * powers
+                  + float(d2 * d2) * plan.times.size)
+    return "superoperator" if cost_super < cost_stages else "sequential"
+
+
+def _one_step(plan: GeneralPlan, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One step of the stage program from ``rho`` (any matrix, not only a state): the
+    matrix after it and the energy of every stream's outgoing ancilla."""
+    p = plan.program
+    dim = plan.dim
+    state = np.array(rho, dtype=np.complex128)
+    energy = np.zeros((1, len(plan.streams)), dtype=np.complex128)
+    buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
+    col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
+    _k.density_steps(state, 0, 1, 1, 1, p.kind, p.stream, p.d_loc, p.n_rest, p.size,
+                     p.idx_offset, p.u_offset, p.idx, p.unitaries, plan.etas,
+                     plan.stream_energies, np.zeros((0, dim, dim), dtype=np.complex128),
+                     np.zeros((1, 0), dtype=np.complex128), energy,
+                     np.zeros((dim, dim), dtype=np.complex128), *buffers, col)
+    return state, energy[0]
+
+
+def step_superoperator(plan: GeneralPlan) -> tuple[np.ndarray, np.ndarray]:
+    """The step as a matrix on row-major ``vec(rho)``, shape ``(D^2, D^2)``, and the
+    energy of every stream's outgoing ancilla as rows on ``vec(rho)``, shape
+    ``(n_streams, D^2)``: column ``k D + l`` is the step applied to ``|k><l|``."""
+    dim = plan.dim
+    sup = np.zeros((dim * dim, dim * dim), dtype=np.complex128)
+    energy = np.zeros((len(plan.streams), dim * dim), dtype=np.complex128)
+    for k in range(dim):
+        for m in range(dim):
+            basis = np.zeros((dim, dim), dtype=np.complex128)
+            basis[k, m] = 1.0
+            out, e = _one_step(plan, basis)
+            sup[:, k * dim + m] = out.reshape(-1)
+            energy[:, k * dim + m] = e
+    return sup, energy
+
+
+def run_density(plan: GeneralPlan, progress: bool = False, scheme: str = "auto") -> Result:
     """The exact ensemble average of the collision model (module docstring).
+
+    ``scheme``: ``"sequential"`` runs the step program at every step; ``"superoperator"``
+    builds the step's ``D^2 x D^2`` matrix once (``D^2`` single steps) and jumps between
+    saved times with its power; ``"auto"`` takes the cheaper (:func:`choose_scheme`).  The
+    two agree to rounding.
 
     Returns
     -------
     Result
         ``expect``, ``heat`` (streams with a Hamiltonian) and ``final_state`` at the saved
         times; after Ctrl-C the finished part with ``partial=True``.
+        ``parameters["scheme"]`` says how the step was applied (:func:`choose_scheme`).
     """
+    if scheme == "auto":
+        scheme = choose_scheme(plan)
+    out = _run_superoperator(plan, progress) if scheme == "superoperator" else \
+        _run_sequential(plan, progress)
+    out.parameters["scheme"] = scheme
+    return out
+
+
+def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
     p = plan.program
     n_saved = plan.times.size
     dim = plan.dim
     rho = np.array(plan.rho0, dtype=np.complex128)
     out_expect = np.zeros((n_saved, plan.e_ops.shape[0]), dtype=np.complex128)
-    out_energy = np.zeros((n_saved, len(plan.streams)))
+    out_energy = np.zeros((n_saved, len(plan.streams)), dtype=np.complex128)
     out_state = np.zeros((dim, dim), dtype=np.complex128)
     buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
     col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
@@ -99,9 +168,37 @@ def run_density(plan: GeneralPlan, progress: bool = False) -> Result:
     # saved time k is complete (its expectation values and its step's heat) once step
     # k save_every has run; an interrupted run has no state at its last complete time
     n_done = n_saved if not partial else min(n_saved, -(-finished // plan.save_every))
-    energy = out_energy[:n_done] - plan.fresh_energy[None, :]
+    energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
     return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
                   _heat_dict(plan, energy), None if partial else out_state, partial=partial)
+
+
+def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
+    sup, energy_rows = step_superoperator(plan)
+    jump = np.linalg.matrix_power(sup, plan.save_every) if plan.save_every > 1 else sup
+    n_saved = plan.times.size
+    dim = plan.dim
+    vec = np.array(plan.rho0, dtype=np.complex128).reshape(-1)
+    e_rows = np.ascontiguousarray(plan.e_ops.transpose(0, 2, 1).reshape(-1, dim * dim))
+    out_expect = np.zeros((n_saved, plan.e_ops.shape[0]), dtype=np.complex128)
+    out_energy = np.zeros((n_saved, len(plan.streams)), dtype=np.complex128)
+    final = np.zeros(dim * dim, dtype=np.complex128)
+    tmp = np.zeros(dim * dim, dtype=np.complex128)
+    done = np.zeros(1, dtype=np.int64)
+
+    def advance(start: int, stop: int) -> None:
+        _k.superoperator_steps(vec, start, stop, n_saved, jump, e_rows, energy_rows,
+                               out_expect, out_energy, final, tmp)
+        done[0] = stop
+
+    stops = chunk_stops(n_saved, 1, n_saved, float(dim**4))
+    finished, partial = run_in_chunks(advance, stops, lambda: int(done[0]),
+                                      progress=progress, desc="density", unit="saved time")
+    n_done = finished if partial else n_saved
+    energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
+    return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
+                  _heat_dict(plan, energy), None if partial else final.reshape(dim, dim),
+                  partial=partial)
 
 
 def batch_size(plan: GeneralPlan, n_trajectories: int) -> int:

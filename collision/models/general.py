@@ -301,7 +301,10 @@ class CollisionModel:
         options : DensityOptions or TrajectoryOptions, optional
             The engine's options; the shortcuts override its fields.  ``scheme``,
             ``estimator`` and ``stepper`` choose among the exchange kernels of the
-            paper's cascade and must stay ``"auto"`` here.
+            paper's cascade and must stay ``"auto"`` here, except ``scheme``:
+            ``"superoperator"`` (the step's ``D^2 x D^2`` matrix, built once) or
+            ``"sequential"`` (the collisions applied to the joint state at every step);
+            ``"auto"`` takes the cheaper.
 
         Returns
         -------
@@ -314,14 +317,18 @@ class CollisionModel:
                              f"CollisionModel, got {method!r}")
         opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
                               target_stderr=target_stderr, progress=progress or None)
-        for name in ("scheme", "estimator", "stepper"):
+        if getattr(opts, "scheme", "auto") == "kraus":
+            raise ValueError("scheme='kraus' is a kernel of the paper's exchange cascade; a "
+                             "general CollisionModel offers 'auto', 'superoperator' and "
+                             "'sequential'")
+        for name in ("estimator", "stepper"):
             if getattr(opts, name, "auto") != "auto":
                 raise ValueError(f"{name}={getattr(opts, name)!r} chooses among the exchange "
                                  "kernels of the paper's cascade; a general CollisionModel "
                                  f"runs its own kernels: leave {name}='auto'")
         plan = self.plan(rho0, t_max, dt, save_every, e_ops)
         if method == "density":
-            result = run_density(plan, progress=opts.progress)
+            result = run_density(plan, progress=opts.progress, scheme=opts.scheme)
         else:
             result = run_trajectories(plan, opts.n_trajectories, opts.seed,
                                       opts.first_trajectory, opts.target_stderr,
