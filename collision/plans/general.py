@@ -30,10 +30,30 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 
 TENSOR, UNITARY, TRACE = 0, 1, 2
 _KIND_NAMES = {TENSOR: "tensor", UNITARY: "unitary", TRACE: "trace"}
+
+
+def unitary(generator: np.ndarray, s: float) -> np.ndarray:
+    """``exp(-i s G)`` for a Hermitian ``G``: Taylor series of degree 18 after scaling by
+    ``2^-k`` (``|s G| 2^-k <= 1/2``, truncation below 1e-22), then ``k`` squarings.
+
+    As accurate as scipy's Pade ``expm`` (a few 1e-17 per entry for the unit-scale
+    matrices of a step, where a unitary from ``eigh`` is off by ~5e-16) and fast on a busy
+    machine, where ``expm`` was measured at 15 ms for a 4 x 4 matrix.
+    """
+    x = -1j * s * np.asarray(generator, dtype=complex)
+    norm = float(np.max(np.sum(np.abs(x), axis=1))) if x.size else 0.0
+    k = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
+    x = x / 2**k
+    eye = np.eye(x.shape[0], dtype=complex)
+    out = eye.copy()
+    for degree in range(18, 0, -1):  # Horner: 1 + x/1 (1 + x/2 (1 + ... ))
+        out = eye + (x @ out) / degree
+    for _ in range(k):
+        out = out @ out
+    return out
 
 
 def index_table(layout: list[int], targets: list[int]) -> np.ndarray:
@@ -117,7 +137,7 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
         targets = [*subs, owners.index(r)]
         table = index_table(layout, targets)
         rows.append((UNITARY, -1, table.shape[1], size, table.shape[0], table,
-                     sla.expm(-1j * s * np.asarray(v, dtype=complex))))
+                     unitary(np.asarray(v, dtype=complex), s)))
         if last[r] == j:
             table = index_table(layout, [owners.index(r)])
             rows.append((TRACE, r, stream_dims[r], size, table.shape[0], table, None))
@@ -126,7 +146,7 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
     if np.any(hamiltonian):
         size = math.prod(layout)
         rows.append((UNITARY, -1, size, size, 1, np.arange(size, dtype=np.int64)[None, :],
-                     sla.expm(-1j * dt * np.asarray(hamiltonian, dtype=complex))))
+                     unitary(np.asarray(hamiltonian, dtype=complex), dt)))
     idx_parts, u_parts = [], []
     idx_offset, u_offset = [], []
     n_idx = n_u = 0
