@@ -28,6 +28,7 @@ refuses it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -202,8 +203,12 @@ SAME_RUN = ("method", "system", "n_systems", "gamma", "omega", "temperature", "c
 REQUIRED = ("initial_state", "seed_entropy")
 
 
-def _short(key: str, value) -> str:
-    """A value for an error message: digests and long numbers cut to their first digits."""
+def _short(key: str, params: dict) -> str:
+    """``params[key]`` for an error message: digests and long numbers cut to their first
+    digits."""
+    if key not in params:
+        return "not recorded"
+    value = params[key]
     if key == "initial_state" and isinstance(value, str) and value.count(":") == 2:
         form, _, digest = value.split(":")
         return f"{form} {digest[:8]}.."
@@ -211,7 +216,7 @@ def _short(key: str, value) -> str:
     return text if len(text) <= limit else text[:limit - 4] + ".."
 
 
-def check_same_run(first, second) -> None:
+def check_same_run(first: Any, second: Any) -> None:
     """``ValueError`` unless two Monte Carlo results come from one run definition
     (:data:`SAME_RUN`) and one time grid.
 
@@ -226,8 +231,8 @@ def check_same_run(first, second) -> None:
         raise ValueError(f"cannot merge: the results do not both record "
                          f"{' and '.join(missing)} (written by an older version?), so they "
                          "cannot be checked to come from one run; rerun them")
-    differ = [f"{k} ({_short(k, pa.get(k))} vs {_short(k, pb.get(k))})" for k in SAME_RUN
-              if _plain(pa.get(k)) != _plain(pb.get(k))]
+    differ = [f"{k} ({_short(k, pa)} vs {_short(k, pb)})" for k in SAME_RUN
+              if (k in pa) != (k in pb) or _plain(pa.get(k)) != _plain(pb.get(k))]
     if not differ and not np.array_equal(first.t, second.t):
         differ = [f"their saved times ({first.t.size} from {first.t[0]:g} to {first.t[-1]:g} "
                   f"vs {second.t.size} from {second.t[0]:g} to {second.t[-1]:g})"]
@@ -238,7 +243,7 @@ def check_same_run(first, second) -> None:
                          "ranges can be merged")
 
 
-def trajectory_ranges(result) -> list[tuple[int, int]]:
+def trajectory_ranges(result: Any) -> list[tuple[int, int]]:
     """The trajectory ranges of a Monte Carlo result as ``(first, count)`` pairs: its
     ``parameters["ranges"]`` (merged results) or ``first_trajectory, n_trajectories``."""
     p = result.parameters
@@ -247,7 +252,7 @@ def trajectory_ranges(result) -> list[tuple[int, int]]:
     return [(int(p["first_trajectory"]), int(p["n_trajectories"]))]
 
 
-def check_disjoint(first, second) -> list[tuple[int, int]]:
+def check_disjoint(first: Any, second: Any) -> list[tuple[int, int]]:
     """``ValueError`` if two Monte Carlo results share trajectories (a result merged with
     itself, or overlapping ranges of one seed); else the union of their ranges, sorted
     and joined where they touch."""

@@ -169,6 +169,28 @@ def test_merge_checks_parameters_that_went_through_json(kind):
         merge(merge(a, b), other)
 
 
+def test_counting_runs_saved_to_npz_merge_and_flux_files_are_refused(tmp_path):
+    """What a file can merge today: a HeatStatistics .npz keeps its histograms, so it
+    merges (with one in memory too); a HeatFluxes file keeps no statistics and is
+    refused with a message that says so."""
+    from collision import HeatFluxes, HeatStatistics
+
+    whole = _run("heat_statistics", options=(("n_trajectories", 192),))
+    a = _run("heat_statistics")
+    b = _run("heat_statistics", options=(("n_trajectories", 128), ("first_trajectory", 64)))
+    a_back = HeatStatistics.load(a.save(tmp_path / "a.npz"))
+    b_back = HeatStatistics.load(b.save(tmp_path / "b.npz"))
+    _assert_same("heat_statistics", merge_statistics(a_back, b_back), whole)
+    _assert_same("heat_statistics", merge_statistics(b_back, a), whole)
+    other = HeatStatistics.load(_run("heat_statistics", state="list", options=(
+        ("first_trajectory", 192),)).save(tmp_path / "c.npz"))
+    with pytest.raises(ValueError, match=r"initial_state \(matrix .* vs product "):
+        merge_statistics(merge_statistics(a_back, b_back), other)
+    flux = HeatFluxes.load(_run("run").save(tmp_path / "a.csv"))
+    with pytest.raises(ValueError, match="statistics"):
+        merge_results(flux, _run("run", options=(("first_trajectory", 64),)))
+
+
 @pytest.mark.parametrize("kind", list(MERGES))
 def test_merge_refuses_results_that_do_not_record_their_initial_state(kind):
     a, b = _run(kind), copy.copy(_run(kind, options=(("first_trajectory", 64),)))
