@@ -6,9 +6,10 @@ files it wrote, and writes nothing when it fails (files are staged in a hidden f
 inside ``--out`` and moved into place at the end).  Bad input ends with one line on
 stderr naming the option, and exit status 2; every warning is one line on stderr,
 ``collision COMMAND: warning: message``.  ``--help`` states each default once
-(:mod:`collision._cli_format`); ``collision --version`` prints the package's version.  Long runs show a progress bar;
-``--quiet`` silences it.  Ctrl-C during ``run`` keeps what the engine finished: the
-files are written, marked partial, and the command says so.  The model runs of
+(:mod:`collision._cli_format`); ``collision --version`` prints the package's version.
+Long runs show a progress bar; ``--quiet`` silences it.  Ctrl-C during ``run`` keeps
+what the engine finished: the files are written, marked partial, and the command says
+so.  The model runs of
 ``figures`` and ``delay`` are sweeps (:mod:`collision.sweep`) in ``OUT/sweeps``: Ctrl-C
 or a failure keeps every finished run there, and the same command computes only the
 missing ones (``--workers``/``--scheduler`` say where they run, as for ``sweep``).
@@ -793,8 +794,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     command = (argv if argv is not None else sys.argv[1:])[:1]
-    name = f"collision {command[0]}" if command and not command[0].startswith("-") \
-        else "collision"
+    commands = next(a.choices for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    name = f"collision {command[0]}" if command and command[0] in commands else "collision"
     with warnings.catch_warnings():
         warnings.showwarning = warning_printer(name)
         return _main(parser, argv, name)

@@ -349,6 +349,18 @@ def test_every_command_prints_warnings_in_one_clean_format(monkeypatch, capsys, 
     assert warnings.showwarning is before  # the format is the CLI's, not left behind
 
 
+@pytest.mark.parametrize("argv, prefix", [
+    ([], "collision: error: "),
+    (["bogus"], "collision: error: "),
+    (["--bogus"], "collision: error: "),
+    (["run", "--bogus"], "collision run: error: "),
+], ids=["no-command", "unknown-command", "unknown-option", "unknown-run-option"])
+def test_errors_name_the_command_only_when_there_is_one(capsys, argv, prefix):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(prefix) and err.count("\n") == 1
+
+
 def test_version_of_both_packages_and_of_the_command(capsys):
     from importlib.metadata import version
 
