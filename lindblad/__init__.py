@@ -5,6 +5,7 @@ hbar omega gamma, with ``J > 0`` meaning heat flows from the system into the res
 """
 
 from . import closed_form, correlations, states, thermal
+from ._version import __version__
 from .closed_form import release_time
 from .correlations import (
     concurrence,
@@ -40,6 +41,7 @@ __all__ = [
     "log_negativity",
     "quantum_discord",
     "trace_distance_discord",
+    "__version__",
     "qubit_polarisation",
     "release_time",
     "states",
