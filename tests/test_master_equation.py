@@ -8,6 +8,8 @@ QuTiP's mesolve when QuTiP is installed.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -252,6 +254,16 @@ def test_degenerate_steady_state_is_refused(case, path, monkeypatch):
         me.steady_state()
 
 
+@pytest.mark.parametrize("path", ["svd", "sparse"])
+def test_slow_but_unique_relaxation_is_accepted(path, monkeypatch):
+    """A decay 1e-5 times the Hamiltonian's scale: the gap is ~1e-5 ||L||, far above the
+    1e-9 ||L|| of a degenerate kernel, so the (Gibbs-like) ground state is returned."""
+    if path == "sparse":
+        monkeypatch.setattr(lindblad.master, "STEADY_DENSE_MAX", 0)
+    rho = MasterEquation(SZ / 2, [np.sqrt(1e-5) * SM]).steady_state()
+    assert np.max(np.abs(rho - np.diag([1.0, 0.0]))) < 1e-12
+
+
 # --- the cascade as one instance ----------------------------------------------------------
 
 CASCADES = [(s, n, t, c, b) for s in ("qubit", "oscillator") for n in (2, 3)
@@ -299,6 +311,12 @@ def test_from_qutip_duck_typing():
     np.testing.assert_array_equal(me.liouvillian().toarray(),
                                   MasterEquation(h, jumps).liouvillian().toarray())
     assert repr(me) == "MasterEquation(dims=[2, 2], 2 jump operators)"
+
+
+def test_to_qutip_without_qutip_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "qutip", None)  # makes "import qutip" fail
+    with pytest.raises(ImportError, match="needs QuTiP"):
+        MasterEquation(SZ, []).to_qutip()
 
 
 def test_to_qutip_runs_in_mesolve():
