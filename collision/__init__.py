@@ -4,6 +4,7 @@ The reservoir is a stream of thermal ancillas; each collides with S1, then S2, .
 The engines converge to :class:`lindblad.CascadeMasterEquation` as ``dt -> 0``.
 """
 
+from lindblad import __version__  # one distribution, one version
 from lindblad.counting import HeatStatistics
 from lindblad.fluxes import HeatFluxes
 
@@ -16,4 +17,4 @@ from .statistics import TrajectoryStatistics, merge_results
 __all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "CollisionPlan",
            "DensityOptions", "GaussianCollisionModel", "GaussianOptions", "HeatFluxes",
            "HeatStatistics", "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning",
-           "merge_results"]
+           "__version__", "merge_results"]

@@ -4,9 +4,12 @@ sweep``.
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
 inside ``--out`` and moved into place at the end).  Bad input ends with one line on
-stderr naming the option, and exit status 2.  Long runs show a progress bar;
-``--quiet`` silences it.  Ctrl-C during ``run`` keeps what the engine finished: the
-files are written, marked partial, and the command says so.  The model runs of
+stderr naming the option, and exit status 2; every warning is one line on stderr,
+``collision COMMAND: warning: message``.  ``--help`` states each default once
+(:mod:`collision._cli_format`); ``collision --version`` prints the package's version.
+Long runs show a progress bar; ``--quiet`` silences it.  Ctrl-C during ``run`` keeps
+what the engine finished: the files are written, marked partial, and the command says
+so.  The model runs of
 ``figures`` and ``delay`` are sweeps (:mod:`collision.sweep`) in ``OUT/sweeps``: Ctrl-C
 or a failure keeps every finished run there, and the same command computes only the
 missing ones (``--workers``/``--scheduler`` say where they run, as for ``sweep``).
@@ -22,6 +25,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,8 @@ import numpy as np
 from lindblad import states
 from lindblad.thermal import bose_occupation, qubit_polarisation, thermal_populations
 
+from . import __version__
+from ._cli_format import HelpFormatter, default_is, warning_printer
 from .model import CascadeCollisionModel
 from .options import ENGINES, engine_options
 
@@ -133,9 +139,12 @@ def _staged(out: Path):
 
 # --- the run command -------------------------------------------------------------------------
 
-def auto_cutoff(temperatures, n_systems: int) -> int:
+def auto_cutoff(temperatures, n_systems: int, gaussian: bool = False) -> int:
     """Smallest Fock cutoff whose Gibbs state at ``max(temperatures)`` has at most
     ``CUTOFF_TOL`` population in its top level.
+
+    ``gaussian`` says whether the command has ``--method gaussian`` (only ``run`` has):
+    the error suggests it only then.
 
     Raises
     ------
@@ -151,8 +160,9 @@ def auto_cutoff(temperatures, n_systems: int) -> int:
                 f"--ts/--temperature up to {hottest:g} need a Fock cutoff above {cutoff - 1} "
                 f"per oscillator (top level of the Gibbs state at T = {hottest:g} below "
                 f"{CUTOFF_TOL:g}); {n_systems} oscillators would have more than "
-                f"{MAX_AUTO_DIM} joint states.  Use --method gaussian (exact, no cutoff), or "
-                "set --cutoff yourself (the engines warn when population reaches the top "
+                f"{MAX_AUTO_DIM} joint states.  "
+                + ("Use --method gaussian (exact, no cutoff), or set " if gaussian else "Set ")
+                + "--cutoff yourself (the engines warn when population reaches the top "
                 "level)")
     return cutoff
 
@@ -181,7 +191,7 @@ def _check_run_options(args) -> None:
     if (args.c13 or args.c24) and args.n_systems != 2:
         raise UsageError("--c13/--c24 describe two oscillators (paper eq 31)")
     if args.system == "oscillator" and args.method != "gaussian" and args.cutoff is None:
-        args.cutoff = auto_cutoff((args.temperature, args.ts), args.n_systems)
+        args.cutoff = auto_cutoff((args.temperature, args.ts), args.n_systems, gaussian=True)
     if os.sep in args.name or args.name in ("", ".", ".."):
         raise UsageError(f"--name must be a plain file stem, got {args.name!r}")
 
@@ -498,8 +508,8 @@ def cmd_statistics(args) -> int:
         f"thermal at T_S = {args.ts:g}"
     title = (f"heat to the reservoir: {args.n_systems} {args.system}s"
              f"{' (independent reservoirs)' if args.independent else ''}, {start}, "
-             f"T = {args.temperature:g}; {args.method} engine at dt = {args.dt:g} (markers), "
-             "master equation (lines)")
+             f"T = {args.temperature:g}; {args.method} engine at dt = {args.dt:g} "
+             "(stems, markers), master equation (bars, lines)")
     if result.partial:
         title += f"\nPARTIAL: interrupted at t = {result.t[-1]:g} of {args.t_max:g}"
     with _staged(out) as stage:
@@ -569,31 +579,39 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, progress_bar: bool = True) -> None:
     p.add_argument("--out", default="results", help="output folder, created if needed")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar" if progress_bar else
+                   "accepted like the other commands; this one shows no progress bar")
 
 
-def _physics(p: argparse.ArgumentParser, system_default) -> None:
+def _physics(p: argparse.ArgumentParser, system_default, methods=()) -> None:
+    """The options every model-running command shares; ``methods`` are the values of the
+    command's ``--method`` (none: it has no such option), so the help names only those."""
     nonneg = _float_at_least(0.0, strict=False, unit=" (units of hbar omega / k_B)")
-    p.add_argument("--system", choices=("qubit", "oscillator"), default=system_default,
-                   help="kind of subsystem (run: qubit, or oscillator for --method gaussian)")
+    system = p.add_argument("--system", choices=("qubit", "oscillator"), default=system_default,
+                            help="kind of subsystem")
+    if system_default is None:
+        default_is(system, "qubit" + (", or oscillator with --method gaussian"
+                                       if "gaussian" in methods else ""))
     p.add_argument("--temperature", type=nonneg, default=1.0,
                    help="reservoir temperature T (hbar omega / k_B)")
     p.add_argument("--ts", type=nonneg, default=2.0,
                    help="initial temperature T_S of every subsystem (hbar omega / k_B)")
-    p.add_argument("--cutoff", type=_int_at_least(2), default=None,
-                   help="Fock dimension per oscillator (default: the smallest whose Gibbs "
-                        f"state at max(T, T_S) has top-level population <= {CUTOFF_TOL:g})")
+    default_is(p.add_argument("--cutoff", type=_int_at_least(2), default=None,
+                               help="Fock dimension per oscillator"),
+                f"the smallest whose Gibbs state at max(T, T_S) has top-level population "
+                f"<= {CUTOFF_TOL:g}")
     p.add_argument("--t-max", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
                    default=5.0, help="final time (1/gamma)")
 
 
 def _study_options(p: argparse.ArgumentParser) -> None:
     """Where the model runs of ``figures`` and ``delay`` (sweeps in OUT/sweeps) run."""
-    p.add_argument("--workers", type=_int_at_least(1), default=None,
-                   help="local processes running the model runs (default 1: this process, "
-                        "the fastest for --quick)")
+    default_is(p.add_argument("--workers", type=_int_at_least(1), default=None,
+                               help="local processes running the model runs"),
+                "1: this process, the fastest for --quick")
     p.add_argument("--scheduler", default=None,
                    help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the "
                         "model runs on instead (needs the 'dask' extra)")
@@ -603,35 +621,48 @@ def _study_options(p: argparse.ArgumentParser) -> None:
                         "or a failure, and running again computes only the missing ones")
 
 
+#: What ``--rho23`` defaults to (a product state, not eq 41).
+_PRODUCT_START = "a product of thermal states at T_S"
+#: What ``--bath`` defaults to.
+_BATH_DEFAULT = "qubit for qubits, boson for oscillators"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = HelpFormatter
     parser = _Parser(
         prog="collision", formatter_class=fmt,
         description="Collision-model simulations of cascaded open quantum systems "
-                    "(units: hbar = k_B = 1, time 1/gamma, flux hbar omega gamma).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+                    "(units: hbar = k_B = 1, time 1/gamma, flux hbar omega gamma).  "
+                    "'collision COMMAND --help' lists a command's options.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version of the package and exit")
+    sub = parser.add_subparsers(title="commands", dest="command", required=True,
+                                parser_class=_Parser, metavar="COMMAND")
 
     run = sub.add_parser("run", formatter_class=fmt,
-                         help="one simulation with the Lindblad reference overlaid "
-                              "(default: the paper's Fig. 2 qubit case)")
-    _physics(run, None)
-    run.add_argument("--n-systems", type=_int_at_least(2), default=2, help="chain length")
-    run.add_argument("--rho23", type=_finite_complex, default=None,
-                     help="qubits: start in the correlated state of eq 41 with this rho23 "
-                          "(paper's symbol, |rho23| <= 1 - xi_S^2; e.g. 0.3+0.1j)")
-    run.add_argument("--c13", type=_number, default=None,
-                     help="--method gaussian: C13(0) of eq 31 (default 0)")
-    run.add_argument("--c24", type=_number, default=None,
-                     help="--method gaussian: C24(0) of eq 31 (default 0)")
-    run.add_argument("--bath", choices=("qubit", "boson"), default=None,
-                     help="reservoir ancillas (default: qubit for qubits, boson for oscillators)")
+                         help="one simulation with the Lindblad reference overlaid; with no "
+                              "options, the paper's Fig. 2 qubit case at T_S = 2")
+    methods = tuple(ENGINES)
+    _physics(run, None, methods)
+    run.add_argument("--n-systems", type=_int_at_least(2), default=2,
+                     help="number of subsystems in the chain")
+    default_is(run.add_argument(
+        "--rho23", type=_finite_complex, default=None,
+        help="qubits: start in the correlated state of eq 41 with this rho23 (paper's "
+             "symbol, |rho23| <= 1 - xi_S^2; e.g. 0.3+0.1j)"), _PRODUCT_START)
+    default_is(run.add_argument("--c13", type=_number, default=None,
+                                 help="--method gaussian: C13(0) of eq 31"), "0")
+    default_is(run.add_argument("--c24", type=_number, default=None,
+                                 help="--method gaussian: C24(0) of eq 31"), "0")
+    default_is(run.add_argument("--bath", choices=("qubit", "boson"), default=None,
+                                 help="reservoir ancillas"), _BATH_DEFAULT)
     run.add_argument("--independent", action="store_true",
                      help="independent reservoirs instead of the cascade (Fig. 1b)")
     run.add_argument("--delay", type=_delays, default=0.0,
                      help="travel time between consecutive subsystems (1/gamma): one value, "
                           "or one per link separated by commas; a whole number of --dt "
                           "steps")
-    run.add_argument("--method", "--engine", dest="method", choices=tuple(ENGINES),
+    run.add_argument("--method", "--engine", dest="method", choices=methods,
                      default="density",
                      help="engine: exact average, Monte Carlo, or covariance matrices "
                           "(collision.options.ENGINES; --engine is an alias)")
@@ -639,10 +670,11 @@ def build_parser() -> argparse.ArgumentParser:
                      default=0.01, help="collision time step (1/gamma)")
     run.add_argument("--save-every", type=_int_at_least(1), default=1,
                      help="save the fluxes every this many steps")
-    run.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
-                     help="--method trajectories: number of trajectories (default 2000)")
-    run.add_argument("--seed", type=_int_at_least(0), default=None,
-                     help="--method trajectories: random seed (default 0)")
+    default_is(run.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
+                                 help="--method trajectories: number of trajectories"),
+                "2000")
+    default_is(run.add_argument("--seed", type=_int_at_least(0), default=None,
+                                 help="--method trajectories: random seed"), "0")
     run.add_argument("--name", default="run", help="file stem of the outputs")
     _common(run)
     run.set_defaults(func=cmd_run)
@@ -652,17 +684,23 @@ def build_parser() -> argparse.ArgumentParser:
                                "number of trajectories")
     _physics(conv, "qubit")
     conv.add_argument("--dts", type=_float_list, default="0.1,0.05,0.025,0.0125,0.00625",
-                      help="comma-separated time steps (halving gives Richardson)")
-    conv.add_argument("--trajectories", type=_int_list, default=None,
-                      help="comma-separated trajectory counts, e.g. 250,1000,4000")
-    conv.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed")
+                      help="comma-separated time steps (1/gamma) of the density engine "
+                           "(halving gives Richardson)")
+    default_is(conv.add_argument(
+        "--trajectories", type=_int_list, default=None,
+        help="comma-separated trajectory counts, e.g. 250,1000,4000: also the Monte Carlo "
+             "error against the number of trajectories, at the largest of --dts"),
+        "none: the dt study only")
+    conv.add_argument("--seed", type=_int_at_least(0), default=0,
+                      help="random seed of the --trajectories study")
     _common(conv)
     conv.set_defaults(func=cmd_converge)
 
     figs = sub.add_parser("figures", formatter_class=fmt,
                           help="the paper's Figs 2-7: collision engines (markers) vs the exact "
                                "reference (lines), CSV + PNG + REPORT.md")
-    figs.add_argument("--quick", action="store_true", help="coarse grids and dt = 0.02")
+    figs.add_argument("--quick", action="store_true",
+                      help="coarse grids and dt = 0.02 instead of 0.01")
     _study_options(figs)
     _common(figs)
     figs.set_defaults(func=cmd_figures)
@@ -670,33 +708,38 @@ def build_parser() -> argparse.ArgumentParser:
     stat = sub.add_parser("statistics", formatter_class=fmt,
                           help="heat counting statistics P(q, t) and the cumulants of the "
                                "heat, collisions against the master-equation limit")
-    _physics(stat, "qubit")
-    stat.add_argument("--n-systems", type=_int_at_least(2), default=2, help="chain length")
-    stat.add_argument("--rho23", type=_finite_complex, default=None,
-                      help="qubits: start in the correlated state of eq 41 with this rho23")
-    stat.add_argument("--bath", choices=("qubit", "boson"), default=None,
-                      help="reservoir ancillas (default: qubit for qubits, boson for "
-                           "oscillators)")
+    stat_methods = ("density", "trajectories")
+    _physics(stat, "qubit", stat_methods)
+    stat.add_argument("--n-systems", type=_int_at_least(2), default=2,
+                      help="number of subsystems in the chain")
+    default_is(stat.add_argument(
+        "--rho23", type=_finite_complex, default=None,
+        help="qubits: start in the correlated state of eq 41 with this rho23 (paper's "
+             "symbol, |rho23| <= 1 - xi_S^2; e.g. 0.3+0.1j)"), _PRODUCT_START)
+    default_is(stat.add_argument("--bath", choices=("qubit", "boson"), default=None,
+                                  help="reservoir ancillas"), _BATH_DEFAULT)
     stat.add_argument("--independent", action="store_true",
                       help="independent reservoirs (each subsystem's heat counted "
                            "separately; the CSV holds their joint distribution)")
-    stat.add_argument("--method", choices=("density", "trajectories"), default="density",
+    stat.add_argument("--method", choices=stat_methods, default="density",
                       help="exact at finite dt, or Monte Carlo histograms")
-    stat.add_argument("--dt", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
-                      default=None, help="collision time step (1/gamma); default 0.01 "
-                                         "(0.05 with --quick)")
+    default_is(stat.add_argument(
+        "--dt", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"), default=None,
+        help="collision time step (1/gamma)"), "0.01, or 0.05 with --quick")
     stat.add_argument("--save-every", type=_int_at_least(1), default=10,
                       help="save the statistics every this many steps")
-    stat.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
-                      help="--method trajectories: number of trajectories (default 2000, "
-                           "500 with --quick)")
-    stat.add_argument("--seed", type=_int_at_least(0), default=None,
-                      help="--method trajectories: random seed (default 0)")
-    stat.add_argument("--times", type=_float_list, default=None,
-                      help="times of the P(q, t) panel, comma-separated (default 0.1, "
-                           "0.25, 0.5 and 1 times --t-max)")
+    default_is(stat.add_argument("--n-trajectories", type=_int_at_least(2), default=None,
+                                  help="--method trajectories: number of trajectories"),
+                "2000, or 500 with --quick")
+    default_is(stat.add_argument("--seed", type=_int_at_least(0), default=None,
+                                  help="--method trajectories: random seed"), "0")
+    default_is(stat.add_argument(
+        "--times", type=_float_list, default=None,
+        help="times (1/gamma) of the P(q, t) panel, comma-separated, each <= --t-max"),
+        "0.1, 0.25, 0.5 and 1 times --t-max")
     stat.add_argument("--log", action="store_true", help="logarithmic probability axis")
-    stat.add_argument("--quick", action="store_true", help="dt = 0.05 and 500 trajectories")
+    stat.add_argument("--quick", action="store_true",
+                      help="--dt 0.05 and --n-trajectories 500 unless they are given")
     stat.add_argument("--name", default="statistics", help="file stem of the outputs")
     _common(stat)
     stat.set_defaults(func=_statistics_entry)
@@ -706,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "J^(c)(t) and release times against the delay, where the "
                               "correlations stop mattering; CSV + PNG + REPORT.md")
     dly.add_argument("--quick", action="store_true",
-                     help="coarse grids and dt = 0.025 (a few seconds)")
+                     help="coarse grids and dt = 0.025 instead of 0.01 (a few seconds)")
     _study_options(dly)
     _common(dly)
     dly.set_defaults(func=cmd_delay)
@@ -715,7 +758,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="throughput and the QuTiP comparison (needs the 'bench' extra "
                                 "for the peer)")
     bench.add_argument("--quick", action="store_true", help="smaller problems")
-    _common(bench)
+    _common(bench, progress_bar=False)
     bench.set_defaults(func=cmd_bench)
 
     swp = sub.add_parser("sweep", formatter_class=fmt,
@@ -723,11 +766,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "(resumable; local processes or a Dask cluster)")
     swp.add_argument("spec", help="the sweep specification (.toml or .json; see README, "
                                   "Sweeps)")
-    swp.add_argument("--out", default=None,
-                     help="the sweep's folder (default results/<name of SPEC>); a folder of "
-                          "the same sweep is continued")
-    swp.add_argument("--workers", type=_int_at_least(1), default=None,
-                     help="local processes (default: every core; 1 runs in this process)")
+    default_is(swp.add_argument("--out", default=None,
+                                 help="the sweep's folder; a folder of the same sweep is "
+                                      "continued"), "results/<file stem of SPEC>")
+    default_is(swp.add_argument("--workers", type=_int_at_least(1), default=None,
+                                 help="local processes (1 runs in this process)"),
+                "every core")
     swp.add_argument("--scheduler", default=None,
                      help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run on "
                           "instead of local processes (needs the 'dask' extra)")
@@ -735,19 +779,34 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write the table: auto = Parquet with pyarrow, else CSV")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.set_defaults(func=cmd_sweep)
+    for command in sub._choices_actions:  # each command's --help starts with what it does
+        sub.choices[command.dest].description = command.help
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 failed figures or sweep
-    points, 2 bad input, 130 interrupted)."""
+    points, 2 bad input, 130 interrupted).
+
+    Errors and warnings print as one line each, ``collision COMMAND: error: ...`` and
+    ``collision COMMAND: warning: ...``, whatever raised them; the warning format is
+    installed here for the duration of the command and restored afterwards.
+    """
     parser = build_parser()
     command = (argv if argv is not None else sys.argv[1:])[:1]
+    commands = next(a.choices for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    name = f"collision {command[0]}" if command and command[0] in commands else "collision"
+    with warnings.catch_warnings():
+        warnings.showwarning = warning_printer(name)
+        return _main(parser, argv, name)
+
+
+def _main(parser: argparse.ArgumentParser, argv: list[str] | None, name: str) -> int:
     try:
         args = parser.parse_args(argv)
         return args.func(args)
     except (UsageError, ValueError) as exc:  # bad input: one clear line, no traceback
-        name = f"collision {command[0]}" if command else "collision"
         print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -67,9 +67,9 @@ from ._kernels import rng as _rng
 from ._kernels import trajectories as _kt
 from ._loop import run_in_chunks
 from .density import DensityEngine
-from .initial import initial_state
+from .initial import initial_state, state_digest
 from .options import engine_options
-from .statistics import check_same_run
+from .statistics import check_disjoint, check_same_run
 
 METHODS = ("density", "trajectories")
 #: Groups of trajectories for the jackknife standard errors of the cumulants.
@@ -104,9 +104,10 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
     if method == "trajectories" and opts.target_stderr is not None:
         raise ValueError("target_stderr does not apply to heat_statistics (it targets the "
                          "standard error of a flux in run()); give n_trajectories")
+    given = None
     if any(model.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
-        rho0 = turn_subsystems(initial_state(rho0, model.dims).dense(), model.dims,
-                               model.frame_angles, inverse=True)
+        given = initial_state(rho0, model.dims)
+        rho0 = turn_subsystems(given.dense(), model.dims, model.frame_angles, inverse=True)
     n, d = model.n_systems, model.d_sys
     q_max = n * (d - 1)
     n_q = 2 * q_max + 1
@@ -125,7 +126,9 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
         result = _trajectories(model, plan, opts)
     result.parameters = {"source": "collision", "method": method, "counting": "two-point "
                          "measurement of every ancilla (net quanta gained)", **model.parameters,
-                         "options": opts.as_dict(), "dt": plan.dt, "t_max": float(t_max),
+                         "options": opts.as_dict(),
+                         "initial_state": state_digest(given or plan.initial),
+                         "dt": plan.dt, "t_max": float(t_max),
                          "theta": plan.theta, "save_every": plan.save_every,
                          "bath_cutoff": plan.d_anc, "bath_leak_per_step": plan.bath_leak,
                          **result.parameters}
@@ -274,9 +277,9 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
                   "n_trajectories_limit": n_traj,
                   "seed": int(opts.seed) if isinstance(opts.seed, numbers.Integral) else None,
                   "seed_entropy": ss.entropy, "seed_spawn_key": list(ss.spawn_key),
-                  "first_trajectory": first, "batch_size": int(batch),
-                  "n_groups": N_GROUPS, "trajectory_method": f"{estimator} estimator, "
-                  f"{stepper}"}
+                  "first_child": int(ss.n_children_spawned), "first_trajectory": first,
+                  "batch_size": int(batch), "n_groups": N_GROUPS,
+                  "trajectory_method": f"{estimator} estimator, {stepper}"}
     joint_counts = None if joint is None else joint.reshape((n_saved,) + (m,) * n_sys)
     return statistics_from_counts(plan.times, counts, joint_counts, parameters, partial)
 
@@ -329,20 +332,20 @@ def merge_statistics(first: HeatStatistics, second: HeatStatistics) -> HeatStati
     Raises
     ------
     ValueError
-        If either result has no histograms (``counts``; they are kept in ``.npz`` files)
-        or the runs differ in model, time grid or seed, or overlap.
+        If either result has no histograms (``counts``; they are kept in ``.npz`` files),
+        the runs differ in anything that defines a run
+        (:data:`collision.statistics.SAME_RUN`: the model, ``initial_state``, the time
+        grid, the estimator, the seed; the message names every key that differs, with
+        both values), or they share trajectories (a result merged with itself,
+        overlapping ranges).
     """
     for res in (first, second):
         if res.counts is None:
             raise ValueError("merge_statistics needs Monte Carlo results that carry their "
                              "histograms (result.counts; saved in .npz files only)")
     check_same_run(first, second)
+    ranges = check_disjoint(first, second)
     pa, pb = first.parameters, second.parameters
-    ranges = sorted([(pa["first_trajectory"], pa["n_trajectories"]),
-                     (pb["first_trajectory"], pb["n_trajectories"])])
-    if ranges[0][0] + ranges[0][1] > ranges[1][0]:
-        raise ValueError(f"the trajectory ranges {ranges} overlap: merge runs over disjoint "
-                         "ranges of one seed")
     joint = None
     if first.joint is not None:
         n_a, n_b = pa["n_trajectories"], pb["n_trajectories"]

@@ -16,10 +16,19 @@ with coherences, e.g. ``|+><+|`` or a rotated thermal state) is sampled subsyste
 subsystem from each local state's eigenstates; a state vector is its own, single member
 (:func:`collision.trajectories.sampled_ensemble`).  Everything a plan needs of the state
 (populations, each subsystem's populations) is computed from these forms in ``O(D n)``.
+
+Every run records a digest of its initial state, ``parameters["initial_state"]``
+(:func:`state_digest`), so that Monte Carlo runs of different initial states are never
+merged (:data:`collision.statistics.SAME_RUN`).  It digests the state in the form the
+run received it: the same numbers in another container (a real or complex array, a
+``qutip.Qobj``, a sparse matrix, a tuple instead of a list) digest the same, but one
+state given in two forms (a matrix and the list of its local factors, a vector and its
+projector) digests differently, so merging demands the same input.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,3 +165,33 @@ def reduced_populations(state: InitialState, fock: np.ndarray) -> np.ndarray:
     return np.array([np.bincount(fock[:, i], weights=pops, minlength=d)
                      for i in range(fock.shape[1])])
 
+
+
+def state_digest(state: InitialState) -> str:
+    """A digest of a validated initial state, as recorded in ``parameters["initial_state"]``.
+
+    Parameters
+    ----------
+    state : InitialState
+        The state as the run received it (:func:`initial_state`), before any change of
+        frame.
+
+    Returns
+    -------
+    str
+        ``"<form>:sha256:<64 hex digits>"``, ``<form>`` one of ``matrix``, ``product``,
+        ``vector``: the SHA-256 of the form, the subsystem dimensions (int64) and the
+        state's arrays as C-ordered complex128 (the matrix, the local matrices S1 first,
+        or the vector), with signed zeros made positive.  Equal digests mean the same
+        numbers in the same form (module docstring).
+    """
+    h = hashlib.sha256()
+    h.update(state.kind.encode("ascii") + b"\0")
+    h.update(np.asarray(state.dims, dtype=np.int64).tobytes())
+    arrays = {"matrix": (state.matrix,), "product": state.local,
+              "vector": (state.vector,)}[state.kind]
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr, dtype=np.complex128) + 0.0  # -0.0 -> 0.0
+        h.update(np.asarray(arr.shape, dtype=np.int64).tobytes())
+        h.update(arr.tobytes())
+    return f"{state.kind}:sha256:{h.hexdigest()}"

@@ -73,7 +73,7 @@ from lindblad.thermal import thermal_populations
 
 from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
-from .initial import MAX_DENSE_DIM, InitialState, initial_state, reduced_populations
+from .initial import MAX_DENSE_DIM, InitialState, initial_state, reduced_populations, state_digest
 from .options import EngineOptions, driver, engine_options
 from .unitaries import BlockUnitary, exchange_unitary
 
@@ -661,8 +661,9 @@ class CascadeCollisionModel(CascadeSpec):
             Fluxes at the saved times; ``final_state`` is the state at the last saved
             time ``t[-1]`` in the lab frame (``parameters["frame"] = "lab"``);
             ``parameters`` records the run, including the bath cutoff and its leak bound,
-            ``cutoff_tol`` and, for oscillators, the largest top-level population and
-            mean occupation of each subsystem the engine saw
+            ``cutoff_tol``, a digest of ``rho0`` (``initial_state``,
+            :func:`collision.initial.state_digest`) and, for oscillators, the largest
+            top-level population and mean occupation of each subsystem the engine saw
             (``max_top_level_population``, ``max_occupation``; None for qubits).
 
         Raises
@@ -700,9 +701,10 @@ class CascadeCollisionModel(CascadeSpec):
 
             per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
                 self.n_systems, smallest_batch(opts.n_trajectories))
+        given = None
         if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
-            rho0 = turn_subsystems(initial_state(rho0, self.dims).dense(), self.dims,
-                                   self.frame_angles, inverse=True)
+            given = initial_state(rho0, self.dims)
+            rho0 = turn_subsystems(given.dense(), self.dims, self.frame_angles, inverse=True)
         plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
         if any(self.phases) and result.final_state is not None:
@@ -710,6 +712,7 @@ class CascadeCollisionModel(CascadeSpec):
                                                  self.frame_angles)
         result.parameters = {"source": "collision", "method": method, **self.parameters,
                              "options": opts.as_dict(),
+                             "initial_state": state_digest(given or plan.initial),
                              "dt": plan.dt, "t_max": float(t_max), "theta": plan.theta,
                              "save_every": plan.save_every, "bath_cutoff": plan.d_anc,
                              "bath_leak_per_step": plan.bath_leak,

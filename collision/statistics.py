@@ -28,8 +28,11 @@ refuses it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from lindblad.fluxes import FluxStandardErrors, HeatFluxes, _plain
 
 #: Trajectories per leaf: split points of runs that are to be merged are multiples of it.
 LEAF = 64
@@ -170,8 +173,6 @@ def fluxes_from_moments(total: Moments, t: np.ndarray):
     The quantities are, in order: local (n), correlated (n), own (n), J2, J12, total
     (see :func:`collision._kernels.trajectories.merge_batch`).
     """
-    from lindblad.fluxes import FluxStandardErrors, HeatFluxes
-
     n = (total.mean.shape[0] - 3) // 3
     se = total.stderr
     errors = FluxStandardErrors(t, se[:n], se[n:2 * n],
@@ -180,19 +181,96 @@ def fluxes_from_moments(total: Moments, t: np.ndarray):
     return HeatFluxes(t, total.mean[:n], total.mean[n:2 * n], stderr=errors)
 
 
-#: Parameters two Monte Carlo runs must share to be merged.
-SAME_RUN = ("system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
-            "cascade", "delay", "phase", "dt", "save_every", "bath_cutoff", "seed_entropy",
-            "seed_spawn_key")
+#: The parameters that define a Monte Carlo run: two results merge only if they agree on
+#: every one (:func:`check_same_run`, used by :func:`merge_results` and
+#: :func:`collision.counting.merge_statistics`).  The model (every model parameter, and the
+#: bath cutoff the run used), the initial state (``initial_state``, a digest of ``rho0`` in
+#: the form the run received it: :func:`collision.initial.state_digest`), the time grid,
+#: the engine's scheme as resolved (``trajectory_method``: estimator and stepper; "auto"
+#: and the scheme it chose are the same run), the histogram groups of counting runs, and
+#: the seed lineage (root entropy, spawn key, children spawned before the run).  Not
+#: compared, because a trajectory's numbers depend only on the above and its index:
+#: ``n_trajectories``, ``first_trajectory`` (the ranges must be disjoint instead,
+#: :func:`check_disjoint`), ``target_stderr`` (it decides how many trajectories run, not
+#: what they are), ``final_state`` (a merge keeps the final state only if both runs kept
+#: it), ``n_threads``, ``batch_size`` and ``progress``.
+SAME_RUN = ("method", "system", "n_systems", "gamma", "omega", "temperature", "cutoff", "bath",
+            "cascade", "delay", "phase", "bath_cutoff", "bath_tol", "cutoff_tol",
+            "initial_state", "dt", "t_max", "save_every", "trajectory_method", "n_groups",
+            "seed_entropy", "seed_spawn_key", "first_child")
+#: Keys of :data:`SAME_RUN` a result must record to be merged (results of versions before
+#: the initial-state digest do not: which state they started from cannot be checked).
+REQUIRED = ("initial_state", "seed_entropy")
 
 
-def check_same_run(first, second) -> None:
-    """``ValueError`` unless two results come from one model, time grid and seed."""
-    pa, pb = first.parameters, second.parameters
-    differ = [k for k in SAME_RUN if pa.get(k) != pb.get(k)]
-    if differ or not np.array_equal(first.t, second.t):
-        raise ValueError(f"the two runs differ in {differ or ['their times']}: only runs of one "
-                         "model, time grid and seed can be merged")
+def _short(key: str, params: dict) -> str:
+    """``params[key]`` for an error message: digests and long numbers cut to their first
+    digits."""
+    if key not in params:
+        return "not recorded"
+    value = params[key]
+    if key == "initial_state" and isinstance(value, str) and value.count(":") == 2:
+        form, _, digest = value.split(":")
+        return f"{form} {digest[:8]}.."
+    text, limit = (value, 40) if isinstance(value, str) else (repr(value), 20)
+    return text if len(text) <= limit else text[:limit - 4] + ".."
+
+
+def check_same_run(first: Any, second: Any) -> None:
+    """``ValueError`` unless two Monte Carlo results come from one run definition
+    (:data:`SAME_RUN`) and one time grid.
+
+    The message names every key that differs, with both values (shortened), e.g.
+    ``cannot merge: the runs differ in initial_state (matrix 3fa2c1d0.. vs product
+    9c01ab34..) and dt (0.01 vs 0.02)``.  Parameters loaded from files (plain JSON types)
+    compare equal to those of a result in memory.
+    """
+    pa, pb = first.parameters or {}, second.parameters or {}
+    missing = [k for k in REQUIRED if k not in pa or k not in pb]
+    if missing:
+        raise ValueError(f"cannot merge: the results do not both record "
+                         f"{' and '.join(missing)} (written by an older version?), so they "
+                         "cannot be checked to come from one run; rerun them")
+    differ = [f"{k} ({_short(k, pa)} vs {_short(k, pb)})" for k in SAME_RUN
+              if (k in pa) != (k in pb) or _plain(pa.get(k)) != _plain(pb.get(k))]
+    if not differ and not np.array_equal(first.t, second.t):
+        differ = [f"their saved times ({first.t.size} from {first.t[0]:g} to {first.t[-1]:g} "
+                  f"vs {second.t.size} from {second.t[0]:g} to {second.t[-1]:g})"]
+    if differ:
+        listed = ", ".join(differ[:-1]) + " and " + differ[-1] if len(differ) > 1 else differ[0]
+        raise ValueError(f"cannot merge: the runs differ in {listed}; only runs of one model, "
+                         "initial state, time grid, estimator and seed over disjoint trajectory "
+                         "ranges can be merged")
+
+
+def trajectory_ranges(result: Any) -> list[tuple[int, int]]:
+    """The trajectory ranges of a Monte Carlo result as ``(first, count)`` pairs: its
+    ``parameters["ranges"]`` (merged results) or ``first_trajectory, n_trajectories``."""
+    p = result.parameters
+    if "ranges" in p:
+        return [(int(a), int(b)) for a, b in p["ranges"]]
+    return [(int(p["first_trajectory"]), int(p["n_trajectories"]))]
+
+
+def check_disjoint(first: Any, second: Any) -> list[tuple[int, int]]:
+    """``ValueError`` if two Monte Carlo results share trajectories (a result merged with
+    itself, or overlapping ranges of one seed); else the union of their ranges, sorted
+    and joined where they touch."""
+    spans = sorted(trajectory_ranges(first) + trajectory_ranges(second))
+    for (a, n), (b, m) in zip(spans, spans[1:], strict=False):
+        if a + n > b:
+            raise ValueError(f"cannot merge: the trajectory ranges {a} to {a + n - 1} and "
+                             f"{b} to {b + m - 1} overlap (trajectories {b} to "
+                             f"{min(a + n, b + m) - 1} are in both runs): merge runs over "
+                             "disjoint trajectory ranges of one seed "
+                             "(TrajectoryOptions.first_trajectory), never a result with itself")
+    out: list[list[int]] = []
+    for a, n in spans:
+        if out and out[-1][0] + out[-1][1] == a:
+            out[-1][1] += n
+        else:
+            out.append([a, n])
+    return [(a, n) for a, n in out]
 
 
 def merge_results(first, second):
@@ -210,12 +288,21 @@ def merge_results(first, second):
         Equal bit for bit to the result of one run over both ranges (when they split at
         multiples of :data:`LEAF`), with ``parameters["n_trajectories"]`` the total and
         ``parameters["ranges"]`` the trajectory ranges covered.
+
+    Raises
+    ------
+    ValueError
+        If either result carries no statistics, the runs differ in anything that defines
+        a run (:data:`SAME_RUN`: the message names every key that differs, with both
+        values), or they share trajectories (a result merged with itself, overlapping
+        ranges).
     """
     for res in (first, second):
         if getattr(res, "statistics", None) is None:
             raise ValueError("merge_results needs results of method='trajectories' that carry "
                              "their statistics (result.statistics)")
     check_same_run(first, second)
+    check_disjoint(first, second)
     pa = first.parameters
     stats = first.statistics.merge(second.statistics)
     total = stats.total()

@@ -1,10 +1,12 @@
-"""Exact reference for the cascaded master equation (paper eqs 1-8).
+"""Exact references: the cascaded master equation (paper eqs 1-8) and the general
+Lindblad master equation (:class:`MasterEquation`).
 
 Units: hbar = k_B = 1; time in 1/gamma, temperature in hbar omega / k_B, heat flux in
 hbar omega gamma, with ``J > 0`` meaning heat flows from the system into the reservoir.
 """
 
 from . import closed_form, correlations, states, thermal
+from ._version import __version__
 from .closed_form import release_time
 from .correlations import (
     concurrence,
@@ -16,6 +18,7 @@ from .correlations import (
 from .counting import HeatStatistics
 from .fluxes import FluxStandardErrors, HeatFluxes
 from .gaussian import GaussianMasterEquation
+from .master import MasterEquation
 from .model import CascadeMasterEquation
 from .thermal import (
     bath_rates,
@@ -31,6 +34,7 @@ __all__ = [
     "GaussianMasterEquation",
     "HeatFluxes",
     "HeatStatistics",
+    "MasterEquation",
     "bath_rates",
     "bose_occupation",
     "closed_form",
@@ -40,6 +44,7 @@ __all__ = [
     "log_negativity",
     "quantum_discord",
     "trace_distance_discord",
+    "__version__",
     "qubit_polarisation",
     "release_time",
     "states",

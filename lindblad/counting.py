@@ -447,13 +447,18 @@ class HeatStatistics:
              title: str | None = None, path: str | Path | None = None, log: bool = False):
         """P(q, t) at a few times (left) and the cumulants against t (right).
 
+        ``q`` is an integer, so P(q, t) is drawn at the integers only, with integer ticks:
+        one group of width 0.8 centred on each integer, one slot per time in it; this
+        result as stems (with error bars of two standard errors for Monte Carlo), the
+        reference as light bars filling the same slots.
+
         Parameters
         ----------
         axes : pair of matplotlib axes, optional
             Where to draw (default: a new figure with two panels).
         reference : HeatStatistics, optional
-            Drawn as lines (e.g. the master-equation limit); this result as markers
-            (with error bars for Monte Carlo).
+            Drawn as bars in the left panel and lines in the right one (e.g. the
+            master-equation limit); this result as stems and markers.
         times : sequence of float, optional
             Times of the left panel (the nearest saved times are used); default four
             times spread over the run.
@@ -474,19 +479,25 @@ class HeatStatistics:
         ax_p, ax_k = axes
         if times is None:
             times = self.t[np.unique(np.linspace(0, self.t.size - 1, 5).round().astype(int))[1:]]
-        for c, tau in enumerate(np.atleast_1d(times)):
+        times = np.atleast_1d(times)
+        width = 0.8 / times.size  # one slot per time in each integer's group
+        for c, tau in enumerate(times):
             k = int(np.argmin(np.abs(self.t - tau)))
             color = f"C{c}"
+            x = self.quanta + (c - (times.size - 1) / 2) * width
             if reference is not None:
                 kr = int(np.argmin(np.abs(reference.t - self.t[k])))
-                ax_p.plot(reference.quanta, reference.probabilities[kr], "-", color=color,
-                          lw=1.2, label=f"t = {reference.t[kr]:.3g} (limit)")
-            err = None if self.stderr is None else 2 * self.stderr.probabilities[k]
-            ax_p.errorbar(self.quanta, self.probabilities[k], yerr=err, fmt="o", ms=4,
-                          mfc="none", color=color, capsize=2,
-                          label=f"t = {self.t[k]:.3g}")
+                ax_p.bar(x, reference.probabilities[kr], width=width, color=color, alpha=0.3,
+                         lw=0, label=f"t = {reference.t[kr]:.3g} (limit)")
+            stems = ax_p.stem(x, self.probabilities[k], linefmt=color, markerfmt="o",
+                              basefmt=" ", label=f"t = {self.t[k]:.3g}")
+            stems.markerline.set(color=color, markerfacecolor="none", markersize=4)
+            if self.stderr is not None:
+                ax_p.errorbar(x, self.probabilities[k], yerr=2 * self.stderr.probabilities[k],
+                              fmt="none", color=color, capsize=2)
         ax_p.set_xlabel(r"net quanta to the reservoir  $q = Q/\hbar\omega$")
         ax_p.set_ylabel(r"$P(q, t)$")
+        ax_p.xaxis.get_major_locator().set_params(integer=True)  # q is an integer
         if log:
             ax_p.set_yscale("log")
         ax_p.legend(fontsize=7)

@@ -34,9 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._propagate import DENSE_SECTOR_MAX, check_times, propagate  # noqa: F401 (re-exported)
 from ._validate import (
     as_matrix,
-    as_real_array,
     check_array_size,
     choice,
     flag,
@@ -44,6 +44,7 @@ from ._validate import (
     real_scalar,
 )
 from .fluxes import HeatFluxes
+from .master import MasterEquation
 from .operators import (
     MAX_DIMENSION,
     check_dimension,
@@ -65,8 +66,6 @@ MAX_N_SYSTEMS = 4096
 MAX_RELAXATION_TIMES = 1000.0
 #: Largest Hilbert-space dimension for which the full D^2 x D^2 Liouvillian is built.
 MAX_FULL_LIOUVILLIAN_DIM = 2048
-#: Largest excitation block propagated with dense matrix exponentials.
-DENSE_SECTOR_MAX = 512
 
 
 @dataclass(frozen=True)
@@ -76,25 +75,6 @@ class _Term:
     coef: complex
     left: sp.csr_matrix
     right: sp.csr_matrix
-
-
-def check_times(times, name: str = "times") -> np.ndarray:
-    """Validate a time grid: 1-d, real, finite, >= 0, non-decreasing, not empty.
-
-    A scalar counts as one time.  Complex values (even with zero imaginary parts),
-    strings, bools and ragged lists are rejected with a ``ValueError`` naming ``name``.
-    """
-    t = as_real_array(times, name)
-    if t.ndim == 0:
-        t = t[None]
-    if t.ndim != 1 or t.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-d array of times, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or t[0] < 0:
-        raise ValueError(f"{name} must be finite and >= 0 (time is measured from the initial "
-                         "state at t = 0)")
-    if np.any(np.diff(t) < 0):
-        raise ValueError(f"{name} must be sorted in increasing order")
-    return t
 
 
 class CascadeSpec:
@@ -393,6 +373,45 @@ class CascadeMasterEquation(CascadeSpec):
         out.eliminate_zeros()
         return out.tocsr()
 
+    def to_master_equation(self) -> MasterEquation:
+        """This cascade as a general :class:`lindblad.MasterEquation` (the Lindblad form
+        of DESIGN.md, for peers such as QuTiP).
+
+        With ``A = sum_i e^{i Phi_i} a_i`` (``Phi_i`` the propagation phases,
+        :attr:`frame_angles`; all zero by default) the jumps are ``sqrt(g_dn) A`` and
+        ``sqrt(g_up) A^dag``, and the Hamiltonian is ``sum_i H_i + H_c`` with
+        ``H_c = i (g_dn - g_up)/2 sum_{i<j} (b_i^dag b_j - b_j^dag b_i)``,
+        ``b_i = e^{i Phi_i} a_i``.  With ``cascade=False`` the jumps are every
+        ``sqrt(g_dn) a_i`` and ``sqrt(g_up) a_i^dag`` and ``H_c = 0``.  Jumps with a zero
+        rate (``g_up`` at T = 0) are left out.  Without phases the Liouvillian equals
+        :meth:`liouvillian`; with phases it generates :meth:`evolve` (the phase-free
+        cascade seen in the turned frame).
+
+        Raises
+        ------
+        ValueError
+            If the model has a delay: a travel time makes the dynamics non-Markovian,
+            with no Lindblad generator.
+        """
+        if any(self.delays):
+            raise ValueError("a cascade with delay has no Lindblad form (the travel time makes "
+                             "it non-Markovian); to_master_equation() needs delay=0")
+        g_dn, g_up = self.rates
+        b = [np.exp(1j * phi) * a for phi, a in zip(self.frame_angles, self._a, strict=True)]
+        h = self.hamiltonian().astype(complex)
+        groups = [b] if self.cascade else [[x] for x in b]
+        if self.cascade:
+            for j in range(self.n_systems):
+                for i in range(j):
+                    hop = b[i].conj().T @ b[j]
+                    h = h + 0.5j * (g_dn - g_up) * (hop - hop.conj().T)
+        jumps = []
+        for group in groups:
+            total = sum(group[1:], group[0])
+            jumps += [np.sqrt(g) * c for g, c in ((g_dn, total), (g_up, total.conj().T))
+                      if g > 0]
+        return MasterEquation(h, jumps, dims=list(self.dims))
+
     def sector(self, m: int) -> _Sector:
         """The block of the Liouvillian acting on entries ``rho[k, l]`` with
         ``n(k) - n(l) = m`` (cached)."""
@@ -633,41 +652,7 @@ class _Sector:
         return np.asarray(sp.csr_matrix(op)[self.bra, self.ket]).ravel()
 
     def propagate(self, v0: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``.
-
-        Blocks up to :data:`DENSE_SECTOR_MAX` entries use dense propagators
-        ``exp(L_m h)`` (one per distinct step ``h``), obtained by applying
-        ``scipy.sparse.linalg.expm_multiply`` to the identity; larger blocks use
-        ``expm_multiply`` on the time grid.  (``scipy.linalg.expm`` is avoided on purpose:
-        scipy 1.17-1.18 choose its Pade degree from a wrong norm and return errors of
-        order 0.1 on these generators; scipy issues 25864 and 24366.)
-        """
-        out = np.empty((t.size, self.size), dtype=complex)
-        v = v0.astype(complex)
-        if not np.any(v):
-            out[:] = 0
-            return out
-        steps = np.diff(t, prepend=0.0)
-        if self.size <= DENSE_SECTOR_MAX:
-            identity = np.eye(self.size, dtype=complex)
-            cache: dict[str, np.ndarray] = {}
-            for k, h in enumerate(steps):
-                if h > 0:
-                    key = f"{h:.12e}"  # linspace steps differ in the last bits only
-                    if key not in cache:
-                        cache[key] = spla.expm_multiply(self.matrix * h, identity)
-                    v = cache[key] @ v
-                out[k] = v
-            return out
-        if t[0] > 0:
-            v = spla.expm_multiply(self.matrix * t[0], v)
-        uniform = t.size > 2 and np.allclose(steps[1:], steps[1], rtol=1e-12, atol=0)
-        if uniform and steps[1] > 0:
-            out[:] = spla.expm_multiply(self.matrix, v, start=0.0, stop=t[-1] - t[0],
-                                        num=t.size, endpoint=True)
-            return out
-        out[0] = v
-        for k in range(1, t.size):
-            h = steps[k]
-            out[k] = spla.expm_multiply(self.matrix * h, out[k - 1]) if h > 0 else out[k - 1]
-        return out
+        """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``: blocks up to
+        :data:`DENSE_SECTOR_MAX` entries with dense propagators, larger ones with
+        ``expm_multiply`` (:func:`lindblad._propagate.propagate`)."""
+        return propagate(self.matrix, v0, t)

@@ -1,6 +1,8 @@
 """The command line: files written, numbers consistent with the library, clean errors."""
 
+import argparse
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -250,3 +252,214 @@ def test_dt_convergence_refuses_steps_that_cannot_give_an_order(dts, message):
     rho0 = states.product(states.thermal("qubit", 2.0), states.thermal("qubit", 2.0))
     with pytest.raises(ValueError, match=message):
         dt_convergence(model, rho0, dts, t_max=1.0, t_state=1.0)
+
+
+# --- issue 17 item 10: help, warnings and version ------------------------------------------
+
+def _parsers():
+    """(name, parser) of the top-level command and of every subcommand."""
+    from collision.cli import build_parser
+
+    top = build_parser()
+    subs = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    return [("collision", top),
+            *((f"collision {name}", parser) for name, parser in subs.choices.items())]
+
+
+_PARSERS = _parsers()
+_IDS = [name.replace(" ", "-") for name, _ in _PARSERS]
+
+
+def test_every_subcommand_is_covered():
+    assert {name for name, _ in _PARSERS} == {
+        "collision", *(f"collision {c}" for c in (
+            "run", "converge", "figures", "statistics", "delay", "bench", "sweep"))}
+
+
+@pytest.mark.parametrize("name, parser", _PARSERS, ids=_IDS)
+def test_help_states_each_default_once_through_one_mechanism(name, parser):
+    formatter = parser._get_formatter()
+    for action in parser._actions:
+        # one mechanism: the help texts never state a default, the formatter adds it
+        assert "default" not in (action.help or "").lower(), (name, action.option_strings)
+        entry = formatter._expand_help(action) if action.help else ""
+        assert entry.lower().count("default") <= 1, (name, entry)
+        assert "(default: None)" not in entry and "(default: False)" not in entry
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            assert "(default: " in entry, (name, action.option_strings)
+    text = parser.format_help()
+    assert "(default: None)" not in text and "(default: False)" not in text
+
+
+@pytest.mark.parametrize("name, parser", _PARSERS, ids=_IDS)
+def test_help_mentions_only_options_and_values_the_command_accepts(name, parser):
+    text = " ".join(parser.format_help().split())
+    options = {s: a for a in parser._actions for s in a.option_strings}
+    for flag in set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text)):
+        assert flag in options, f"{name} --help mentions {flag}, which it does not accept"
+    # a value of any command's choices named after a flag must be one of that flag's
+    # (e.g. no "--method gaussian" in the help of a command whose --method lacks it)
+    values = {str(c) for _, p in _PARSERS for a in p._actions for c in (a.choices or ())
+              if not isinstance(a, argparse._SubParsersAction)}
+    for flag, value in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*) ([a-z]+)\b", text):
+        choices = options[flag].choices
+        if value in values and value not in (choices or ()):
+            pytest.fail(f"{name} --help mentions {flag} {value}; its choices are {choices}")
+
+
+@pytest.mark.parametrize("command", ["converge", "statistics"])
+def test_errors_of_commands_without_gaussian_do_not_suggest_it(tmp_path, capsys, command):
+    argv = [command, "--system", "oscillator", "--ts", "10", "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--cutoff" in err and "--method gaussian" not in err
+
+
+_WARNINGS = [(UserWarning, "plain"), (RuntimeWarning, "numpy-like"),
+             ("AccuracyWarning", "engine"), ("TruncationWarning", "engine cutoff")]
+_COMMANDS = [("run", "cmd_run", []), ("converge", "cmd_converge", []),
+             ("figures", "cmd_figures", []), ("statistics", "cmd_statistics", []),
+             ("delay", "cmd_delay", []), ("bench", "cmd_bench", []),
+             ("sweep", "cmd_sweep", ["spec.toml"])]
+
+
+@pytest.mark.parametrize("command, func, extra", _COMMANDS, ids=[c[0] for c in _COMMANDS])
+@pytest.mark.parametrize("category, text", _WARNINGS, ids=[w[1] for w in _WARNINGS])
+def test_every_command_prints_warnings_in_one_clean_format(monkeypatch, capsys, command,
+                                                           func, extra, category, text):
+    import warnings
+
+    import collision
+    import collision.cli as cli
+
+    category = getattr(collision, category) if isinstance(category, str) else category
+
+    def warns(args):
+        warnings.warn(f"{text} 50% off", category, stacklevel=2)
+        return 0
+
+    monkeypatch.setattr(cli, func, warns)
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main([command, *extra]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"collision {command}: warning: {text} 50% off\n"
+    assert ".py:" not in captured.err + captured.out and "<frozen" not in captured.err
+    assert warnings.showwarning is before  # the format is the CLI's, not left behind
+
+
+@pytest.mark.parametrize("argv, prefix", [
+    ([], "collision: error: "),
+    (["bogus"], "collision: error: "),
+    (["--bogus"], "collision: error: "),
+    (["run", "--bogus"], "collision run: error: "),
+], ids=["no-command", "unknown-command", "unknown-option", "unknown-run-option"])
+def test_errors_name_the_command_only_when_there_is_one(capsys, argv, prefix):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(prefix) and err.count("\n") == 1
+
+
+def test_version_of_both_packages_and_of_the_command(capsys):
+    from importlib.metadata import version
+
+    import collision
+    import lindblad
+
+    assert collision.__version__ == lindblad.__version__ == version("cascade-collisions")
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"collision {collision.__version__}"
+
+
+@pytest.mark.parametrize("pyproject, expected", [
+    ("[project]\nname = \"cascade-collisions\"\nversion = \"9.8.7\"\n", "9.8.7"),
+    ("\ufeff[build-system]\nrequires = []\n[project]\nname = \"cascade-collisions\"\n"
+     "version = \"1.2\"\n[tool.x]\nversion = \"0\"\n", "1.2"),
+    ("[project]\nname = \"other-package\"\nversion = \"3.0\"\n", None),
+    ("[project]\nname = \"cascade-collisions\"\ndynamic = [\"version\"]\n", None),
+    (None, None),
+], ids=["checkout", "bom-and-other-tables", "other-distribution", "dynamic", "no-file"])
+def test_version_of_a_source_checkout_without_metadata(tmp_path, monkeypatch, pyproject,
+                                                       expected):
+    from importlib.metadata import PackageNotFoundError
+
+    from lindblad import _version
+
+    path = tmp_path / "pyproject.toml"
+    if pyproject is not None:
+        path.write_text(pyproject, encoding="utf-8")
+    assert _version.source_version(path) == expected
+
+    def not_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(_version, "version", not_installed)
+    monkeypatch.setattr(_version, "__file__", str(tmp_path / "lindblad" / "_version.py"))
+    assert _version.package_version() == (expected or _version.UNKNOWN)
+
+
+# --- figure labels: a quantity with a unit shows its unit --------------------------------------
+
+def _legend_texts(fig):
+    return [t.get_text() for ax in fig.axes if ax.get_legend() is not None
+            for t in ax.get_legend().get_texts()]
+
+
+def _release_figure(monkeypatch, tmp_path):
+    from collision.studies.paper import plots
+    from collision.studies.paper.results import ReleaseTimeFigure
+
+    monkeypatch.setattr(plots, "_save", lambda fig, path: fig)
+    p = np.array([25.0, 50.0, 95.0])
+    x = np.linspace(-1, 1, 5)
+    tau = np.outer(p / 50, 1 + x**2)
+    result = ReleaseTimeFigure(name="fig4a", parameter="C13 + C24", p=p, x=x,
+                               tau_reference=tau, x_engine=x, tau_engine=tau,
+                               tau_engine_trapezoid=tau, tau_reference_at_engine=tau, dt=0.1)
+    return plots.plot_release_times(result, tmp_path / "f.png", "x", "title")
+
+
+def _delay_release(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from matplotlib.figure import Figure
+
+    from collision.studies import delay_plots
+
+    delays, p, x = np.array([0.0, 1.0, 2.0]), np.array([25.0, 75.0]), np.array([-1, 0, 1.0])
+    times = SimpleNamespace(reference=np.ones((3, 2, 3)), engine=np.ones((3, 2, 3)),
+                            exact_threshold=np.array([np.nan, 1.0]))
+    panel = SimpleNamespace(times={"released": times}, x=x, p=p, delays=delays,
+                            engine_delays=delays)
+    fig = Figure()
+    ax = fig.subplots()
+    delay_plots._release_axis(ax, panel, "released", ["C0", "C1"])
+    ax.legend()
+    return fig
+
+
+def _flux_grid(monkeypatch, tmp_path):
+    from collision.studies.paper import plots
+    from collision.studies.paper.results import FLUX_KEYS, FluxFigure, FluxPanel
+
+    monkeypatch.setattr(plots, "_save", lambda fig, path: fig)
+    t = np.linspace(0, 1, 11)
+    curves = {k: np.ones((2, t.size)) for k in FLUX_KEYS}
+    panels = {key: FluxPanel(system=key[:-1], parameter="T_S", values=np.array([0.5, 2.0]),
+                             t=t, engine=curves, reference=curves, engine_name="density",
+                             reference_name="Lindblad", dt=0.1)
+              for key in ("oscillators", "qubits")}
+    return plots.plot_flux_grid(FluxFigure(name="fig2", panels=panels), tmp_path / "f.png")
+
+
+@pytest.mark.parametrize("draw, pattern", [
+    (_release_figure, r"^p = \d+%$"),
+    (_delay_release, r"^p = \d+%$"),
+    (_flux_grid, r"^\$k_BT_S/\\hbar\\omega\$ = [\d.]+$"),
+], ids=["fig4a-release-percent", "delay-release-percent", "fig2-temperature-unit"])
+def test_legends_carry_their_units(monkeypatch, tmp_path, draw, pattern):
+    texts = _legend_texts(draw(monkeypatch, tmp_path))
+    assert texts and all(re.match(pattern, t) for t in texts), texts

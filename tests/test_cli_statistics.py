@@ -55,3 +55,81 @@ def test_statistics_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, mes
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+# --- issue 17 item 10: the integer distribution is drawn at the integers; clean warnings ----
+
+def _stats(method):
+    from collision import CascadeCollisionModel
+    from lindblad import states
+
+    model = CascadeCollisionModel("qubit", temperature=1.0)
+    rho0 = states.product(*[states.thermal("qubit", 2.0)] * 2)
+    kw = dict(n_trajectories=200, seed=3) if method == "trajectories" else {}
+    res = model.heat_statistics(rho0, 1.0, 0.05, method=method, save_every=2, **kw)
+    return res, model.master_equation().heat_statistics(rho0, res.t)
+
+
+def _draw_statistics(method, reference, log):
+    res, ref = _stats(method)
+    ax_p, _ = res.plot(reference=ref if reference else None, log=log)
+    return ax_p, res, reference
+
+
+def _draw_study(method, reference, log):
+    from collision.studies.heat_statistics import CorrelationPanel
+    from collision.studies.heat_statistics_plots import plot_correlations
+
+    res, ref = _stats(method)
+    panel = CorrelationPanel("qubit", "Re rho23", np.array([0.0, 0.5]), [res, res], [ref, ref])
+    return plot_correlations(panel).axes[3], res, True
+
+
+@pytest.mark.parametrize("draw, method, reference, log", [
+    (_draw_statistics, "density", True, False),
+    (_draw_statistics, "trajectories", True, True),
+    (_draw_statistics, "density", False, False),
+    (_draw_study, "density", True, False),
+], ids=["statistics-density", "statistics-trajectories-log", "statistics-no-reference",
+        "study-correlations"])
+def test_integer_distribution_is_drawn_as_bars_and_stems_at_integers(draw, method, reference,
+                                                                    log):
+    from matplotlib.container import BarContainer, StemContainer
+
+    ax, res, has_reference = draw(method, reference, log)
+    ax.figure.canvas.draw()
+    ticks = ax.get_xticks()
+    assert ticks.size >= 2 and np.all(ticks == np.round(ticks)), ticks
+    stems = [c for c in ax.containers if isinstance(c, StemContainer)]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert stems and (len(bars) == len(stems) if has_reference else not bars)
+    # every point sits in the group of width 0.8 around its integer q, one per quantum
+    xs = [np.asarray(s.markerline.get_xdata(), float) for s in stems]
+    xs += [np.array([r.get_x() + r.get_width() / 2 for r in b]) for b in bars]
+    for x in xs:
+        assert np.all(np.abs(x - np.round(x)) < 0.4)
+        np.testing.assert_array_equal(np.round(x), res.quanta)
+    # nothing joins the probabilities of different q by a line
+    assert all(line.get_linestyle() in ("None", "") or len(line.get_xdata()) <= 2
+               for line in ax.lines)
+
+
+def test_statistics_command_prints_warnings_without_a_source_path(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    argv = [sys.executable, "-m", "collision", "statistics", "--quick", "--t-max", "0.5",
+            "--out", str(tmp_path), "--quiet"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = (done.stdout + done.stderr).splitlines()
+    # --quick's dt = 0.05 is coarse: the engine's AccuracyWarning, in the CLI's format
+    assert [ln for ln in lines if "warning:" in ln] == [
+        ln for ln in lines if ln.startswith("collision statistics: warning: gamma * dt = 0.05")]
+    assert any("warning:" in ln for ln in lines)
+    assert not [ln for ln in lines if ".py:" in ln or "<frozen" in ln or "Warning:" in ln]

@@ -14,10 +14,13 @@ if TYPE_CHECKING:
 
 def plot_correlations(panel: CorrelationPanel, path=None):
     """Mean, variance and skewness of the heat against t for every initial state, and
-    P(q) at t = 1 (engine markers, master-equation lines); returns the figure."""
+    P(q) at t = 1 at the integers q (a group of width 0.8 around each q, one slot per
+    state: engine stems, master-equation bars; integer ticks); returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), constrained_layout=True)
+    width = 0.8 / len(panel.values)  # P(q): one slot per initial state around each q
     for c, (v, eng, ref) in enumerate(zip(panel.values, panel.engine, panel.reference,
                                           strict=True)):
         color = f"C{c}"
@@ -28,16 +31,22 @@ def plot_correlations(panel: CorrelationPanel, path=None):
                     color=color, label=f"{panel.parameter} = {v:g}")
         k = int(np.argmin(np.abs(eng.t - 1.0)))
         kr = int(np.argmin(np.abs(ref.t - 1.0)))
-        axes[3].plot(ref.quanta, ref.probabilities[kr], "-", color=color, lw=1.2)
-        axes[3].plot(eng.quanta, eng.probabilities[k], "o", ms=3, mfc="none", color=color)
-    titles = (r"mean $\kappa_1$", r"variance $\kappa_2$", r"skewness $\kappa_3/\kappa_2^{3/2}$",
-              r"$P(q)$ at $\gamma t = 1$")
+        offset = (c - (len(panel.values) - 1) / 2) * width
+        axes[3].bar(ref.quanta + offset, ref.probabilities[kr], width=width, color=color,
+                    alpha=0.3, lw=0)
+        stems = axes[3].stem(eng.quanta + offset, eng.probabilities[k], linefmt=color,
+                             markerfmt="o", basefmt=" ")
+        stems.markerline.set(color=color, markerfacecolor="none", markersize=3)
+    titles = (r"mean $\kappa_1$  [$\hbar\omega$]", r"variance $\kappa_2$  [$(\hbar\omega)^2$]",
+              r"skewness $\kappa_3/\kappa_2^{3/2}$",
+              r"$P(q)$ at $\gamma t = 1$ (stems: engine; bars: master equation)")
     for ax, title in zip(axes, titles, strict=True):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel(r"$\gamma t$" if ax is not axes[3] else r"$q = Q/\hbar\omega$")
     lim = max(3, int(np.max([np.max(np.abs(e.quanta[e.probabilities.max(axis=0) > 1e-4]))
                              for e in panel.engine])))
     axes[3].set_xlim(-1.5, lim + 0.5)
+    axes[3].xaxis.set_major_locator(MaxNLocator(integer=True))  # q is an integer
     axes[0].legend(fontsize=7)
     fig.suptitle(f"heat to the reservoir, {panel.system}s: {panel.notes}", fontsize=9)
     return save_figure(fig, path)

@@ -51,7 +51,7 @@ def _save(fig, path: Path) -> Path:
 
 
 def _label_ts(ts: float) -> str:
-    return rf"$T_S$ = {ts:g}"
+    return rf"$k_BT_S/\hbar\omega$ = {ts:g}"
 
 
 def _ts_colors(values: np.ndarray):
@@ -139,7 +139,7 @@ def plot_release_times(result: ReleaseTimeFigure, path: Path, x_label: str,
     for k, pc in enumerate(result.p):
         color, ls = _P_STYLE[float(pc)]
         ax.plot(result.x, result.tau_reference[k], color=color, ls=ls, lw=1.5,
-                label=f"p = {pc:g}")
+                label=f"p = {pc:g}%")
         ax.plot(result.x_engine, result.tau_engine[k], "o", ms=4, mfc="none", color=color)
     ax.set_xlabel(x_label)
     ax.set_ylabel(r"$\gamma\tau_p$")
