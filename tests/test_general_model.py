@@ -14,12 +14,6 @@ import math
 
 import numpy as np
 import pytest
-import scipy.linalg as sla
-
-import lindblad
-from collision.models.general import Collision, CollisionModel
-from collision.options import DensityOptions, TrajectoryOptions
-from collision.models.limit import continuum_limit, continuum_order
 from dense_collision import (
     dense_run,
     embed_tensor,
@@ -27,6 +21,11 @@ from dense_collision import (
     random_state,
     without_mean,
 )
+
+import lindblad
+from collision.models.general import Collision, CollisionModel
+from collision.models.limit import continuum_limit, continuum_order
+from collision.options import DensityOptions, TrajectoryOptions
 from lindblad import states
 
 SM = np.array([[0, 1], [0, 0]], dtype=complex)  # sigma_- = |g><e|, ground first
@@ -185,6 +184,9 @@ def test_limit_of_the_paper_cascade_is_its_master_equation(temperature, cascade)
     ref = lindblad.CascadeMasterEquation("qubit", 2, gamma=1.3, temperature=temperature,
                                          cascade=cascade).liouvillian().toarray()
     assert np.max(np.abs(liouvillian(*continuum_limit(model)) - ref)) < 1e-13
+    me = model.master_equation()
+    assert isinstance(me, lindblad.MasterEquation)
+    assert np.max(np.abs(me.liouvillian().toarray() - ref)) < 1e-13
     assert continuum_order(model) == 1.0
 
 
@@ -210,7 +212,7 @@ def test_limit_equals_extrapolated_numerical_generator(case):
     to 9.5e-5 against generators of norm 4-11 (the plain quotient at dt = 2.5e-5 is off by
     0.011-0.056)."""
     model, parts, _ = build(case)
-    gen = liouvillian(*continuum_limit(model))
+    gen = model.master_equation().liouvillian().toarray()
     dts = np.array([4e-4, 1e-4, 2.5e-5])
     g = [(_step_superoperator(model, dt, parts) - np.eye(model.dim**2)) / dt for dt in dts]
     # fit g(dt) = L + a sqrt(dt) + b dt exactly through the three points
@@ -225,20 +227,17 @@ def test_non_zero_first_moment_runs_but_has_no_limit():
     res = model.run(rho0, 0.3, 0.03, e_ops=[np.eye(model.dim)])
     np.testing.assert_allclose(res.expect_list[0], 1.0, atol=1e-12)
     with pytest.raises(ValueError, match=r"no continuum limit.*collisions\[0\]"):
-        continuum_limit(model)
+        model.master_equation()
     with pytest.raises(ValueError, match="first moment"):
         continuum_order(model)
 
 
 def _max_error_vs_limit(model, rho0, dts, t_max, e_op):
-    h, jumps = continuum_limit(model)
-    gen = liouvillian(h, jumps)
-    d = model.dim
+    me = model.master_equation()
     errors = []
     for dt in dts:
         res = model.run(rho0, t_max, dt, e_ops={"o": e_op}, save_every=round(0.1 / dt))
-        exact = [np.trace(e_op @ (sla.expm(gen * t) @ rho0.reshape(-1)).reshape(d, d)).real
-                 for t in res.t]
+        exact = me.expect({"o": e_op}, rho0, res.t)["o"]
         errors.append(np.max(np.abs(res.expect["o"] - exact)))
     return np.array(errors)
 
