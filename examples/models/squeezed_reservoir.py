@@ -5,8 +5,9 @@ ancillas prepared in squeezed vacuum S(r)|0> (r = 0.4, 12 Fock levels).  Written
 interaction picture (H = 0), the oscillator's quadrature variances relax from the vacuum
 value 1/2 to those of the ancillas, e^{-2r}/2 and e^{2r}/2, with X and P exchanged (a
 collision maps a -> cos(theta) a - i sin(theta) b: the factor -i turns the ancillas'
-X-squeezing into the oscillator's P-squeezing).  The reservoir imprints its squeezing.  Squeezed vacuum has <b> = 0, so the collisions have a continuum limit (the
-squeezed-bath master equation); its odd moments vanish, so the runs converge at order 1.
+X-squeezing into the oscillator's P-squeezing).  The reservoir imprints its squeezing.
+Squeezed vacuum has <b> = 0, so the collisions have a continuum limit (the squeezed-bath
+master equation); its odd moments vanish, so the runs converge at order 1.
 
     python examples/models/squeezed_reservoir.py [--out results/examples]
 """
