@@ -339,7 +339,7 @@ class SweepFolder:
 def read_batch(path: Path) -> HeatFluxes:
     """A batch written by :meth:`SweepFolder.write_batch`, with its statistics, ready for
     :func:`collision.statistics.merge_results`."""
-    with np.load(path) as f:
+    with open(path, "rb") as fh, np.load(fh) as f:  # closed also when np.load fails
         arrays = {k: f[k] for k in f.files}
     stats = TrajectoryStatistics({
         (int(level), int(start)): Moments(int(count), mean, m2, rho)
