@@ -194,10 +194,10 @@ class LocalPool:
                 # the server imports the package once; every worker forks from it
                 context.set_forkserver_preload(["collision.sweep.point"])
             # the workers' lifeline: they exit when this process (the write end) dies
-            lifeline, self._lifeline = context.Pipe(duplex=False)
+            self._lifeline = context.Pipe(duplex=False)  # (read end, write end)
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=_start_worker,
-                initargs=(max(1, cpu_count() // self.workers), lifeline))
+                initargs=(max(1, cpu_count() // self.workers), self._lifeline[0]))
             self.started += 1
         return self._executor
 
@@ -209,9 +209,9 @@ class LocalPool:
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
-        lifeline, self._lifeline = self._lifeline, None
-        if lifeline is not None:
-            lifeline.close()
+        for end in self._lifeline or ():
+            end.close()
+        self._lifeline = None
 
 
 def local_pool(workers: int | None = None) -> LocalPool:

@@ -365,9 +365,11 @@ def check_run(model, state, definition: Definition, run: dict[str, Any]) -> None
         delay_steps(getattr(model, "delays", ()), dt)
 
 
-def check_definition(definition: Definition) -> list[str]:
+def check_definition(definition: Definition, with_run: bool = True) -> list[str]:
     """Every problem of a point, without running it (empty if it is valid): the sweep's
-    checks, the model's and the initial state's, and the run's (:func:`check_run`)."""
+    checks, the model's and the initial state's, and (``with_run``) the run's
+    (:func:`check_run`; :func:`compute` leaves them to the run itself, which makes them
+    first)."""
     run, problems = _run_checks(definition)
     try:
         model = build_model(definition)
@@ -387,7 +389,7 @@ def check_definition(definition: Definition) -> list[str]:
     if (run["t_max"] is None or run["dt"] is None) and run.get("times") is None:
         return problems
     try:
-        if state is None or problems:  # the time grid alone
+        if state is None or problems or not with_run:  # the time grid alone
             from ..model import time_grid
 
             if MODELS[definition.model][2]:
@@ -408,7 +410,7 @@ def compute(task: Task):
     from ..options import engine_options
 
     definition = task.definition
-    problems = check_definition(definition)  # every check, just before the work
+    problems = check_definition(definition, with_run=False)  # the run checks the rest
     if problems:
         raise ValueError("; ".join(problems))
     run = _run_checks(definition)[0]
