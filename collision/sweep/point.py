@@ -359,7 +359,12 @@ def check_run(model, state, definition: Definition, run: dict[str, Any]) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # accuracy warnings belong to the run
         if MODELS[definition.model][1] == "covariance" or model.dim <= PLAN_CHECK_DIM:
-            model.plan(state, run["t_max"], run["dt"], run["save_every"])
+            # the engine and its trajectories, where the plan takes them (its memory check)
+            wanted = {"method": run["method"],
+                      "n_trajectories": run["options"].get("n_trajectories")}
+            takes = inspect.signature(model.plan).parameters
+            model.plan(state, run["t_max"], run["dt"], run["save_every"],
+                       **{k: v for k, v in wanted.items() if k in takes})
             return
         dt = time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])[0]
         delay_steps(getattr(model, "delays", ()), dt)
