@@ -17,6 +17,7 @@ only as quiet as that number says.
 from __future__ import annotations
 
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,20 @@ def stop(procs: list[subprocess.Popen]) -> None:
         proc.wait()
 
 
+def machine() -> str:
+    """The CPU model (``/proc/cpuinfo``, else ``platform``) and the usable cores."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+    return f"{model}, {cores} cores"
+
+
 def _wall(func) -> float:
     start = time.perf_counter()
     func()
@@ -56,7 +71,7 @@ def _wall(func) -> float:
 
 
 def thread_scaling(counts: tuple[int, ...] = (5_000, 50_000), repeat: int = 5,
-                   loads: tuple[str, ...] = ("quiet", "busy")) -> list[dict]:
+                   busy: tuple[int | None, ...] = (0, None)) -> list[dict]:
     """Wall time of the 2-qubit trajectory run on 1 and 2 threads, quiet and loaded.
 
     Parameters
@@ -65,20 +80,22 @@ def thread_scaling(counts: tuple[int, ...] = (5_000, 50_000), repeat: int = 5,
         Trajectory counts to time.
     repeat : int
         Interleaved 1-/2-thread repeats per case (best and median reported).
-    loads : tuple of str
-        ``"quiet"`` (no competitor) and/or ``"busy"`` (one busy process per core).
+    busy : tuple of int or None
+        Competing busy processes of each case: 0 (quiet), a number, or None (one per
+        core).
 
     Returns
     -------
     list of dict
-        One row per (load, count): times in s, ``speedup_*`` = ``t_1 / t_2``, the
+        One row per (competitors, count): times in s, ``speedup_*`` = ``t_1 / t_2``, the
         1-minute load average before the competitors started, the cores.
     """
     prob = problems()["qubits"]
     model = collision_model(prob)
     plan = model.plan(prob.rho0, float(prob.times[-1]), DT)
     threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
 
     def run(n: int, t: int) -> None:
         opts = engine_options("trajectories", n_trajectories=n, seed=0, n_threads=t)
@@ -87,10 +104,10 @@ def thread_scaling(counts: tuple[int, ...] = (5_000, 50_000), repeat: int = 5,
     for t in threads:  # warm the JIT (or load its cache)
         run(256, t)
     rows = []
-    for load in loads:
+    for competitors in busy:
         for n in counts:
             load_before = os.getloadavg()[0]
-            procs = busy_processes(cores) if load == "busy" else []
+            procs = busy_processes(cores if competitors is None else competitors)
             try:
                 walls: dict[int, list[float]] = {t: [] for t in threads}
                 for _ in range(repeat):
@@ -98,7 +115,7 @@ def thread_scaling(counts: tuple[int, ...] = (5_000, 50_000), repeat: int = 5,
                         walls[t].append(_wall(lambda n=n, t=t: run(n, t)))
             finally:
                 stop(procs)
-            row = {"load": f"{load} ({len(procs)} busy)" if procs else load,
+            row = {"busy_processes": len(procs),
                    "trajectories": n, "loadavg_1min_before": round(load_before, 2),
                    "cores": cores}
             for t in threads:
