@@ -4,13 +4,15 @@ Parallel work is organised so that a busy machine slows it down gracefully:
 
 * **Few, long parallel regions.**  A batch of trajectories is one parallel region
   (:func:`run_batch`) in which a thread runs whole trajectories through all their steps,
-  and its statistics are a second one (:func:`merge_leaves`), both tens of milliseconds
-  long.  Every region ends at a barrier that waits for the slowest thread, and on a
-  machine with more runnable processes than cores a thread can wait a whole scheduler
-  time slice (several milliseconds) to run at all: the statistics used to be three
-  short regions per leaf of 64 trajectories (about 240 regions of well under a
-  millisecond for 5,000 two-qubit trajectories), which made two threads 8x *slower*
-  than one next to one busy process (0.5 ms of work, 8 ms of waiting, per region).
+  and its statistics are a second one (:func:`merge_leaves`), each tens of milliseconds
+  long for a batch of 1,024 two-qubit trajectories.  Every region ends at a barrier that
+  waits for the slowest thread, and on a machine with more runnable processes than cores
+  a thread can wait for a scheduler time slice before it runs at all.  The statistics
+  used to be three short regions per leaf of 64 trajectories (237 regions of well under
+  a millisecond for 5,000 two-qubit trajectories); next to one busy process they took
+  1.6-1.9 s on 2 threads against 0.05 s on 1 (7-8 ms per region), and the run was 8x
+  slower on 2 threads than on 1.  That cost per region came from OpenMP threads that
+  spin while they wait (:mod:`collision._jit` now makes them sleep instead).
 * **Self-scheduling.**  numba's ``prange`` splits its range into one equal part per
   thread up front; if one thread shares its core with another process, the other
   finishes its half and waits.  Here ``prange`` runs one *worker* per thread, and the
