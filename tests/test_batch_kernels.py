@@ -2,6 +2,10 @@
 statistics taken from a shared counter give bit-identical outputs for any number of
 workers and threads, whichever thread runs which trajectory."""
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -64,3 +68,21 @@ def test_batch_outputs_do_not_depend_on_the_schedule(schedule, cascade):
         _kb.merge_batch(rows[lo:lo + m], m, 0, zeros, zeros, leaf_mean, leaf_m2)
         np.testing.assert_array_equal(mean[j], leaf_mean)
         np.testing.assert_array_equal(m2[j], leaf_m2)
+
+
+@pytest.mark.parametrize("preset", [None, "ACTIVE", "passive"], ids=["unset", "ACTIVE", "passive"])
+def test_import_makes_waiting_openmp_threads_sleep_unless_told_otherwise(preset):
+    """``import collision`` sets ``OMP_WAIT_POLICY=PASSIVE`` before numba's OpenMP threads
+    start (spinning threads slow a busy machine down), and keeps a value already set."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    code = ("import os, collision\n"
+            "from collision._jit import jit_settings\n"
+            "assert 'libgomp' not in open('/proc/self/maps').read() if "
+            "os.path.exists('/proc/self/maps') else True\n"
+            "print(os.environ['OMP_WAIT_POLICY'], jit_settings()['OMP_WAIT_POLICY'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    want = preset or "PASSIVE"
+    assert out == [want, want]
