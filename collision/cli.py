@@ -404,7 +404,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_delay(args) -> int:
-    from .studies.delay import run_study
+    from .studies.delay_report import run_study
 
     workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
