@@ -133,16 +133,28 @@ def test_master_equations_beyond_the_run_equal_independent_reservoirs(kind, dela
 
 @pytest.mark.parametrize("delays, cut", [((1e300, 0.05), 0), ((0.05, math.inf), 1)],
                          ids=["first-link-beyond", "second-link-beyond"])
-@pytest.mark.parametrize("source", ["density", "master-equation"])
+@pytest.mark.parametrize("source", ["density", "master-equation", "gaussian"])
 def test_chain_with_one_link_beyond_the_run_splits_in_two(source, delays, cut):
-    """Three qubits, one link beyond the run: the chain splits into independent parts,
+    """Three subsystems, one link beyond the run: the chain splits into independent parts,
     the two-subsystem part a delayed chain of its own (rho0 = product across the cut)."""
     pair = _random_state(4, 11)
     one = states.thermal("qubit", 0.7)
     rho = np.kron(one, pair) if cut == 0 else np.kron(pair, one)
     inner = delays[1 - cut]
     kw = {"temperature": 0.5}
-    if source == "density":
+    if source == "gaussian":
+        pair, one = COV, states.gaussian_thermal(0.4, 1)
+        cov = np.zeros((6, 6))
+        blocks = [(0, one), (2, pair)] if cut == 0 else [(0, pair), (4, one)]
+        for at, block in blocks:
+            cov[at:at + block.shape[0], at:at + block.shape[0]] = block
+        r = GaussianCollisionModel(3, delay=delays, **kw).run(cov, T_MAX, DT)
+        two = GaussianCollisionModel(delay=inner, **kw).run(pair, T_MAX, DT)
+        ind = GaussianCollisionModel(3, cascade=False, **kw).run(cov, T_MAX, DT)
+        final = ind.final_state.copy()
+        where = slice(2, 6) if cut == 0 else slice(0, 4)
+        final[where, where] = two.final_state
+    elif source == "density":
         r = CascadeCollisionModel("qubit", 3, delay=delays, **kw).run(rho, T_MAX, DT)
         two = CascadeCollisionModel("qubit", delay=inner, **kw).run(pair, T_MAX, DT)
         ind = CascadeCollisionModel("qubit", 3, cascade=False, **kw).run(rho, T_MAX, DT)
