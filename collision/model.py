@@ -405,12 +405,11 @@ def delay_steps(delays, dt: float, cap: int | None = None) -> tuple[int, ...]:
         m = round(q)
         if abs(q - m) > 1e-9 * max(1.0, q):
             lo, hi = math.floor(q), math.ceil(q)
-            digits = next(p for p in range(12, 18) if f"{lo * dt:.{p}g}" != f"{hi * dt:.{p}g}")
             raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
                              f"{dt:g} (the collision model moves the reservoir one ancilla per "
-                             f"step), but it is {q:.{max(6, digits - 2)}g} steps; nearest "
-                             f"allowed values: {lo * dt:.{digits}g} ({lo} steps) or "
-                             f"{hi * dt:.{digits}g} ({hi} steps), or choose dt dividing {tau:g}")
+                             f"step), but it is {q:.6g} steps; nearest allowed values: "
+                             f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
+                             f"choose dt dividing {tau:g}")
         steps.append(int(m) if cap is None else min(int(m), int(cap)))
     return tuple(steps)
 
