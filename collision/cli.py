@@ -100,8 +100,9 @@ def _float_list(text: str) -> list[float]:
 
 
 def _delays(text: str) -> float | list[float]:
-    parse = _float_at_least(0.0, strict=False, unit=" (1/gamma)")
-    values = [parse(x) for x in text.split(",")]
+    parse = _float_at_least(0.0, strict=False, unit=" (1/gamma), or inf")
+    values = [float("inf") if x.strip().lower() in ("inf", "infinity") else parse(x)
+              for x in text.split(",")]
     return values[0] if len(values) == 1 else values
 
 
@@ -670,7 +671,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--delay", type=_delays, default=0.0,
                      help="travel time between consecutive subsystems (1/gamma): one value, "
                           "or one per link separated by commas; a whole number of --dt "
-                          "steps")
+                          "steps, or inf (never arrives; any delay beyond --t-max gives the "
+                          "same run)")
     run.add_argument("--method", "--engine", dest="method", choices=methods,
                      default="density",
                      help="engine: exact average, Monte Carlo, or covariance matrices "
