@@ -788,9 +788,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "instead of local processes (needs the 'dask' extra)")
     swp.add_argument("--table", choices=("auto", "parquet", "csv", "none"), default="auto",
                      help="also write the table: auto = Parquet with pyarrow, else CSV")
-    swp.add_argument("--max-points", type=_int_at_least(0), default=None,
-                     help="refuse a sweep of more points, before any work (default 1000000, "
-                          "collision.sweep.spec.MAX_POINTS; 0: no limit)")
+    default_is(swp.add_argument(
+        "--max-points", type=_int_at_least(0), default=None,
+        help="refuse a sweep of more points, before any work (0: no limit)"),
+        "1000000, collision.sweep.spec.MAX_POINTS")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.set_defaults(func=cmd_sweep)
     for command in sub._choices_actions:  # each command's --help starts with what it does
