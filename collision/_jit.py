@@ -29,6 +29,17 @@ The decision is taken once, at import, and reported by :func:`jit_settings`.
 Thread count: the parallel kernels (trajectory batches) use numba's threading layer;
 set ``NUMBA_NUM_THREADS`` before the first import, or call ``numba.set_num_threads(n)``
 at run time (results do not depend on it: see :mod:`collision.trajectories`).
+
+Waiting threads: numba's default threading layer is OpenMP (GNU ``libgomp``), whose
+threads *spin* for a while (``GOMP_SPINCOUNT``, 300,000 by default) when they wait for
+work or at the end of a parallel region before they sleep.  Next to other busy processes
+that spinning takes the CPU the working threads need: with one busy process per core, 2
+threads ran the 5,000-trajectory benchmark 0.9-1.1x as fast as 1 thread with the
+default policy and 1.3-2.3x as fast with a passive one (``benchmarks/bench_threads.py``).
+So this module sets ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once) unless
+it is set already; the OpenMP runtime reads it when numba first starts its threads, so
+it has no effect if another library started OpenMP in this process before.  Set
+``OMP_WAIT_POLICY=ACTIVE`` before importing ``collision`` to keep the spinning.
 """
 
 from __future__ import annotations
@@ -37,7 +48,12 @@ import functools
 import os
 from pathlib import Path
 
-import numba
+#: Default of ``OMP_WAIT_POLICY`` (see the module docstring); set before numba starts
+#: its threads.
+WAIT_POLICY = "PASSIVE"
+os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+
+import numba  # noqa: E402
 
 CACHE_ENV = "CASCADE_JIT_CACHE"
 _CHOICES = {"auto": None, "on": True, "1": True, "true": True, "yes": True,
@@ -66,10 +82,12 @@ CACHE = _cache_enabled()
 
 
 def jit_settings() -> dict:
-    """The JIT configuration in force: cache on or off, where numba caches, threads."""
+    """The JIT configuration in force: cache on or off, where numba caches, threads and
+    the OpenMP wait policy."""
     return {"cache": CACHE, CACHE_ENV: os.environ.get(CACHE_ENV, "auto"),
             "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR") or None,
-            "numba_threads": numba.get_num_threads(), "numba": numba.__version__}
+            "numba_threads": numba.get_num_threads(), "numba": numba.__version__,
+            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
 
 
 njit = functools.partial(numba.njit, cache=CACHE, nogil=True, fastmath=False)

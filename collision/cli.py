@@ -100,8 +100,9 @@ def _float_list(text: str) -> list[float]:
 
 
 def _delays(text: str) -> float | list[float]:
-    parse = _float_at_least(0.0, strict=False, unit=" (1/gamma)")
-    values = [parse(x) for x in text.split(",")]
+    parse = _float_at_least(0.0, strict=False, unit=" (1/gamma), or inf")
+    values = [float("inf") if x.strip().lower() in ("inf", "infinity") else parse(x)
+              for x in text.split(",")]
     return values[0] if len(values) == 1 else values
 
 
@@ -404,7 +405,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_delay(args) -> int:
-    from .studies.delay import run_study
+    from .studies.delay_report import run_study
 
     workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
@@ -536,18 +537,24 @@ def cmd_statistics(args) -> int:
 
 def cmd_sweep(args) -> int:
     from .sweep import run, validate
+    from .sweep.spec import MAX_POINTS
 
     workers, scheduler = _sweep_execution(args, default_workers=None)
     if importlib.util.find_spec("pandas") is None:
         raise UsageError("collision sweep writes a pandas table: pip install "
                          "'cascade-collisions[sweep]'")
-    spec = validate(args.spec)  # every problem listed, before the folder is touched
-    out = _writable_folder(args.out or str(Path("results") / Path(args.spec).stem))
+    if args.out is not None and not args.out.strip():
+        raise UsageError(f"--out must name the sweep's folder, got {args.out!r} (empty); "
+                         "leave it out for results/<name of SPEC>")
+    max_points = MAX_POINTS if args.max_points is None else args.max_points or None
+    spec = validate(args.spec, max_points=max_points)  # every problem, before any file
+    out = _writable_folder(args.out if args.out is not None
+                           else str(Path("results") / Path(args.spec).stem))
     table = args.table
     if table == "auto":
         table = "parquet" if importlib.util.find_spec("pyarrow") else "csv"
-    result = run(spec, out, client=scheduler, workers=workers,
-                 progress=not args.quiet, table=None if table == "none" else table)
+    result = run(spec, out, client=scheduler, workers=workers, progress=not args.quiet,
+                 table=None if table == "none" else table, max_points=max_points)
     info = result.attrs["sweep"]
     print(f"{info['ok']} of {info['points']} points finished ({len(info['computed'])} computed "
           f"now), {info['failed']} failed, {info['missing']} missing; "
@@ -560,6 +567,9 @@ def cmd_sweep(args) -> int:
         if len(failed) > 10:
             print(f"collision sweep: ... and {len(failed) - 10} more failed points",
                   file=sys.stderr)
+    for path in info["set_aside"]:
+        print(f"collision sweep: a damaged file was set aside to {path} and its point "
+              "computed again", file=sys.stderr)
     print(f"wrote {out} (collision.sweep.load reads it)")
     if table != "none":
         print(f"wrote {out / f'table.{table}'}")
@@ -661,7 +671,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--delay", type=_delays, default=0.0,
                      help="travel time between consecutive subsystems (1/gamma): one value, "
                           "or one per link separated by commas; a whole number of --dt "
-                          "steps")
+                          "steps, or inf (never arrives; any delay beyond --t-max gives the "
+                          "same run)")
     run.add_argument("--method", "--engine", dest="method", choices=methods,
                      default="density",
                      help="engine: exact average, Monte Carlo, or covariance matrices "
@@ -777,6 +788,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "instead of local processes (needs the 'dask' extra)")
     swp.add_argument("--table", choices=("auto", "parquet", "csv", "none"), default="auto",
                      help="also write the table: auto = Parquet with pyarrow, else CSV")
+    default_is(swp.add_argument(
+        "--max-points", type=_int_at_least(0), default=None,
+        help="refuse a sweep of more points, before any work (0: no limit)"),
+        "1000000, collision.sweep.spec.MAX_POINTS")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.set_defaults(func=cmd_sweep)
     for command in sub._choices_actions:  # each command's --help starts with what it does

@@ -49,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 
+import numba
 import numpy as np
 
 from lindblad._validate import flag
@@ -62,9 +63,9 @@ from lindblad.counting import (
 from lindblad.operators import turn_subsystems
 from lindblad.tilted import counting_from_blocks
 
+from ._kernels import batch as _kb
 from ._kernels import counting as _kc
 from ._kernels import rng as _rng
-from ._kernels import trajectories as _kt
 from ._loop import run_in_chunks
 from .density import DensityEngine
 from .initial import initial_state, state_digest
@@ -252,8 +253,8 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
     def advance(start: int, stop: int) -> None:
         b = stop - start
         _rng.seed_children(prefix, ss.pool_size, first_child + start, rng_states[:b])
-        _kt.run_batch(rng_states[:b], tables, init, plan.n_steps, plan.save_every, rows,
-                      final_psi[:b], quanta)
+        _kb.run_batch(rng_states[:b], tables, init, plan.n_steps, plan.save_every, rows,
+                      final_psi[:b], quanta, numba.get_num_threads())
         q = quanta[:b]
         group = (first + start + np.arange(b)) % N_GROUPS
         total = q.sum(axis=2) + q_max

@@ -5,25 +5,36 @@ With link delays of ``m_i`` steps, ancilla ``j`` meets S_i at real step ``j + o_
 ``t = 0`` are fresh.  Collisions of different (subsystem, ancilla) pairs commute, so the
 run can be reordered by ancilla, keeping every subsystem's and every ancilla's order:
 in *process steps* ``j`` (the ancilla's index) the ancilla meets the active subsystems
-in turn.  The flux run keeps S_i active from ``j = -o_i`` on, so it is
+in turn.  The flux run keeps S_i active while ``-o_i <= j <= K - o_i`` (``K`` the last
+saved real step; later collisions only act on later real steps downstream), so it is
 
 1. S_n alone for ``m_{n-1}`` steps, then S_{n-1} -> S_n, ..., S_2 -> ... -> S_n (the
    *start phases*, fresh ancillas entering the chain downstream of S1);
-2. the zero-delay cascade from ``j = 0`` to the last saved step (the *main phase*: the
-   same number of steps as a run without delay).
+2. the zero-delay cascade from ``j = 0`` (the *main phase*);
+3. the staggered end: S_n stops first, ..., S1 alone last (``j <= K``).
 
 S_i's flux at real step ``s`` is its flux at process step ``s - o_i`` (an upstream
 subsystem's reduced state with S_i is exact there: nothing flows back).  The
-equal-time state at the last saved step ``S`` keeps S_i active only while
-``j + o_i < S``: it branches off the flux run at ``j = S - o_n`` and ends with the
+equal-time state at the last saved step ``K`` keeps S_i active only while
+``j + o_i < K``: it branches off the flux run at ``j = K - o_n`` and ends with the
 staggered *end phases* S_1 -> ... -> S_{n-1}, ..., S_1 alone.
+
+Delays beyond the run.  S_{l+1} meets the first ancilla that has met S_l at real step
+``m_l``; if ``m_l > K`` it sees only fresh ancillas during the whole run, whatever the
+delay's length.  The plan caps every ``m_l`` at the run's ``K + 1`` steps
+(:func:`collision.model.delay_steps`), which gives the same run exactly, so
+``delay=1e300`` or ``inf`` costs what ``m_l = K + 1`` costs.
 
 Cost.  A phase with one active subsystem is a local channel: its joint-state map is a
 power of a ``d^2 x d^2`` superoperator (repeated squaring) and its fluxes follow from
-that subsystem's reduced state alone, so the first start phase and the last end phase
-cost nothing that grows with the delay.  For two subsystems that makes the run's cost
-independent of the delay; in longer chains the phases in which two or more subsystems
-are active are stepped (their cost grows with the inner delays).
+that subsystem's reduced state alone, with no work per step beyond the row of fluxes
+kept for it.  The record (:class:`_Record`) keeps every subsystem's fluxes at the run's
+real steps only, ``2 n (K + 1)`` numbers, and the phases with two or more active
+subsystems are stepped: with capped delays they span at most the run's ``K + 1``
+steps each, so memory and time never grow with a delay beyond the run.  For two
+subsystems the stepped phases are the main phase only (at most ``K + 1`` steps, fewer
+the longer the delay: none once ``m_1 > K``); in longer chains the stretches in which
+two or more subsystems are active grow with the inner delays shorter than the run.
 
 The energy in flight on link i at real step ``k`` is the energy the ancillas between S_i
 and S_{i+1} received from S_1..S_i: ``sum_{i' <= i} dt sum_s own_{i'}(s)`` over the real
@@ -88,26 +99,38 @@ def reduced_state(rho: np.ndarray, site: int, dims: tuple[int, ...]) -> np.ndarr
 
 
 class _Record:
-    """Own and local fluxes of every subsystem at every process step ``-o_n .. end``."""
+    """Own and local fluxes of every subsystem at the real steps ``0 .. last``.
 
-    def __init__(self, first: int, last: int, n: int):
-        self.first = first
-        self.own = np.full((last - first + 1, n), np.nan)
-        self.local = np.full((last - first + 1, n), np.nan)
+    Phases hand in their fluxes by process step; S_i's process step ``j`` is its real
+    step ``j + o_i``, and only the real steps of the run are kept, so the record holds
+    ``2 n (last + 1)`` numbers whatever the delays (the energy in flight needs every
+    real step: :func:`in_flight`).
 
-    def put(self, j0: int, sites, own: np.ndarray, local: np.ndarray) -> None:
-        rows = slice(j0 - self.first, j0 - self.first + own.shape[0])
-        for i in sites:
-            self.own[rows, i] = own[:, i]
-            self.local[rows, i] = local[:, i]
+    Attributes
+    ----------
+    own, local : ndarray, shape (n, last + 1)
+        S_i's own and local flux at real step ``s`` (NaN until recorded).
+    """
 
-    def at_real_steps(self, offsets: np.ndarray, real: np.ndarray):
-        """``(local, own)`` of every subsystem at the real steps ``real``, shape (n, len)
-        (S_i's real step ``s`` is process step ``s - o_i``)."""
-        n = self.own.shape[1]
-        local = np.array([self.local[real - offsets[i] - self.first, i] for i in range(n)])
-        own = np.array([self.own[real - offsets[i] - self.first, i] for i in range(n)])
-        return local, own
+    def __init__(self, offsets: np.ndarray, last: int):
+        self.offsets, self.last = offsets, last
+        self.own = np.full((offsets.size, last + 1), np.nan)
+        self.local = np.full((offsets.size, last + 1), np.nan)
+
+    def window(self, site: int, j0: int, rows: int) -> tuple[int, int]:
+        """The rows ``lo <= k < hi`` of a phase of ``rows`` process steps from ``j0`` whose
+        real steps ``j0 + k + o_site`` lie in the run (``lo == hi``: none)."""
+        first = j0 + int(self.offsets[site])
+        lo = min(rows, max(0, -first))
+        return lo, max(lo, min(rows, self.last + 1 - first))
+
+    def put(self, j0: int, site: int, own: np.ndarray, local: np.ndarray) -> None:
+        """S_site's fluxes at the process steps ``j0, j0 + 1, ...`` (rows outside the run
+        are dropped)."""
+        lo, hi = self.window(site, j0, own.shape[0])
+        first = j0 + int(self.offsets[site])
+        self.own[site, first + lo:first + hi] = own[lo:hi]
+        self.local[site, first + lo:first + hi] = local[lo:hi]
 
 
 def _phase_runs(offsets: np.ndarray, j_start: int, j_end: int, real_end: float):
@@ -136,6 +159,7 @@ class DelayedDensityRun:
         self.levels = np.asarray(plan.levels, dtype=float)
         self.local_flux = np.asarray(plan.local_flux, dtype=float)
         self._engines: dict[tuple[int, int], DensityEngine] = {}
+        self.last = (plan.times.size - 1) * plan.save_every  # last saved real step
         # populations of one subsystem alone: p -> transfer @ p (the channel is
         # phase covariant, so populations evolve on their own)
         d = self.levels.size
@@ -164,33 +188,41 @@ class DelayedDensityRun:
         res = engine.run(progress=progress, lab_frame=False)
         if record is not None:  # after Ctrl-C: the steps that finished
             done = min(steps, res.t.size)
-            local = res.local.T[:done]
-            record.put(j0, range(a, b), local + res.correlated.T[:done], local)
+            for i in range(a, b):
+                local = res.local[i, :done]
+                record.put(j0, i, local + res.correlated[i, :done], local)
         if res.partial:
             raise KeyboardInterrupt
         return res.final_state
 
     def _record_local(self, rho, site: int, j0: int, steps: int, record: _Record) -> None:
-        """Fluxes of a subsystem alone with fresh ancillas, from its reduced state."""
+        """Fluxes of a subsystem alone with fresh ancillas, from its reduced state (only
+        at the process steps that are real steps of the run)."""
+        lo, hi = record.window(site, j0, steps)
+        if hi == lo:
+            return
         pops = np.real(np.diagonal(reduced_state(rho, site, self.dims)))[None, :]
+        if lo:
+            pops = pops @ np.linalg.matrix_power(self.transfer, lo).T
         power = self.transfer
-        while pops.shape[0] < steps:  # rows p, M p, ..., doubling: log2(steps) products
+        while pops.shape[0] < hi - lo:  # rows p, M p, ..., doubling: log2(steps) products
             pops = np.vstack([pops, pops @ power.T])
             power = power @ power
-        local = pops[:steps] @ self.local_flux
-        own = np.zeros((steps, len(self.dims)))
-        loc = np.zeros_like(own)
-        own[:, site] = local
-        loc[:, site] = local
-        record.put(j0, [site], own, loc)
+        local = pops[:hi - lo] @ self.local_flux
+        record.put(j0 + lo, site, local, local)
 
     # --- the run --------------------------------------------------------------------------
     def advance(self, rho, j_start: int, j_end: int, record: _Record | None, branch: int,
                 progress: bool = False):
         """The flux run from process step ``j_start`` to ``j_end``: returns the state at
-        ``j_end`` and the state at ``branch`` (None if outside ``[j_start, j_end]``)."""
+        ``j_end`` and the state at ``branch`` (None if outside ``[j_start, j_end]``).
+
+        S_i is active while its real step ``j + o_i`` is at most the last saved step
+        (later collisions would only act on later real steps downstream), so a stretch in
+        which one subsystem is active is a power of its local channel, whatever its
+        length."""
         at_branch = rho if branch == j_start else None
-        for j0, j1, a, b in _phase_runs(self.offsets, j_start, j_end, np.inf):
+        for j0, j1, a, b in _phase_runs(self.offsets, j_start, j_end, self.last + 1):
             if j0 < branch < j1:
                 rho = self._phase(rho, j0, branch, a, b, record, progress)
                 at_branch, j0 = rho, branch
@@ -210,9 +242,8 @@ class DelayedDensityRun:
     def run(self, progress: bool = False) -> HeatFluxes:
         """The delayed run; after Ctrl-C the saved times that every subsystem has
         finished, with ``partial=True`` and no ``final_state``."""
-        plan, o = self.plan, self.offsets
-        last = (plan.times.size - 1) * plan.save_every  # last saved real step
-        record = _Record(-int(o[-1]), last, len(self.dims))
+        plan, o, last = self.plan, self.offsets, self.last
+        record = _Record(o, last)
         rho = (plan.rho0 + plan.rho0.conj().T) / 2
         try:
             _, at_branch = self.advance(rho, -int(o[-1]), last + 1, record,
@@ -224,7 +255,7 @@ class DelayedDensityRun:
     def _result(self, record: _Record, equal_time: np.ndarray | None,
                 last: int) -> HeatFluxes:
         plan, o = self.plan, self.offsets
-        local, own = record.at_real_steps(o, np.arange(last + 1))
+        local, own = record.local, record.own
         partial = equal_time is None
         if partial:  # the real steps every subsystem has finished
             done = int(np.argmin(np.all(np.isfinite(own), axis=0).tolist() + [False]))
@@ -278,7 +309,7 @@ def run_trajectories_delayed(model, plan, progress: bool = False, **options) -> 
     last = (plan.times.size - 1) * plan.save_every
     branch = last - int(o[-1])
     exact = DelayedDensityRun(model, plan)
-    record = _Record(-int(o[-1]), last, n)
+    record = _Record(o, last)
     rho = (plan.rho0 + plan.rho0.conj().T) / 2
     sigma0, at_branch = exact.advance(rho, -int(o[-1]), 0, record, branch)
     steps = np.arange(last + 1)
@@ -293,9 +324,9 @@ def run_trajectories_delayed(model, plan, progress: bool = False, **options) -> 
             j = steps - o[i]
             mc = j >= 0
             out[:, mc, :, i] = rows[:, j[mc], :, i]
-            before = j[~mc] - record.first
-            out[:, ~mc, 0, i] = record.local[before, i]
-            out[:, ~mc, 1, i] = record.own[before, i] - record.local[before, i]
+            before = steps[~mc]
+            out[:, ~mc, 0, i] = record.local[i, before]
+            out[:, ~mc, 1, i] = record.own[i, before] - record.local[i, before]
         return out
 
     res = run_trajectories(model, process_plan(last), progress=progress,

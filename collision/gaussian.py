@@ -53,7 +53,9 @@ ancillas, then S_{n-1} -> S_n for ``m_{n-2}``, ..., the whole chain, and at the 
 prefixes (S1 alone last).  Every subsystem still meets exactly one ancilla per real step,
 so a run does the ``n (K + 1)`` collisions of a run without delay, whatever the delays;
 a stretch with one subsystem alone is a closed-form power (:func:`collision._kernels.
-gaussian.run_alone`) and costs nothing per step.  S_i's flux at real step k is recorded
+gaussian.run_alone`) and costs nothing per step.  A delay beyond the run (``1e300``,
+``inf``) is capped at the run's number of steps (:func:`delay_steps`): the downstream
+subsystem sees only fresh ancillas either way.  S_i's flux at real step k is recorded
 at its collision with ancilla ``k - o_i``.
 
 The equal-time ``final_state`` (every subsystem at ``t[-1] = K dt``) needs every S_i to
@@ -242,13 +244,14 @@ class GaussianCollisionModel(CascadeSpec):
         delays in steps)."""
         times = self.saved_times(t_max, dt, save_every)
         dt, _, save_every, _ = time_grid(self.gamma, t_max, dt, save_every)
-        steps = delay_steps(self.delays, dt)
+        n_steps = (times.size - 1) * save_every + 1
+        steps = delay_steps(self.delays, dt, n_steps)  # beyond the run: capped, same run
         cov0 = validate_covariance(cov0, self.n_systems, name="cov0")
         occupations = (np.diagonal(cov0)[0::2] + np.diagonal(cov0)[1::2]) / 2 - 0.5
         check_time_step(self.gamma, dt, self.n_systems, self.cascade,
                         max(float(occupations.max()), self.n_bath) + 0.5)
         return GaussianPlan(dt=dt, theta=math.sqrt(self.gamma * dt), save_every=save_every,
-                            times=times, n_steps=(times.size - 1) * save_every + 1, cov0=cov0,
+                            times=times, n_steps=n_steps, cov0=cov0,
                             delay_steps=steps)
 
 
@@ -267,7 +270,9 @@ class GaussianPlan:
     cov0 : ndarray, shape (2n, 2n)
         Validated initial covariance.
     delay_steps : tuple of int
-        Each link's delay in steps (:func:`delay_steps`); empty or all zero: no delay.
+        Each link's delay in steps, at most ``n_steps`` (:func:`delay_steps`: a delay
+        beyond the run gives the same run as one of ``n_steps``); empty or all zero: no
+        delay.
     """
 
     dt: float

@@ -321,7 +321,8 @@ class CollisionPlan:
         too small before it).
     offsets : tuple of int
         ``o_i = T_i / dt``: the steps after which S1's output reaches S_i (all 0 without
-        delay; :mod:`collision.delay`).
+        delay; :mod:`collision.delay`), each link's delay capped at ``n_steps``
+        (:func:`delay_steps`: a longer one gives the same run).
     initial : InitialState
         The validated initial state in the form it was given (:mod:`collision.initial`);
         ``rho0`` is its dense matrix when it was given as one, else None
@@ -373,29 +374,43 @@ class CollisionPlan:
         return out
 
 
-def delay_steps(delays, dt: float) -> tuple[int, ...]:
+def delay_steps(delays, dt: float, cap: int | None = None) -> tuple[int, ...]:
     """Each link delay as a whole number of time steps ``m_l = delay_l / dt`` (a relative
     slack of 1e-9 absorbs rounding, so that ``delay = 0.3, dt = 0.1`` gives 3 steps).
+
+    With ``cap`` (the run's number of steps ``n_steps``, one past the last saved step)
+    every ``m_l`` is at most ``cap``: a link whose delay reaches beyond the run delivers
+    nothing from upstream before the last saved time (the first ancilla that has met
+    S_l meets S_{l+1} at real step ``m_l``), so the downstream subsystem sees only fresh
+    ancillas whatever the delay's length, and ``m_l = cap`` gives the same run exactly.
+    ``delay = inf`` (never arrives) gives ``cap`` (and is refused without one); a finite
+    delay whose step count overflows (``1e300 / 1e-10``) is a whole number of steps.
 
     Raises
     ------
     ValueError
-        If a delay is not a whole number of steps, naming it and the two nearest allowed
-        values.
+        If a finite delay is not a whole number of steps, naming it and the two nearest
+        allowed values.
     """
     steps = []
     for k, tau in enumerate(delays):
+        name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
         q = tau / dt
+        if math.isinf(q):  # inf, or a finite delay beyond every float step count
+            if cap is None:
+                raise ValueError(f"{name} = {tau!r} is longer than any run; only a run "
+                                 "(whose number of steps caps it) can use it")
+            steps.append(int(cap))
+            continue
         m = round(q)
         if abs(q - m) > 1e-9 * max(1.0, q):
-            name = "delay" if len(set(delays)) == 1 else f"delay[{k}]"
             lo, hi = math.floor(q), math.ceil(q)
             raise ValueError(f"{name} = {tau!r} must be a whole number of time steps dt = "
                              f"{dt:g} (the collision model moves the reservoir one ancilla per "
                              f"step), but it is {q:.6g} steps; nearest allowed values: "
                              f"{lo * dt:.12g} ({lo} steps) or {hi * dt:.12g} ({hi} steps), or "
                              f"choose dt dividing {tau:g}")
-        steps.append(int(m))
+        steps.append(int(m) if cap is None else min(int(m), int(cap)))
     return tuple(steps)
 
 
@@ -529,7 +544,8 @@ class CascadeCollisionModel(CascadeSpec):
                                          (excess[beyond], fock[beyond]))
         anc_pop = ancilla_populations(self.bath, self.temperature, self.omega, d_anc)
         unitary = exchange_unitary(self.d_sys, d_anc, theta)
-        offsets = tuple(int(o) for o in np.cumsum((0, *delay_steps(self.delays, dt))))
+        n_steps = (n_saved - 1) * save_every + 1
+        offsets = tuple(int(o) for o in np.cumsum((0, *delay_steps(self.delays, dt, n_steps))))
         rho_dense, basis = state.matrix, None
         n_exc = fock.sum(axis=1)
         reach = int(n_exc[pops > 0].max())
@@ -537,7 +553,7 @@ class CascadeCollisionModel(CascadeSpec):
             basis = np.flatnonzero(n_exc <= reach)
             # a list or vector is restricted when the density engine needs it (dense_initial)
             rho_dense = state.restricted(basis) if state.kind == "matrix" else None
-        return CollisionPlan(dt=dt, theta=theta, n_steps=(n_saved - 1) * save_every + 1,
+        return CollisionPlan(dt=dt, theta=theta, n_steps=n_steps,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
                              local_flux=local_flux_levels(unitary, anc_pop, levels, dt),

@@ -171,7 +171,7 @@ def fluxes_from_moments(total: Moments, t: np.ndarray):
     """Heat fluxes (means) with their standard errors from the moments of a run.
 
     The quantities are, in order: local (n), correlated (n), own (n), J2, J12, total
-    (see :func:`collision._kernels.trajectories.merge_batch`).
+    (see :func:`collision._kernels.batch.merge_batch`).
     """
     n = (total.mean.shape[0] - 3) // 3
     se = total.stderr

@@ -82,9 +82,11 @@ Trajectory ``j`` uses its own SFC64 stream seeded from the ``j``-th child of
 order: the initial state (one uniform number; for a list of local states with
 coherences one per subsystem, S1 first), then in every step and for every stage the
 incoming ancilla level and the measurement outcome (one number each).  Trajectories run in
-parallel batches (``numba.prange``); each writes its own row of a batch buffer, and the
-rows are reduced in trajectory order, so a given ``(seed, n_trajectories)`` gives
-bit-identical results on any number of threads.
+batches, each one parallel region in which numba's threads take trajectories one at a
+time from a shared counter (:mod:`collision._kernels.batch`); each writes its own row of
+a batch buffer, and the rows are reduced leaf by leaf in trajectory order (a second
+region), so a given ``(seed, n_trajectories)`` gives bit-identical results on any number
+of threads, and a thread slowed down by other processes only does less of the work.
 
 Statistics are streamed: per batch, the mean and sum of squared deviations of every
 quantity at every saved time (accumulated about the running mean, so without
@@ -101,10 +103,12 @@ import dataclasses
 import math
 import numbers
 
+import numba
 import numpy as np
 
 from lindblad.fluxes import HeatFluxes
 
+from ._kernels import batch as _kb
 from ._kernels import rng as _rng
 from ._kernels import trajectories as _k
 from ._loop import AccuracyWarning, run_in_chunks, warn
@@ -570,8 +574,10 @@ def _widest_window(init: _k.InitialEnsemble, tables: _k.Tables) -> int:
 
 def saved_time_bytes(n_systems: int, batch: int) -> int:
     """Bytes per saved time of a batch buffer of ``batch`` trajectories and of the
-    running statistics (mean and m2, twice while merging, and the standard errors)."""
-    return 8 * (2 * n_systems * batch + 6 * (3 * n_systems + 3))
+    running statistics (mean and m2, twice while merging, and the standard errors), and
+    of the batch's leaf statistics (mean and m2 per leaf of ``LEAF`` trajectories)."""
+    leaves = -(-batch // LEAF)
+    return 8 * (2 * n_systems * batch + (6 + 2 * leaves) * (3 * n_systems + 3))
 
 
 def smallest_batch(n_trajectories) -> int:
@@ -590,7 +596,8 @@ NO_QUANTA = np.zeros((0, 0, 0), dtype=np.int64)
 
 def _run_batch(states, tables, init, n_steps, save_every, rows, final_psi) -> None:
     """Run one batch of trajectories (a seam for tests that simulate an interrupt)."""
-    _k.run_batch(states, tables, init, n_steps, save_every, rows, final_psi, NO_QUANTA)
+    _kb.run_batch(states, tables, init, n_steps, save_every, rows, final_psi, NO_QUANTA,
+                  numba.get_num_threads())
 
 
 # --- driver -------------------------------------------------------------------------------
@@ -751,17 +758,20 @@ class _BatchRun:
         self.stats = TrajectoryStatistics()
 
     def add_batch(self, start: int, b: int, rows: np.ndarray, final_psi: np.ndarray) -> None:
-        """Add trajectories ``start .. start + b - 1`` of the run, leaf by leaf."""
+        """Add trajectories ``start .. start + b - 1`` of the run, leaf by leaf (the
+        leaves' moments in one parallel call, :func:`collision._kernels.batch.merge_leaves`)."""
+        n_leaves = -(-b // LEAF)
+        mean = np.empty((n_leaves,) + self.zeros.shape)
+        m2 = np.empty_like(mean)
+        _kb.merge_leaves(rows, b, LEAF, self.zeros, mean, m2, numba.get_num_threads())
         new = TrajectoryStatistics(dict(self.stats.nodes))
-        for lo in range(0, b, LEAF):
+        for j, lo in enumerate(range(0, b, LEAF)):
             m = min(LEAF, b - lo)
-            mean, m2 = np.empty_like(self.zeros), np.empty_like(self.zeros)
-            _k.merge_batch(rows[lo:lo + m], m, 0, self.zeros, self.zeros, mean, m2)
             rho = np.zeros((self.dim, self.dim) if self.keep_final else (0, 0),
                            dtype=np.complex128)
             if self.keep_final:
-                _k.add_outer_products(final_psi[lo:lo + m], m, rho)
-            new.add_leaf((self.first + start + lo) // LEAF, Moments(m, mean, m2, rho))
+                _kb.add_outer_products(final_psi[lo:lo + m], m, rho)
+            new.add_leaf((self.first + start + lo) // LEAF, Moments(m, mean[j], m2[j], rho))
         self.stats = new
 
     def worst_stderr(self) -> float:
@@ -773,9 +783,6 @@ class _ThreadCount:
     """Sets numba's thread count for a run (``None``: leave it) and restores it."""
 
     def __init__(self, n_threads: int | None):
-        import numba
-
-        self._numba = numba
         self._before = numba.get_num_threads()
         if n_threads is not None:
             if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral) \
@@ -786,7 +793,7 @@ class _ThreadCount:
             numba.set_num_threads(int(n_threads))
 
     def restore(self) -> None:
-        self._numba.set_num_threads(self._before)
+        numba.set_num_threads(self._before)
 
 
 def _check_target_reached(total: Moments, target: float, n_max_traj: int,

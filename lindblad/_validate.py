@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -195,3 +196,21 @@ def check_array_size(shape: tuple[int, ...], itemsize: int, what: str, hint: str
         raise ValueError(f"{what} would need an array of shape {tuple(shape)}, "
                          f"{size / 2**30:.3g} GiB, above the limit of "
                          f"{MAX_ARRAY_BYTES / 2**30:g} GiB{hint}")
+
+
+#: Which subsystem of a bipartite state a one-sided measure measures.
+Side = Literal["A", "B"]
+
+
+def check_side(measured: str) -> str:
+    """``"A"`` or ``"B"`` (which subsystem a one-sided correlation measure measures)."""
+    if measured not in ("A", "B"):
+        raise ValueError(f"measured must be 'A' (measure S1, D(B|A)) or 'B' (measure S2, D(A|B)), "
+                         f"got {measured!r}")
+    return measured
+
+
+def clip_roundoff(value: float, tol: float = 1e-9) -> float:
+    """Map round-off negatives (> -tol) of a non-negative quantity to 0; keep larger ones
+    visible (they would signal a bug rather than round-off)."""
+    return 0.0 if -tol < value < 0.0 else float(value)

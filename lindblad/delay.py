@@ -26,6 +26,13 @@ process times ``[-T_n, t_max]``).  Everything is computed in the interaction pic
 (every term of the generator is invariant under the free rotation); states are rotated
 to the lab frame at the end.
 
+A delay longer than the last requested time (``inf`` included) acts as one just beyond
+it: nothing S_i sends reaches S_{i+1} within the run, which therefore sees only fresh
+input, whatever the delay's length.  Every delay beyond the horizon is replaced by a
+finite one of the order of the run (:meth:`CascadeSpec.delays_within`), which gives the
+same results exactly and keeps the propagation times finite (``delay=1e300`` and
+``inf`` cost what a delay just beyond ``t_max`` costs).
+
 The energy in flight on link i (between S_i and S_{i+1}) at real time t is what the
 modes between them received from S_1 .. S_i:
 ``sum_{i' <= i} [E_i'(u = t - T_{i+1}) - E_i'(u = t - T_i)]`` in process time (an exact
@@ -35,6 +42,7 @@ difference of energies, no quadrature).
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .fluxes import HeatFluxes
 
@@ -78,14 +86,14 @@ def _phase_sector(me, m: int, a: int, b: int):
     return cache[key]
 
 
-def _propagate(me, m: int, v: np.ndarray, u_grid: np.ndarray, u_start: float,
+def _propagate(me, m: int, v: np.ndarray, u_grid: np.ndarray, arrival: np.ndarray,
                t_end: float = np.inf) -> np.ndarray:
     """Block ``m`` of the process state at the sorted process times ``u_grid``
-    (``u_start <= u_grid``), from ``v`` at ``u_start``; active subsystems as in
-    :func:`segments`."""
+    (``-arrival[-1] <= u_grid``), from ``v`` at ``u = -arrival[-1]``; active subsystems
+    as in :func:`segments`."""
     out = np.empty((u_grid.size, v.size), dtype=complex)
     u_end = float(u_grid[-1])
-    for u0, u1, a, b in segments(me.arrival_times, u_start, u_end, t_end):
+    for u0, u1, a, b in segments(arrival, -arrival[-1], u_end, t_end):
         inside = np.flatnonzero((u_grid >= u0) & (u_grid < u1))
         if b > a:
             rel = np.append(u_grid[inside] - u0, u1 - u0)
@@ -99,8 +107,6 @@ def _propagate(me, m: int, v: np.ndarray, u_grid: np.ndarray, u_start: float,
 
 def _weights(me, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local, correlated and energy weights on block 0 for the active range ``a .. b-1``."""
-    import scipy.sparse as sp
-
     cache = me.__dict__.setdefault("_delay_weights", {})
     if (a, b) in cache:
         return cache[(a, b)]
@@ -125,13 +131,13 @@ def _weights(me, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def heat_fluxes(me, rho0: np.ndarray, t: np.ndarray) -> HeatFluxes:
     """Heat fluxes and energy in flight of the delayed cascade (module docstring)."""
-    arrival = me.arrival_times
+    arrival = me.arrival_times_within(t[-1])
     n = me.n_systems
     need = np.concatenate([t - arrival[i] for i in range(n)] +
                           [t - arrival[i + 1] for i in range(n - 1)])
     u_grid = np.unique(need)
     sec = me.sector(0)
-    v = _propagate(me, 0, rho0[sec.ket, sec.bra], u_grid, -arrival[-1])
+    v = _propagate(me, 0, rho0[sec.ket, sec.bra], u_grid, arrival)
     local = np.zeros((n, t.size))
     corr = np.zeros((n, t.size))
     for i in range(n):
@@ -156,14 +162,14 @@ def heat_fluxes(me, rho0: np.ndarray, t: np.ndarray) -> HeatFluxes:
 
 def evolve(me, rho0: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Equal-time states of the delayed cascade at real times ``t`` (lab frame)."""
-    arrival = me.arrival_times
+    arrival = me.arrival_times_within(t[-1])
     out = np.zeros((t.size, me.dim, me.dim), dtype=complex)
     diff = me._n[:, None] - me._n[None, :]
     for m in np.unique(diff[np.abs(rho0) > 0]):
         sec = me.sector(int(m))
         v0 = rho0[sec.ket, sec.bra]
         for k, tk in enumerate(t):
-            v = _propagate(me, int(m), v0, np.array([tk]), -arrival[-1], t_end=tk)[-1] \
+            v = _propagate(me, int(m), v0, np.array([tk]), arrival, t_end=tk)[-1] \
                 if tk > 0 else v0
             out[k, sec.ket, sec.bra] = v
     phase = np.exp(-1j * me.omega * diff[None, :, :] * t[:, None, None])

@@ -78,7 +78,9 @@ The product of thermal states at the bath temperature stays stationary (a passiv
 network fed by thermal noise at that temperature), so as above
 ``C - C_inf = (G kron I_2) (C(0) - C_inf) (G kron I_2)^T``: the equal-time covariance
 at every real time, in closed form whatever the delays (no delay differential equation
-is integrated, and the cost does not depend on the delays).  The same formula with the
+is integrated, and the cost does not depend on the delays; a delay beyond the last
+requested time, ``inf`` included, acts as a finite one just beyond it,
+:meth:`CascadeSpec.delays_within`).  The same formula with the
 process-time propagator gives the joint state of (S_1 at real time ``t - T_i + T_1``,
 ..., S_i at ``t``), from which S_i's flux at real time t follows with the zero-delay
 formulas: local ``omega gamma [(C_XiXi + C_YiYi)/2 - (N + 1/2)]``, correlated
@@ -438,7 +440,8 @@ class GaussianMasterEquation(CascadeSpec):
         started : ndarray of bool, shape (n_t, m)
             ``s + T_l >= 0``.
         """
-        arrival = self.arrival_times
+        # delays beyond the last time act as finite ones just beyond it (delays_within)
+        arrival = self.arrival_times_within(float(np.max(times)))
         lag = arrival[ref] - arrival[None, :m]
         x = self.gamma * (times[:, None] - lag)
         started = x >= -ARRIVAL_SLACK * self.gamma * np.maximum(lag, 1.0 / self.gamma)

@@ -37,6 +37,7 @@ import scipy.sparse.linalg as spla
 from ._propagate import DENSE_SECTOR_MAX, check_times, propagate  # noqa: F401 (re-exported)
 from ._validate import (
     as_matrix,
+    as_real,
     check_array_size,
     choice,
     flag,
@@ -109,18 +110,25 @@ class CascadeSpec:
         self.cascade = flag(cascade, "cascade")
         self.delay, self.delays = self._per_link(
             delay, "delay", 0.0, " (the travel time between consecutive subsystems, units "
-            "1/gamma)")
+            "1/gamma; inf: S_i's output never arrives)", infinite=True)
         self.phase, self.phases = self._per_link(
             phase, "phase", None, " (the phase the reservoir's field picks up between "
             "consecutive subsystems, radians)")
 
-    def _per_link(self, value, name: str, minimum: float | None, note: str
-                  ) -> tuple[float | list[float], tuple[float, ...]]:
+    def _per_link(self, value, name: str, minimum: float | None, note: str,
+                  infinite: bool = False) -> tuple[float | list[float], tuple[float, ...]]:
         """A per-link parameter as recorded (a number, or a list with one entry per link)
-        and as the tuple of its ``n_systems - 1`` values."""
+        and as the tuple of its ``n_systems - 1`` values (``+inf`` allowed if
+        ``infinite``)."""
         n_links = self.n_systems - 1
+
+        def number(v, label: str) -> float:
+            if infinite and as_real(v, label, note) == np.inf:
+                return np.inf
+            return real_scalar(v, label, minimum=minimum, note=note)
+
         if np.ndim(value) == 0 and not isinstance(value, (list, tuple)):
-            one = real_scalar(value, name, minimum=minimum, note=note)
+            one = number(value, name)
             recorded, values = one, (one,) * n_links
         else:
             items = list(value)
@@ -128,8 +136,7 @@ class CascadeSpec:
                 raise ValueError(f"{name} must be one number or one per link: {n_links} "
                                  f"value(s) for a chain of {self.n_systems} subsystems, got "
                                  f"{len(items)}")
-            values = tuple(real_scalar(d, f"{name}[{k}]", minimum=minimum, note=note)
-                           for k, d in enumerate(items))
+            values = tuple(number(d, f"{name}[{k}]") for k, d in enumerate(items))
             recorded = list(values)
         if any(values) and not self.cascade:
             raise ValueError(f"{name} applies to the cascade (cascade=True): with independent "
@@ -155,6 +162,23 @@ class CascadeSpec:
     def arrival_times(self) -> np.ndarray:
         """``T_i``: when the reservoir's output of S1 reaches S_i (``T_1 = 0``), shape (n,)."""
         return np.concatenate([[0.0], np.cumsum(self.delays)])
+
+    def delays_within(self, horizon: float) -> tuple[float, ...]:
+        """The link delays as they act on times in ``[0, horizon]`` (1/gamma).
+
+        A delay ``tau_l > horizon`` (``inf`` included) is replaced by
+        ``2 horizon + 1/gamma``: nothing S_l sends reaches S_{l+1} before ``tau_l``, so
+        either way S_{l+1} sees only fresh input up to ``horizon`` and every result at
+        those times is the same, exactly; the replacement keeps every arrival time
+        finite and of the order of the run (``T_n <= (n - 1)(2 horizon + 1/gamma)``),
+        whatever the delays (1e300, inf).
+        """
+        beyond = 2.0 * float(horizon) + 1.0 / self.gamma
+        return tuple(beyond if tau > horizon else tau for tau in self.delays)
+
+    def arrival_times_within(self, horizon: float) -> np.ndarray:
+        """:attr:`arrival_times` of :meth:`delays_within` ``(horizon)``, shape (n,)."""
+        return np.concatenate([[0.0], np.cumsum(self.delays_within(horizon))])
 
     @classmethod
     def _check_n_systems(cls, n_systems) -> int:

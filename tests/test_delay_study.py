@@ -27,7 +27,7 @@ import pytest
 
 from collision import cli
 from collision.model import predicted_dt_error
-from collision.studies import delay
+from collision.studies import delay, delay_report
 from collision.studies.paper import FigureSettings, release_times_from_flux
 from collision.studies.paper.compute import compute_figure_3a, compute_figure_3b
 from lindblad import GaussianMasterEquation, states
@@ -44,7 +44,7 @@ def quick(tmp_path_factory):
     """``collision delay --quick --quiet`` once, keeping the study it computed."""
     out = tmp_path_factory.mktemp("delay")
     kept = {}
-    real = delay.run_study
+    real = delay_report.run_study
 
     def keep(*args, **kwargs):
         kept["study"] = real(*args, **kwargs)
@@ -52,7 +52,7 @@ def quick(tmp_path_factory):
 
     buf = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(buf):
-        mp.setattr(delay, "run_study", keep)
+        mp.setattr(delay_report, "run_study", keep)
         status = cli.main(["delay", "--quick", "--quiet", "--out", str(out)])
     return SimpleNamespace(out=out, status=status, stdout=buf.getvalue(), study=kept["study"])
 

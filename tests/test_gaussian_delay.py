@@ -466,10 +466,10 @@ def test_delay_of_whole_steps_up_to_rounding_is_accepted():
 @pytest.mark.parametrize("kwargs, match", [
     ({"delay": -0.1}, "delay must be a finite number >= 0"),
     ({"delay": float("nan")}, "delay must be a finite number >= 0"),
-    ({"delay": [0.1, float("inf")]}, r"delay\[1\] must be a finite number >= 0"),
+    ({"delay": [0.1, -float("inf")]}, r"delay\[1\] must be a finite number >= 0"),
     ({"delay": [0.1]}, "delay must be one number or one per link: 2 value"),
     ({"delay": 0.5, "cascade": False}, "delay applies to the cascade"),
-], ids=["negative", "nan", "inf-in-list", "wrong-length", "independent-reservoirs"])
+], ids=["negative", "nan", "minus-inf-in-list", "wrong-length", "independent-reservoirs"])
 def test_bad_delay_raises(model, kwargs, match):
     with pytest.raises(ValueError, match=match):
         model(3, **kwargs)

@@ -529,8 +529,8 @@ def test_counting_leaves_the_trajectory_fluxes_unchanged(cascade):
     else; the flux rows and final states of one batch are bit-identical with and without
     counting."""
     import collision.trajectories as tr
+    from collision._kernels import batch as _kb
     from collision._kernels import rng as _rng
-    from collision._kernels import trajectories as _k
 
     model = collision.CascadeCollisionModel("qubit", 3, temperature=1.0, cascade=cascade)
     plan = model.plan(states.product(*[states.thermal("qubit", 2.0)] * 3), 0.2, 0.02,
@@ -547,7 +547,7 @@ def test_counting_leaves_the_trajectory_fluxes_unchanged(cascade):
         n_stages = 1 if cascade else 3
         quanta = np.zeros((64, plan.times.size, n_stages) if count else (64, 0, 0),
                           dtype=np.int64)
-        _k.run_batch(rng, tables, init, plan.n_steps, plan.save_every, rows, psi, quanta)
+        _kb.run_batch(rng, tables, init, plan.n_steps, plan.save_every, rows, psi, quanta, 2)
         outputs.append((rows, psi, quanta))
     np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
     np.testing.assert_array_equal(outputs[0][1], outputs[1][1])

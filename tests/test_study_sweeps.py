@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from collision import CascadeCollisionModel, cli
-from collision.studies import delay
+from collision.studies import delay, delay_report
 from collision.studies.paper import FigureSettings, figure_3b
 from collision.studies.paper import compute as paper
 from collision.studies.paper import report as paper_report
@@ -257,11 +257,11 @@ def test_figures_on_two_workers_write_the_same_csv(tmp_path, monkeypatch, pools_
 def test_delay_study_on_a_shared_pool_writes_the_same_files(tmp_path, pools_started):
     """Every sweep of the delay study on one pool of 2 processes: the CSV files are those
     of 1 worker byte for byte, and the pool is started once for its 8 sweeps."""
-    one = delay.run_study(tmp_path / "one", settings=SHORT_DELAY)
-    two = delay.run_study(tmp_path / "two", settings=replace(SHORT_DELAY, runs=SweepRuns(
+    one = delay_report.run_study(tmp_path / "one", settings=SHORT_DELAY)
+    two = delay_report.run_study(tmp_path / "two", settings=replace(SHORT_DELAY, runs=SweepRuns(
         tmp_path / "sweeps", workers=2)), keep_sweeps=True)
     assert pools_started == [2]
-    assert len(list((tmp_path / "sweeps").rglob("sweep.json"))) == len(delay.SWEEPS) * 2
+    assert len(list((tmp_path / "sweeps").rglob("sweep.json"))) == len(delay_report.SWEEPS) * 2
     assert two.settings.runs.pool is None                        # the closed pool is not kept
     csv = sorted(p.name for p in one.files if p.suffix == ".csv")
     assert csv == sorted(p.name for p in two.files if p.suffix == ".csv") and len(csv) == 6

@@ -11,6 +11,8 @@ the API; one concept per module, imports flowing one way (``_suites`` -> ``_peer
   timed ``mesolve`` / ``mcsolve`` runs;
 * ``_suites``: the suites and :func:`suites`, the list ``collision bench`` runs (its
   module docstring explains the trajectory comparison at equal error bars);
+* ``_threads``: :func:`thread_scaling`, 1 against 2 threads, quiet and next to busy
+  processes;
 * ``_util``: :func:`timed` (JIT warmed, best of ``repeat``), :func:`format_rows`.
 
 The modules are private so that ``collision.bench.problems`` and
@@ -37,6 +39,7 @@ from ._suites import (
     trajectory_benchmark,
     trajectory_throughput,
 )
+from ._threads import thread_scaling
 from ._util import format_rows, timed
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "suites",
     "sweep_scaling",
     "thermal_bath_oscillators",
+    "thread_scaling",
     "timed",
     "trajectory_benchmark",
     "trajectory_throughput",

@@ -61,6 +61,7 @@ from ..model import CascadeCollisionModel
 from ..options import DensityOptions, driver, engine_options
 from ._peers import PEER_MISSING, run_mcsolve, run_mesolve
 from ._problems import collision_model, problems, thermal_bath_oscillators
+from ._threads import thread_scaling
 from ._util import rms, timed
 
 #: Time step of our trajectory runs (the 501 saved times of the problems are its steps).
@@ -617,6 +618,9 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
         ("trajectory engine throughput, 2 qubits (targets >= 2e7 collisions/s on one core, "
          ">= 1.7x on two)",
          lambda: trajectory_throughput(5000 if quick else 20000, 2 if quick else 5)),
+        ("trajectory engine on 1 and 2 threads, quiet and with one busy process per core "
+         "(targets: speedup >= 1.8 quiet, >= 0.9 loaded)",
+         lambda: thread_scaling((5000,) if quick else (5000, 50000), 3 if quick else 5)),
         ("cost of a delay between the subsystems (target: independent of the delay)",
          lambda: delay_cost(repeat, quick)),
         ("cost of the heat counting statistics against a plain run of the same problem",

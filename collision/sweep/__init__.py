@@ -38,15 +38,25 @@ Guarantees
 * ``[run] batches = K`` splits a trajectory point into K disjoint ranges of whole leaves
   of 64 trajectories of the point's seed, run as separate tasks and merged with
   :func:`collision.statistics.merge_results`: bit for bit the single run.
+* A point file is used only if it loads and records its point's id and the digest of
+  the folder's specification; a damaged one (cut short, edited, copied from another
+  point or sweep) is named in a :class:`DamagedFileWarning`, moved into
+  ``out_dir/damaged/`` and computed again (:func:`load` reports it as ``"damaged"``).
+* The points are made one at a time, never listed: a sweep of more than ``max_points``
+  (10^6 by default) is refused at once, and a large one is checked per value of each
+  swept parameter up front and per point just before it runs (:mod:`.spec`).
 * A failed point is recorded with its error message and the sweep goes on; Ctrl-C stops
   the sweep, keeping every finished point (``table.attrs["sweep"]["interrupted"]``).
+  Local worker processes exit when the process that started them dies (even by
+  ``SIGKILL``).
 """
 
 from .backends import LocalPool, local_pool
 from .point import MODELS, STATES
 from .runner import run
-from .spec import SweepSpec, SweepSpecError, validate
+from .spec import MAX_POINTS, SweepSpec, SweepSpecError, validate
+from .storage import DamagedFileWarning
 from .table import load, save_table
 
-__all__ = ["MODELS", "STATES", "LocalPool", "SweepSpec", "SweepSpecError", "load", "local_pool",
-           "run", "save_table", "validate"]
+__all__ = ["MAX_POINTS", "MODELS", "STATES", "DamagedFileWarning", "LocalPool", "SweepSpec",
+           "SweepSpecError", "load", "local_pool", "run", "save_table", "validate"]

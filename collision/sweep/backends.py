@@ -13,7 +13,13 @@ Local processes
     starts in about a second instead of importing numpy, numba and the package itself.
     Every worker ignores Ctrl-C (the parent stops it), and runs numba on
     ``cpu_count // workers`` threads, so the workers do not oversubscribe the cores
-    (results never depend on the thread count).  With one worker the tasks run in this
+    (results never depend on the thread count).  Every worker also exits as soon as the
+    process that started the pool dies, even by ``SIGKILL``: it holds the read end of a
+    pipe whose only write end that process keeps, and a thread of the worker waits for
+    the end of file (the fork server then exits, as it does when its parent dies, and
+    multiprocessing's resource tracker once every worker is gone).  Tasks are submitted
+    a few per worker at a time as the earlier ones finish, so a sweep of a million
+    points never holds a million pending tasks.  With one worker the tasks run in this
     process, in order.
 Shared local processes
     :func:`local_pool` keeps one such pool of processes for several sweeps (a study's
@@ -31,10 +37,12 @@ Dask
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import numbers
 import os
 import signal
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,8 +64,30 @@ def in_process(tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
         yield task, execute(task)
 
 
-def _start_worker(threads: int) -> None:
+#: Tasks in flight per local worker (submitted, not yet finished).
+IN_FLIGHT = 2
+#: Tasks in flight on a Dask cluster.
+DASK_IN_FLIGHT = 1000
+
+
+def _exit_with_parent(lifeline) -> None:
+    """Wait (in a daemon thread) for the end of file of ``lifeline``, the read end of a
+    pipe whose write end only the parent holds, and end this process at once when the
+    parent has died (``os._exit``: no clean-up that could wait on the dead parent)."""
+    def watch():
+        try:
+            while True:
+                lifeline.recv_bytes()  # the parent never writes: returns only on EOF
+        except (EOFError, OSError):
+            os._exit(3)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _start_worker(threads: int, lifeline=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if lifeline is not None:
+        _exit_with_parent(lifeline)
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
@@ -95,6 +125,7 @@ class LocalPool:
         self.workers = workers
         self.started = 0
         self._executor = None
+        self._lifeline = None
         self._closed = False
 
     def __enter__(self) -> LocalPool:
@@ -115,28 +146,40 @@ class LocalPool:
         if self.workers == 1:
             yield from in_process(tasks)
             return
-        futures = {}
+        todo = iter(tasks)
+        waiting = list(itertools.islice(todo, IN_FLIGHT * self.workers))
+        if not waiting:
+            return
+        pending: dict = {}  # future -> task
+        broken = False
         try:
             pool = self._start()
-            futures = {pool.submit(execute, task): task for task in tasks}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while True:
+                waiting += itertools.islice(todo, IN_FLIGHT * self.workers - len(pending)
+                                            - len(waiting))
+                if broken and waiting:  # a worker died and broke the pool: a new one
+                    self._stop(terminate=True)
+                    pool, broken = self._start(), False
+                for task in waiting:
+                    pending[pool.submit(execute, task)] = task
+                waiting = []
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    task = futures[future]
+                    task = pending.pop(future)
                     try:
                         outcome = future.result()
                     except Exception as exc:  # the worker died (killed, out of memory, ...)
+                        broken = broken or isinstance(exc, BrokenProcessPool)
                         outcome = Outcome(task.key, "failed",
                                           error=f"{type(exc).__name__}: {exc} (the worker "
                                                 "process running this point stopped)")
                     yield task, outcome
         finally:
-            for future in futures:
+            for future in pending:
                 future.cancel()
-            broken = any(f.done() and not f.cancelled()
-                         and isinstance(f.exception(), BrokenProcessPool) for f in futures)
-            if broken or any(not f.done() for f in futures):
+            if broken or any(not f.done() for f in pending):
                 self._stop(terminate=True)   # stopped early, or a dead worker broke the pool
 
     def close(self) -> None:
@@ -150,9 +193,11 @@ class LocalPool:
             if context.get_start_method() == "forkserver":
                 # the server imports the package once; every worker forks from it
                 context.set_forkserver_preload(["collision.sweep.point"])
+            # the workers' lifeline: they exit when this process (the write end) dies
+            self._lifeline = context.Pipe(duplex=False)  # (read end, write end)
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=_start_worker,
-                initargs=(max(1, cpu_count() // self.workers),))
+                initargs=(max(1, cpu_count() // self.workers), self._lifeline[0]))
             self.started += 1
         return self._executor
 
@@ -164,6 +209,9 @@ class LocalPool:
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+        for end in self._lifeline or ():
+            end.close()
+        self._lifeline = None
 
 
 def local_pool(workers: int | None = None) -> LocalPool:
@@ -198,10 +246,14 @@ def local_pool(workers: int | None = None) -> LocalPool:
 
 
 def local_processes(tasks: Iterable[Task], workers: int) -> Iterator[tuple[Task, Outcome]]:
-    """Run the tasks on ``workers`` local processes started for them alone."""
-    tasks = list(tasks)
-    with LocalPool(max(1, min(workers, len(tasks)))) as pool:
-        yield from pool.run(tasks)
+    """Run the tasks on ``workers`` local processes started for them alone (fewer if
+    there are fewer tasks)."""
+    todo = iter(tasks)
+    first = list(itertools.islice(todo, workers))
+    if not first:
+        return
+    with LocalPool(len(first)) as pool:
+        yield from pool.run(itertools.chain(first, todo))
 
 
 def dask_cluster(tasks: Iterable[Task], client) -> Iterator[tuple[Task, Outcome]]:
@@ -221,16 +273,23 @@ def dask_cluster(tasks: Iterable[Task], client) -> Iterator[tuple[Task, Outcome]
     elif not hasattr(client, "submit"):
         raise ValueError(f"client must be a dask.distributed Client or a scheduler address, "
                          f"got {type(client).__name__}")
-    futures = {}
+    futures = {}  # future -> task, in flight
     try:
-        futures = {client.submit(execute, task, pure=False): task for task in tasks}
-        for future in as_completed(list(futures)):
-            task = futures[future]
+        todo = iter(tasks)
+        futures = {client.submit(execute, task, pure=False): task
+                   for task in itertools.islice(todo, DASK_IN_FLIGHT)}
+        running = as_completed(list(futures))
+        for future in running:
+            task = futures.pop(future)
             try:
                 outcome = future.result()
             except Exception as exc:  # e.g. KilledWorker
                 outcome = Outcome(task.key, "failed", error=f"{type(exc).__name__}: {exc}")
             yield task, outcome
+            for task in itertools.islice(todo, DASK_IN_FLIGHT - len(futures)):
+                new = client.submit(execute, task, pure=False)
+                futures[new] = task
+                running.add(new)
     finally:
         unfinished = [f for f in futures if not f.done()]
         if unfinished:

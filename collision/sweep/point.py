@@ -333,17 +333,58 @@ def reference_times(model, t_max, dt, times=None) -> np.ndarray:
     return model._check_times(np.arange(steps + 1) * float(dt))
 
 
-def check_definition(definition: Definition) -> list[str]:
-    """Every problem of a point, without running it (empty if it is valid)."""
-    from ..model import time_grid
+#: Largest Hilbert-space dimension of a :class:`collision.CascadeCollisionModel` point
+#: whose run is checked by the model's :meth:`~collision.CascadeCollisionModel.plan` at
+#: validation (it builds arrays of that size: a larger point is planned by its own run,
+#: just before it computes).
+PLAN_CHECK_DIM = 2**10
 
+
+def check_run(model, state, definition: Definition, run: dict[str, Any]) -> None:
+    """The model's own checks of a point's run, without running it: raises
+    ``ValueError`` for what the run would refuse (time grid, memory of the output,
+    delays that are not whole numbers of steps, ...).
+
+    The Gaussian models and the Fock-space ones of dimension up to
+    :data:`PLAN_CHECK_DIM` are planned (their ``plan``, which their ``run`` calls first);
+    a larger Fock-space model has its time grid and delays checked
+    (:func:`collision.model.time_grid`, :func:`collision.model.delay_steps`, as its plan
+    does), and the rest by its run.  The exact references check their saved times.
+    """
+    from ..model import delay_steps, time_grid
+
+    if not MODELS[definition.model][2]:
+        reference_times(model, run["t_max"], run["dt"], run["times"])
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # accuracy warnings belong to the run
+        if MODELS[definition.model][1] == "covariance" or model.dim <= PLAN_CHECK_DIM:
+            # the engine and its trajectories, where the plan takes them (its memory check)
+            wanted = {"method": run["method"],
+                      "n_trajectories": run["options"].get("n_trajectories")}
+            takes = inspect.signature(model.plan).parameters
+            model.plan(state, run["t_max"], run["dt"], run["save_every"],
+                       **{k: v for k, v in wanted.items() if k in takes})
+            return
+        dt = time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])[0]
+        delay_steps(getattr(model, "delays", ()), dt)
+
+
+def check_definition(definition: Definition, with_run: bool = True) -> list[str]:
+    """Every problem of a point, without running it (empty if it is valid): the sweep's
+    checks, the model's and the initial state's, and (``with_run``) the run's
+    (:func:`check_run`; :func:`compute` leaves them to the run itself, which makes them
+    first)."""
     run, problems = _run_checks(definition)
     try:
         model = build_model(definition)
     except (ValueError, TypeError) as exc:
         return [*problems, str(exc)]
+    state = None
     try:
-        check_state(model, build_state(model, definition), definition)
+        built = build_state(model, definition)
+        check_state(model, built, definition)
+        state = built
     except (ValueError, TypeError) as exc:
         problems.append(str(exc))
     if not problems and batches(definition) > 1 and any(getattr(model, "delays", ())):
@@ -353,10 +394,15 @@ def check_definition(definition: Definition) -> list[str]:
     if (run["t_max"] is None or run["dt"] is None) and run.get("times") is None:
         return problems
     try:
-        if MODELS[definition.model][2]:
-            time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])
+        if state is None or problems or not with_run:  # the time grid alone
+            from ..model import time_grid
+
+            if MODELS[definition.model][2]:
+                time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])
+            else:
+                reference_times(model, run["t_max"], run["dt"], run["times"])
         else:
-            reference_times(model, run["t_max"], run["dt"], run["times"])
+            check_run(model, state, definition, run)
     except (ValueError, TypeError) as exc:
         problems.append(str(exc))
     return problems
@@ -369,9 +415,10 @@ def compute(task: Task):
     from ..options import engine_options
 
     definition = task.definition
-    run, problems = _run_checks(definition)
+    problems = check_definition(definition, with_run=False)  # the run checks the rest
     if problems:
         raise ValueError("; ".join(problems))
+    run = _run_checks(definition)[0]
     model = build_model(definition)
     state = build_state(model, definition)
     if not MODELS[definition.model][2]:

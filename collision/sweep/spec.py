@@ -22,9 +22,17 @@ A specification is a TOML file (or JSON, or the equivalent Python dict) with the
 
 A point is the fixed sections with its dotted values put in (a swept value replaces a
 fixed one of the same name, which stays the default of points that do not set it).
-Everything is checked before any work starts (:func:`validate`): every problem of every
-point is collected, identical messages are grouped, and one :class:`SweepSpecError`
-lists them all.
+Everything that can be checked before any work is (:func:`validate`): every problem
+found is collected, identical messages are grouped, and one :class:`SweepSpecError`
+lists them all.  The points are never listed in memory: :attr:`SweepSpec.points` makes
+each one when asked (a grid of 1000^3 points costs nothing until it runs), their number
+is counted arithmetically and a sweep of more than ``max_points`` (default
+:data:`MAX_POINTS`, 10^6) points is refused.  A sweep of at most :data:`CHECK_EVERY`
+(1000) points has every point checked; a larger one has each value of each swept
+parameter checked once (in the point that sets it, the other swept parameters at their
+first value: a cost of the sum of the grid's lengths, not their product), and each point
+is checked again, completely, just before it runs (a point that fails is recorded as
+failed, with the message, and never computed).
 
 Ids and seeds
 -------------
@@ -53,6 +61,7 @@ import itertools
 import json
 import math
 import numbers
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +84,11 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+#: Most points a sweep may have (the ``max_points`` of :func:`validate` and
+#: :func:`collision.sweep.run`).
+MAX_POINTS = 10**6
+#: Sweeps of at most this many points have every point checked by :func:`validate`.
+CHECK_EVERY = 1000
 #: Sections of a specification.
 SECTIONS = ("sweep", "model", "initial", "run", "grid", "points")
 #: Sections a dotted name may point into.
@@ -141,19 +155,82 @@ class SweepSpec:
         The sweep seed.
     swept : list of str
         The dotted names that vary, in order (grid names, then new names of the points).
-    points : list of Point
+    points : Points
+        Every point, in order: a sequence (``len``, indexing, iteration) that makes each
+        point when asked, never the whole list.
     """
 
     raw: dict[str, Any]
     model: str
     seed: int
     swept: list[str]
-    points: list[Point] = field(repr=False)
+    points: Points = field(repr=False)
 
     def comparable(self) -> dict[str, Any]:
         """The specification without execution-only options: what a folder's
         specification must equal for a re-run to continue it."""
         return comparable(self.raw)
+
+    @property
+    def digest(self) -> str:
+        """16 hex digits of the sha256 of :meth:`comparable` (canonical JSON): written
+        into every point file of the sweep's folder, and checked when it is read."""
+        return spec_digest(self.raw)
+
+
+class Points(Sequence):
+    """The points of a sweep, made one at a time: the grid (its Cartesian product, the
+    first name varying slowest) then the explicit points.  ``len`` is computed, never
+    counted; indexing decodes the index into one value per grid name."""
+
+    def __init__(self, model: str, seed: int, fixed: dict, grid: dict[str, list],
+                 explicit: list[dict], skip: frozenset = frozenset()):
+        self._model, self._seed, self._fixed, self._skip = model, int(seed), fixed, skip
+        self._grid = {k: list(v) for k, v in grid.items()}
+        self._explicit = [dict(p) for p in explicit]
+        self.n_grid = math.prod(len(v) for v in self._grid.values()) if self._grid else 0
+
+    def __len__(self) -> int:
+        return self.n_grid + len(self._explicit)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} points>"
+
+    def values(self, index: int) -> dict[str, Any]:
+        """The swept values of point ``index`` (0 <= index < len), without making it."""
+        if index >= self.n_grid:
+            return dict(self._explicit[index - self.n_grid])
+        out = {}
+        for name in reversed(list(self._grid)):
+            index, j = divmod(index, len(self._grid[name]))
+            out[name] = self._grid[name][j]
+        return {name: out[name] for name in self._grid}
+
+    def make(self, index: int, values: dict[str, Any]) -> Point:
+        """The point of these values at position ``index``."""
+        definition = _definition(self._model, self._fixed,
+                                 {k: v for k, v in values.items() if k not in self._skip})
+        return Point(index, values, definition, point_id(definition),
+                     point_seed(self._seed, definition), batches(definition))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"point indices must be integers, got {type(index).__name__}")
+        n = len(self)
+        k = int(index) + n if index < 0 else int(index)
+        if not 0 <= k < n:
+            raise IndexError(f"point index {index} out of range (the sweep has {n} points)")
+        return self.make(k, self.values(k))
+
+    def __iter__(self) -> Iterator[Point]:
+        names = list(self._grid)
+        combos = itertools.product(*self._grid.values()) if names else ()
+        for index, combo in enumerate(combos):
+            yield self.make(index, dict(zip(names, combo, strict=True)))
+        for k, values in enumerate(self._explicit):
+            yield self.make(self.n_grid + k, dict(values))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -242,6 +319,12 @@ def _digest(definition: Definition) -> bytes:
     return hashlib.sha256(canonical_json(definition.identity()).encode("ascii")).digest()
 
 
+def spec_digest(raw: dict[str, Any]) -> str:
+    """16 hex digits of the sha256 of the canonical JSON of :func:`comparable` ``(raw)``:
+    the same for every specification a folder may continue."""
+    return hashlib.sha256(canonical_json(comparable(raw)).encode("ascii")).hexdigest()[:16]
+
+
 def point_id(definition: Definition) -> str:
     """The point's id: the first 16 hex digits of the sha256 of its canonical definition."""
     return _digest(definition).hex()[:16]
@@ -287,38 +370,66 @@ def _short(value) -> str:
 
 # --- validation ------------------------------------------------------------------------------
 
-def validate(source) -> SweepSpec:
-    """Read and check a specification completely, before any work.
+def validate(source, max_points: int | None = MAX_POINTS) -> SweepSpec:
+    """Read and check a specification, before any work (module docstring).
 
     Parameters
     ----------
     source : dict, SweepSpec, str or Path
         The specification (module docstring), or a ``.toml`` / ``.json`` file (a
-        :class:`SweepSpec` is returned as it is).
+        :class:`SweepSpec` is checked against ``max_points`` and returned as it is).
+    max_points : int or None
+        Refuse a sweep of more points (default :data:`MAX_POINTS`, 10^6); None: no limit.
 
     Returns
     -------
     SweepSpec
-        With every point, its id and its seed.
+        Its points, with their ids and seeds, are made when asked.
 
     Raises
     ------
     SweepSpecError
         Listing every problem: unknown sections, sections or parameters; empty or
-        non-list grids; values a model, an initial state or
-        an engine would reject (per point, grouped by message); options that do not apply
-        to the engine; duplicate points.
+        non-list grids; more than ``max_points`` points; values a model, an initial
+        state or an engine would reject (grouped by message; every point of a sweep of
+        at most :data:`CHECK_EVERY` points, else each value of each swept parameter);
+        options that do not apply to the engine; duplicate points.
     ValueError
-        If the file cannot be read.
+        If the file cannot be read, or ``max_points`` is not an integer >= 1 or None.
     """
+    if max_points is not None and (isinstance(max_points, bool) or not isinstance(
+            max_points, numbers.Integral) or max_points < 1):
+        raise ValueError(f"max_points must be an integer >= 1 or None (no limit), got "
+                         f"{max_points!r}")
     if isinstance(source, SweepSpec):
+        if max_points is not None and len(source.points) > max_points:
+            raise SweepSpecError([_too_many(len(source.points), max_points)])
         return source
     raw = read_spec(source)
+    problems, parsed = _parse(raw)
+    if parsed is None:
+        raise SweepSpecError(problems)
+    model, seed, swept, fixed, grid, explicit, bad = parsed
+    points = Points(model, seed, fixed, grid, explicit, bad)
+    if max_points is not None and len(points) > max_points:  # the points unchecked
+        problems.append(_too_many(len(points), max_points, grid, len(explicit)))
+        raise SweepSpecError(problems)
+    if not bad:
+        problems += _duplicates(points, grid, explicit)
+    problems += _check_points(points, grid, fixed)
+    if problems:
+        raise SweepSpecError(problems)
+    return SweepSpec(raw, model, int(seed), swept, points)
+
+
+def _parse(raw: dict[str, Any]) -> tuple[list[str], tuple | None]:
+    """The problems of a specification's structure and names, and (unless the model is
+    unknown) ``(model, seed, swept, fixed, grid, explicit, bad)``."""
     problems: list[str] = []
     try:
         canonical(raw, "spec")
     except ValueError as exc:
-        raise SweepSpecError([str(exc)]) from None
+        return [str(exc)], None
 
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
@@ -370,40 +481,127 @@ def validate(source) -> SweepSpec:
         problems += found
         bad.update([name] if found else [])
     if model is None:
-        raise SweepSpecError(problems)
+        return problems, None
     found, bad_fixed = _check_fixed_names(model, sections)
     problems += found
     fixed = {s: {k: v for k, v in sections[s].items() if (s, k) not in bad_fixed}
              for s in SWEPT_SECTIONS}
 
-    combos = [dict(zip(grid, c, strict=True)) for c in itertools.product(*grid.values())] \
-        if grid else []
-    combos += [dict(p) for p in explicit]
-    points, by_message = [], {}
+    return problems, (model, int(seed), swept, fixed, grid, explicit, frozenset(bad))
+
+
+def points_of(raw: dict[str, Any]) -> Points:
+    """The points of a specification a folder recorded, made without checking them
+    (:func:`validate` did when the folder was written).
+
+    Raises
+    ------
+    ValueError
+        If the specification's structure is not one :func:`validate` accepts.
+    """
+    problems, parsed = _parse(raw)
+    if parsed is None:
+        raise SweepSpecError(problems)
+    model, seed, _, fixed, grid, explicit, bad = parsed
+    return Points(model, seed, fixed, grid, explicit, bad)
+
+
+def _too_many(n: int, limit: int, grid: dict | None = None, n_explicit: int = 0) -> str:
+    shape = ""
+    if grid:
+        shape = " (" + " x ".join(str(len(v)) for v in grid.values()) + " grid" \
+                + (f" + {n_explicit} points" if n_explicit else "") + ")"
+    return (f"the sweep has {n:,} points{shape}, more than max_points = {limit:,}: split it "
+            "into several sweeps, or raise max_points (collision.sweep.run(..., "
+            "max_points=N), collision sweep --max-points N)")
+
+
+def _duplicates(points: Points, grid: dict[str, list], explicit: list[dict]) -> list[str]:
+    """Points that are the same point, found without listing the grid: two grid points
+    differ in some grid name's value, so they are the same only if a grid list repeats
+    a value; an explicit point is compared with the grid point of its values."""
+    problems = []
+    stride = points.n_grid
+    for name, values in grid.items():
+        stride //= len(values)
+        seen: dict[str, int] = {}
+        for j, value in enumerate(values):
+            key = canonical_json(value)
+            if key in seen:
+                a, b = seen[key] * stride, j * stride
+                problems.append(f"points {a} and {b} are the same point ([grid] {name} "
+                                f"lists {values[seen[key]]!r} and {value!r}, the same value)")
+            else:
+                seen[key] = j
+    keys = {name: {canonical_json(v): j for j, v in enumerate(values)}
+            for name, values in grid.items()}
     first_of: dict[str, int] = {}
-    for index, values in enumerate(combos):
-        definition = _definition(model, fixed, {k: v for k, v in values.items()
-                                                if k not in bad})
+    for k, values in enumerate(explicit):
+        index = points.n_grid + k
+        point = points.make(index, values)
+        if point.id in first_of:
+            problems.append(f"points {first_of[point.id]} and {index} are the same point "
+                            f"({_values_text(values)})")
+            continue
+        first_of[point.id] = index
+        at = _grid_index(point.definition, keys, points)
+        if at is not None:
+            problems.append(f"points {at} and {index} are the same point "
+                            f"({_values_text(values)})")
+    return problems
+
+
+def _grid_index(definition: Definition, keys: dict[str, dict[str, int]],
+                points: Points) -> int | None:
+    """The index of the grid point with this definition, or None."""
+    if not keys:
+        return None
+    parts = {"model": definition.model_params, "initial": definition.initial,
+             "run": definition.run}
+    index = 0
+    for name, positions in keys.items():
+        section, key = name.split(".", 1)
+        if key not in parts[section]:
+            return None
+        j = positions.get(canonical_json(parts[section][key]))
+        if j is None:
+            return None
+        index = index * len(positions) + j
+    twin = points[index]
+    same = canonical_json(twin.definition.identity()) == canonical_json(definition.identity())
+    return index if same else None
+
+
+def _check_points(points: Points, grid: dict[str, list], fixed: dict) -> list[str]:
+    """Problems of the points: every point of a sweep of at most :data:`CHECK_EVERY`
+    points, else each value of each grid name once (the other names at their first
+    value) and every explicit point (module docstring)."""
+    n = len(points)
+    if n <= CHECK_EVERY:
+        indices: Iterable[int] = range(n)
+    else:
+        chosen, stride = {0}, points.n_grid
+        for values in grid.values():
+            stride //= len(values)
+            chosen.update(j * stride for j in range(len(values)))
+        indices = sorted(chosen) + list(range(points.n_grid, n))
+    by_message: dict[str, list[dict]] = {}
+    engines = set()
+    checked = 0
+    for index in indices:
+        values = points.values(index)
+        definition = _definition(points._model, points._fixed,
+                                 {k: v for k, v in values.items() if k not in points._skip})
         for message in check_definition(definition):
             by_message.setdefault(message, []).append(values)
-        pid = point_id(definition)
-        if pid in first_of and not bad:
-            problems.append(f"points {first_of[pid]} and {index} are the same point "
-                            f"({_values_text(values)})")
-        if pid in first_of:
-            continue
-        first_of[pid] = index
-        points.append(Point(index, values, definition, pid, point_seed(seed, definition),
-                            batches(definition)))
-    for message, where in by_message.items():
-        problems.append(_grouped(message, where, len(combos)))
+        engines.add(engine(definition))
+        checked += 1
+    problems = [_grouped(message, where, checked, n) for message, where in by_message.items()]
     asked = [k for k in EXECUTION_KEYS if k in fixed["run"]]
-    if not problems and asked and all(engine(p.definition) != "trajectories" for p in points):
+    if not problems and asked and "trajectories" not in engines:
         problems.append(f"run option(s) {', '.join(asked)} apply to trajectory points, but no "
                         "point uses method = 'trajectories'")
-    if problems:
-        raise SweepSpecError(problems)
-    return SweepSpec(raw, model, int(seed), swept, points)
+    return problems
 
 
 def _definition(model: str, sections: dict, values: dict) -> Definition:
@@ -460,10 +658,14 @@ def _values_text(values: dict) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in values.items()) or "the fixed parameters"
 
 
-def _grouped(message: str, where: list[dict], n_points: int) -> str:
-    if len(where) == n_points and n_points > 1:
-        return f"all {n_points} points: {message}"
+def _grouped(message: str, where: list[dict], n_checked: int, n_points: int) -> str:
     shown = "; ".join(_values_text(v) for v in where[:3])
     more = f" and {len(where) - 3} more" if len(where) > 3 else ""
+    if n_checked < n_points:  # one point per value of each grid name
+        label = "point" if len(where) == 1 else f"{len(where)} points"
+        return (f"{label} of the {n_checked} checked (each value of each swept parameter "
+                f"once, of {n_points:,} points) ({shown}{more}): {message}")
+    if len(where) == n_points and n_points > 1:
+        return f"all {n_points} points: {message}"
     label = "point" if len(where) == 1 else f"{len(where)} points"
     return f"{label} ({shown}{more}): {message}"

@@ -2,15 +2,27 @@
 
 Layout of ``out_dir``::
 
-    sweep.json                      the specification, the swept names and every point
-                                    (id, values, seed), in order
+    sweep.json                      the specification, its digest, the swept names and
+                                    the number of points (the points themselves are made
+                                    from the specification: collision.sweep.spec)
     points/<id>.npz                 a finished point: HeatFluxes.save (exact), with
-                                    parameters["sweep"] = its metadata
+                                    parameters["sweep"] = its metadata, among them its
+                                    ``id`` and the sweep's ``spec_digest``
     points/<id>.failed.json         a failed point: error message, traceback, metadata
     points/<id>.batch-<first>-<count>.npz
                                     a finished trajectory batch of an unfinished point
-                                    (its mergeable statistics); removed once merged
+                                    (its mergeable statistics, its id, the spec digest
+                                    and its range); removed once merged
+    damaged/<time>-<name>           a point or batch file that could not be used, set
+                                    aside (never deleted) when a run found it
     table.parquet / table.csv       the table, when asked for
+
+A point or batch file is used only if it loads (:meth:`HeatFluxes.load` checks what it
+holds) and records the id of the point it is named after and the digest of the folder's
+specification (:attr:`collision.sweep.spec.SweepSpec.digest`): a file copied from
+another point or another sweep, cut short or edited is *damaged*.  A run moves a damaged
+file into ``damaged/`` with a :class:`DamagedFileWarning` naming it and why, and computes
+the point again; :func:`collision.sweep.load` reports it as status ``"damaged"``.
 
 Every file is written under a temporary name in the same folder (``.tmp-*``), flushed
 to disk and renamed over its final name (``os.replace``, atomic on POSIX and Windows),
@@ -25,7 +37,10 @@ import contextlib
 import functools
 import json
 import os
+import time
 import uuid
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +49,42 @@ import numpy as np
 from lindblad.fluxes import HeatFluxes, _plain
 
 from ..statistics import Moments, TrajectoryStatistics, fluxes_from_moments
-from .spec import SweepSpec, comparable, differences, plain
+from .spec import SweepSpec, comparable, differences, plain, spec_digest
 
 SPEC_FILE = "sweep.json"
 POINTS = "points"
-#: Version of the folder layout (recorded in ``sweep.json``).
-LAYOUT = 1
+DAMAGED = "damaged"
+#: Version of the folder layout (recorded in ``sweep.json``).  Layout 1 listed every
+#: point in ``sweep.json`` and its point files record no spec digest; it is still read.
+LAYOUT = 2
+#: What reading a damaged file may raise (HeatFluxes.load raises ValueError for what it
+#: detects; the others come from the file system and numpy's zip reader).
+READ_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
+
+
+class DamagedFileWarning(UserWarning):
+    """A point or batch file of a sweep folder could not be used (module docstring)."""
+
+
+class DamagedFile(ValueError):
+    """A point or batch file that cannot be used; the message names it and says why."""
+
+
+def check_out_dir(out_dir) -> Path:
+    """``out_dir`` as a path; refuses an empty one (which would name the current folder).
+
+    Raises
+    ------
+    ValueError
+        For an empty or blank ``out_dir``, or one that is not a path.
+    """
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise ValueError(f"out_dir must be the path of the sweep's folder, got "
+                         f"{type(out_dir).__name__}")
+    if not os.fspath(out_dir).strip():
+        raise ValueError(f"out_dir must name the sweep's folder, got {os.fspath(out_dir)!r} "
+                         "(empty): give a folder such as results/my-sweep")
+    return Path(out_dir)
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,9 +114,10 @@ def _atomic(path: Path, write) -> None:
 class SweepFolder:
     """The files of one sweep (module docstring).  Open with :meth:`open`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, digest: str | None = None, seed: int | None = None):
         self.root = Path(root)
         self.points = self.root / POINTS
+        self.digest, self.seed = digest, seed
         self._lock = None
 
     # --- opening --------------------------------------------------------------------------
@@ -86,7 +132,7 @@ class SweepFolder:
             message lists what differs), holds point files but no specification, or is
             in use by another run.
         """
-        folder = cls(Path(root))
+        folder = cls(check_out_dir(root), spec.digest, spec.seed)
         path = folder.root / SPEC_FILE
         if folder.root.exists() and not folder.root.is_dir():
             raise ValueError(f"out_dir {folder.root} exists and is not a folder")
@@ -110,10 +156,9 @@ class SweepFolder:
             tmp.unlink(missing_ok=True)
         for tmp in folder.root.glob(".tmp-*"):
             tmp.unlink(missing_ok=True)
-        record = {"layout": LAYOUT, "spec": plain(spec.raw), "model": spec.model,
-                  "seed": spec.seed, "swept": spec.swept,
-                  "points": [{"id": p.id, "values": plain(p.values), "seed": p.seed}
-                             for p in spec.points]}
+        record = {"layout": LAYOUT, "spec": plain(spec.raw), "digest": spec.digest,
+                  "model": spec.model, "seed": spec.seed, "swept": spec.swept,
+                  "n_points": len(spec.points)}
         _atomic(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True)))
         return folder
 
@@ -137,14 +182,27 @@ class SweepFolder:
             self._lock.close()
             self._lock = None
 
+    @classmethod
+    def existing(cls, root) -> tuple[SweepFolder, dict[str, Any]]:
+        """A folder written by a sweep, for reading, and its ``sweep.json``."""
+        folder = cls(check_out_dir(root))
+        record = folder.read_spec()
+        folder.digest, folder.seed = spec_digest(record["spec"]), record.get("seed")
+        return folder, record
+
     def read_spec(self) -> dict[str, Any]:
         """The contents of ``sweep.json``."""
         path = self.root / SPEC_FILE
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} cannot be read as a sweep specification ({exc})") \
                 from None
+        if not isinstance(record, dict) or not isinstance(record.get("spec"), dict) \
+                or not isinstance(record.get("swept"), list):
+            raise ValueError(f"{path} is not the sweep.json of a sweep folder (it needs the "
+                             "keys spec and swept)")
+        return record
 
     # --- paths ----------------------------------------------------------------------------
     def point_path(self, pid: str) -> Path:
@@ -170,9 +228,11 @@ class SweepFolder:
 
     # --- writing --------------------------------------------------------------------------
     def write_point(self, pid: str, result: HeatFluxes, metadata: dict[str, Any]) -> Path:
-        """Save a finished point (its metadata in ``parameters["sweep"]``); removes the
-        record of an earlier failure and the point's batch files."""
-        result.parameters = {**result.parameters, "sweep": metadata}
+        """Save a finished point (its metadata in ``parameters["sweep"]``, with its id and
+        the spec digest); removes the record of an earlier failure and the point's batch
+        files."""
+        result.parameters = {**result.parameters, "sweep": {**metadata, "id": pid,
+                                                            "spec_digest": self.digest}}
         path = self.point_path(pid)
         _atomic(path, result.save)
         self.failed_path(pid).unlink(missing_ok=True)
@@ -188,10 +248,14 @@ class SweepFolder:
         return path
 
     def write_batch(self, pid: str, first: int, count: int, result: HeatFluxes) -> Path:
-        """Save a finished trajectory batch with its mergeable statistics."""
+        """Save a finished trajectory batch with its mergeable statistics (its id, range
+        and the spec digest in ``parameters["sweep_batch"]``)."""
         nodes = sorted(result.statistics.nodes.items())
+        stamp = {**result.parameters.get("sweep_batch", {}), "id": pid, "first": first,
+                 "count": count, "spec_digest": self.digest}
+        parameters = {**result.parameters, "sweep_batch": stamp}
         arrays = {"t": result.t,
-                  "parameters": np.array(json.dumps(_plain(result.parameters), sort_keys=True)),
+                  "parameters": np.array(json.dumps(_plain(parameters), sort_keys=True)),
                   "level": np.array([k[0] for k, _ in nodes]),
                   "start": np.array([k[1] for k, _ in nodes]),
                   "count": np.array([m.count for _, m in nodes]),
@@ -202,11 +266,80 @@ class SweepFolder:
         _atomic(path, lambda tmp: np.savez(tmp, **arrays))
         return path
 
+    # --- reading, damaged files -----------------------------------------------------------
+    def read_point(self, pid: str) -> HeatFluxes:
+        """The finished point ``pid``, checked (module docstring).
+
+        Raises
+        ------
+        DamagedFile
+            Naming the file and what is wrong with it.
+        """
+        path = self.point_path(pid)
+        try:
+            result = HeatFluxes.load(path)
+        except READ_ERRORS as exc:
+            raise DamagedFile(f"{path} cannot be read: {exc}") from None
+        if result.partial:
+            raise DamagedFile(f"{path} holds a partial (interrupted) result")
+        self._check_stamp(path, result.parameters.get("sweep"), pid)
+        return result
+
+    def read_batch(self, pid: str, first: int, count: int) -> HeatFluxes:
+        """The saved batch ``(first, count)`` of point ``pid``, checked like a point."""
+        path = self.batch_path(pid, first, count)
+        try:
+            result = read_batch(path)
+        except READ_ERRORS as exc:
+            raise DamagedFile(f"{path} cannot be read: {exc}") from None
+        stamp = result.parameters.get("sweep_batch")
+        self._check_stamp(path, stamp, pid)
+        if (stamp.get("first"), stamp.get("count")) != (first, count):
+            raise DamagedFile(f"{path} holds trajectories {stamp.get('first')} + "
+                              f"{stamp.get('count')}, not the batch it is named after")
+        return result
+
+    def _check_stamp(self, path: Path, stamp, pid: str) -> None:
+        if not isinstance(stamp, dict):
+            raise DamagedFile(f"{path} records no sweep metadata: not a file of this sweep")
+        if stamp.get("id") != pid:
+            raise DamagedFile(f"{path} holds point {stamp.get('id')!r}, not point {pid} it "
+                              "is named after (a file copied or renamed)")
+        if "spec_digest" not in stamp and self.seed is not None \
+                and stamp.get("sweep_seed", self.seed) == self.seed:
+            return  # written by layout 1, before files recorded the spec digest
+        if stamp.get("spec_digest") != self.digest:
+            raise DamagedFile(f"{path} was written by another sweep (spec digest "
+                              f"{stamp.get('spec_digest')!r}, this folder's: {self.digest})")
+
+    def read_failure(self, pid: str) -> dict[str, Any]:
+        """The record of a failed point."""
+        path = self.failed_path(pid)
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DamagedFile(f"{path} cannot be read: {exc}") from None
+        if not isinstance(record, dict) or record.get("id") != pid:
+            raise DamagedFile(f"{path} is not the failure record of point {pid}")
+        return record
+
+    def set_aside(self, path: Path, why: str) -> Path:
+        """Move a damaged file into ``damaged/`` (named by the time and its name) and
+        warn (:class:`DamagedFileWarning`); returns its new path."""
+        folder = self.root / DAMAGED
+        folder.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        target = folder / f"{stamp}-{uuid.uuid4().hex[:6]}-{path.name}"
+        os.replace(path, target)
+        warnings.warn(f"{why}; moved to {target}, the point is computed again",
+                      DamagedFileWarning, stacklevel=2)
+        return target
+
 
 def read_batch(path: Path) -> HeatFluxes:
     """A batch written by :meth:`SweepFolder.write_batch`, with its statistics, ready for
     :func:`collision.statistics.merge_results`."""
-    with np.load(path) as f:
+    with open(path, "rb") as fh, np.load(fh) as f:  # closed also when np.load fails
         arrays = {k: f[k] for k in f.files}
     stats = TrajectoryStatistics({
         (int(level), int(start)): Moments(int(count), mean, m2, rho)
