@@ -1,7 +1,12 @@
-"""Collision-model simulation of cascaded open quantum systems.
+"""Collision-model simulation of open quantum systems.
 
-The reservoir is a stream of thermal ancillas; each collides with S1, then S2, ...
-The engines converge to :class:`lindblad.CascadeMasterEquation` as ``dt -> 0``.
+Any collision model (:class:`CollisionModel`: subsystems, their Hamiltonian, ancilla
+streams and the ordered collisions of one step) runs on the density and trajectory
+engines and converges, as ``dt -> 0``, to the master equation it derives
+(:meth:`CollisionModel.master_equation`).  The paper's cascade (a stream of thermal
+ancillas colliding with S1, then S2, ...) has its own fast exchange kernels
+(:class:`CascadeCollisionModel`, :class:`GaussianCollisionModel`) and converges to
+:class:`lindblad.CascadeMasterEquation`.
 """
 
 from lindblad import __version__  # one distribution, one version
@@ -11,10 +16,13 @@ from lindblad.fluxes import HeatFluxes
 from ._loop import AccuracyWarning, TruncationWarning
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel, CollisionPlan
+from .models.general import Collision, CollisionModel
 from .options import ENGINES, DensityOptions, GaussianOptions, TrajectoryOptions
+from .results import Result, ResultErrors
 from .statistics import TrajectoryStatistics, merge_results
 
-__all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "CollisionPlan",
-           "DensityOptions", "GaussianCollisionModel", "GaussianOptions", "HeatFluxes",
-           "HeatStatistics", "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning",
-           "__version__", "merge_results"]
+__all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "Collision",
+           "CollisionModel", "CollisionPlan", "DensityOptions", "GaussianCollisionModel",
+           "GaussianOptions", "HeatFluxes", "HeatStatistics", "Result", "ResultErrors",
+           "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "__version__",
+           "merge_results"]

@@ -1,0 +1,321 @@
+"""numba kernels of the general engines: a step program (:mod:`collision.plans.general`)
+executed on a density matrix or on a state vector.
+
+Plain loops over flat arrays; every output is allocated by the caller.  The joint state of
+dimension ``n`` lives in the first ``n * n`` (density) or ``n`` (vector) entries of a
+buffer; stages swap two buffers.  A stage's index table ``idx[r * d_loc + l]`` gives the
+joint index of local index ``l`` and rest index ``r``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from .._jit import njit
+from . import rng as _rng
+
+TENSOR, UNITARY, TRACE = 0, 1, 2
+
+
+# --- density matrices -----------------------------------------------------------------------
+
+@njit
+def _unitary_density(cur, n, idx, off, d_loc, n_rest, u, u_off, tmp, col):
+    """``cur <- U cur U^dag`` for the stage's unitary (two gather passes through ``tmp``)."""
+    for r in range(n_rest):  # left: tmp = U cur
+        base = off + r * d_loc
+        for j in range(n):
+            for q in range(d_loc):
+                acc = 0j
+                for m in range(d_loc):
+                    acc += u[u_off + q * d_loc + m] * cur[idx[base + m] * n + j]
+                col[q] = acc
+            for q in range(d_loc):
+                tmp[idx[base + q] * n + j] = col[q]
+    for r in range(n_rest):  # right: cur = tmp U^dag
+        base = off + r * d_loc
+        for i in range(n):
+            row = i * n
+            for q in range(d_loc):
+                acc = 0j
+                for m in range(d_loc):
+                    acc += tmp[row + idx[base + m]] * np.conj(u[u_off + q * d_loc + m])
+                col[q] = acc
+            for q in range(d_loc):
+                cur[row + idx[base + q]] = col[q]
+
+
+@njit
+def _tensor_density(cur, n, eta, d, out):
+    """``out <- cur x eta`` (the ancilla the least significant factor)."""
+    m = n * d
+    for i in range(n):
+        for a in range(d):
+            row = (i * d + a) * m
+            for j in range(n):
+                c = cur[i * n + j]
+                for b in range(d):
+                    out[row + j * d + b] = c * eta[a, b]
+
+
+@njit
+def _trace_density(cur, n, idx, off, d, n_rest, h_anc, out):
+    """``out <- Tr_anc cur``; returns ``Tr[H_anc rho_anc]`` (complex: ``cur`` need not be
+    Hermitian when the step's superoperator is built column by column)."""
+    for r1 in range(n_rest):
+        for r2 in range(n_rest):
+            acc = 0j
+            for a in range(d):
+                acc += cur[idx[off + r1 * d + a] * n + idx[off + r2 * d + a]]
+            out[r1 * n_rest + r2] = acc
+    energy = 0j
+    for a in range(d):
+        for b in range(d):
+            h = h_anc[b, a]
+            if h != 0:
+                acc = 0j
+                for r in range(n_rest):
+                    acc += cur[idx[off + r * d + a] * n + idx[off + r * d + b]]
+                energy += h * acc
+    return energy
+
+
+@njit
+def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream, d_loc,
+                  n_rest, size, idx_offset, u_offset, idx, unitaries, etas, stream_energies,
+                  e_ops, out_expect, out_energy, out_state, buf_a, buf_b, tmp, col):
+    """Run steps ``step_first .. step_stop - 1`` of the density engine on ``rho`` in place.
+
+    At every saved step ``s = k save_every`` (``k < n_saved``) it writes, before the step,
+    ``out_expect[k, o] = Tr[e_ops[o] rho]`` and, during it, ``out_energy[k, r]`` the
+    energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla (complex arrays); at the
+    last saved step
+    ``out_state`` receives ``rho``.
+    """
+    dim = rho.shape[0]
+    n_ops = e_ops.shape[0]
+    for s in range(step_first, step_stop):
+        k = s // save_every
+        saving = s % save_every == 0 and k < n_saved
+        if saving:
+            for o in range(n_ops):
+                acc = 0j
+                for i in range(dim):
+                    for j in range(dim):
+                        acc += e_ops[o, j, i] * rho[i, j]
+                out_expect[k, o] = acc
+            if k == n_saved - 1:
+                out_state[:, :] = rho
+        cur, nxt = buf_a, buf_b
+        for i in range(dim):
+            for j in range(dim):
+                cur[i * dim + j] = rho[i, j]
+        n = dim
+        for st in range(kind.size):
+            if kind[st] == TENSOR:
+                d = d_loc[st]
+                _tensor_density(cur, n, etas[stream[st]], d, nxt)
+                n *= d
+                cur, nxt = nxt, cur
+            elif kind[st] == UNITARY:
+                _unitary_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
+                                 unitaries, u_offset[st], tmp, col)
+            else:
+                e = _trace_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
+                                   stream_energies[stream[st]], nxt)
+                if saving:
+                    out_energy[k, stream[st]] = e
+                n = n_rest[st]
+                cur, nxt = nxt, cur
+        for i in range(dim):
+            for j in range(dim):
+                rho[i, j] = cur[i * dim + j]
+
+
+# --- state vectors --------------------------------------------------------------------------
+
+@njit
+def _unitary_vector(cur, idx, off, d_loc, n_rest, u, u_off, col):
+    for r in range(n_rest):
+        base = off + r * d_loc
+        for q in range(d_loc):
+            acc = 0j
+            for m in range(d_loc):
+                acc += u[u_off + q * d_loc + m] * cur[idx[base + m]]
+            col[q] = acc
+        for q in range(d_loc):
+            cur[idx[base + q]] = col[q]
+
+
+@njit
+def _draw(probs, d, x):
+    """The index ``k < d`` with ``sum(probs[:k]) <= x < sum(probs[:k+1])`` (the last
+    non-zero one when rounding leaves ``x`` above the total)."""
+    acc = 0.0
+    last = 0
+    for k in range(d):
+        if probs[k] > 0:
+            last = k
+            acc += probs[k]
+            if x < acc:
+                return k
+    return last
+
+
+@njit
+def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n_rest,
+               idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors, measure,
+               stream_energies, e_ops, out_expect, out_energy, final_psi, buf_a, buf_b, col,
+               drawn, outcome):
+    """One trajectory of ``n_steps`` steps from ``psi0`` with random stream ``state``.
+
+    A joining ancilla is drawn from its state's eigen-decomposition; a leaving one is
+    measured in ``measure`` (Born rule) and the subsystems' state collapsed.  At saved
+    step ``k`` it writes ``out_expect[k, o] = <psi|e_ops[o]|psi>`` (before the step) and
+    ``out_energy[k, r]``: the energy of stream ``r``'s outgoing ancilla in expectation
+    over the measurement, ``<Psi|H_r|Psi>`` just before it, minus the energy of the level
+    drawn for it (an unbiased estimator of the density engine's energy flow).
+    """
+    dim = psi0.size
+    n_ops = e_ops.shape[0]
+    cur, nxt = buf_a, buf_b
+    for i in range(dim):
+        cur[i] = psi0[i]
+    for s in range(n_steps):
+        k = s // save_every
+        saving = s % save_every == 0 and k < n_saved
+        if saving:
+            for o in range(n_ops):
+                acc = 0j
+                for i in range(dim):
+                    v = 0j
+                    for j in range(dim):
+                        v += e_ops[o, i, j] * cur[j]
+                    acc += np.conj(cur[i]) * v
+                out_expect[k, o] = acc
+            if k == n_saved - 1:
+                for i in range(dim):
+                    final_psi[i] = cur[i]
+        n = dim
+        for st in range(kind.size):
+            r = stream[st]
+            if kind[st] == TENSOR:
+                d = d_loc[st]
+                lev = _draw(eta_probs[r], d, _rng.uniform(state))
+                drawn[r] = lev
+                for i in range(n):
+                    c = cur[i]
+                    for a in range(d):
+                        nxt[i * d + a] = c * eta_vectors[r, a, lev]
+                n *= d
+                cur, nxt = nxt, cur
+            elif kind[st] == UNITARY:
+                _unitary_vector(cur, idx, idx_offset[st], d_loc[st], n_rest[st], unitaries,
+                                u_offset[st], col)
+            else:
+                d = d_loc[st]
+                off = idx_offset[st]
+                m = n_rest[st]
+                if saving:
+                    h = stream_energies[r]
+                    e = 0.0
+                    for q in range(m):
+                        for a in range(d):
+                            ca = np.conj(cur[idx[off + q * d + a]])
+                            for b in range(d):
+                                e += (ca * h[a, b] * cur[idx[off + q * d + b]]).real
+                    lev = drawn[r]
+                    e0 = 0.0
+                    for a in range(d):
+                        for b in range(d):
+                            e0 += (np.conj(eta_vectors[r, a, lev]) * h[a, b]
+                                   * eta_vectors[r, b, lev]).real
+                    out_energy[k, r] = e - e0
+                total = 0.0
+                for b in range(d):  # outcome b: amplitudes sum_a conj(B[a, b]) psi[q, a]
+                    p = 0.0
+                    for q in range(m):
+                        v = 0j
+                        for a in range(d):
+                            v += np.conj(measure[r, a, b]) * cur[idx[off + q * d + a]]
+                        p += v.real * v.real + v.imag * v.imag
+                    outcome[b] = p
+                    total += p
+                b = _draw(outcome, d, _rng.uniform(state) * total)
+                norm = 1.0 / math.sqrt(outcome[b])
+                for q in range(m):
+                    v = 0j
+                    for a in range(d):
+                        v += np.conj(measure[r, a, b]) * cur[idx[off + q * d + a]]
+                    nxt[q] = v * norm
+                n = m
+                cur, nxt = nxt, cur
+
+
+@njit(parallel=True)
+def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved, kind,
+                     stream, d_loc, n_rest, idx_offset, u_offset, idx, unitaries, eta_probs,
+                     eta_vectors, measure, stream_energies, e_ops, out_expect, out_energy,
+                     final_psi, max_size):
+    """``states.shape[0]`` trajectories, one parallel region: each draws its initial state
+    (column ``k`` of ``psi_init`` with probability ``init_probs[k]``, using its own stream's
+    first draw) and runs every step.  Outputs have a leading trajectory axis."""
+    n_traj = states.shape[0]
+    n_streams = eta_probs.shape[0]
+    dim = psi_init.shape[0]
+    for t in numba.prange(n_traj):
+        buf_a = np.empty(max_size, dtype=np.complex128)
+        buf_b = np.empty(max_size, dtype=np.complex128)
+        col = np.empty(max_size, dtype=np.complex128)
+        drawn = np.zeros(max(n_streams, 1), dtype=np.int64)
+        outcome = np.empty(eta_probs.shape[1], dtype=np.float64)
+        k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
+        psi0 = np.empty(dim, dtype=np.complex128)
+        for i in range(dim):
+            psi0[i] = psi_init[i, k0]
+        trajectory(psi0, states[t], n_steps, save_every, n_saved, kind, stream, d_loc,
+                   n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
+                   measure, stream_energies, e_ops, out_expect[t], out_energy[t],
+                   final_psi[t], buf_a, buf_b, col, drawn, outcome)
+
+
+# --- the step as a superoperator ----------------------------------------------------------
+
+@njit
+def superoperator_steps(vec, saved_first, saved_stop, n_saved, jump, e_rows, energy_rows,
+                        out_expect, out_energy, out_final, tmp):
+    """Saved times ``saved_first .. saved_stop - 1`` from ``vec`` (row-major ``vec(rho)``
+    at ``saved_first``), jumping between them with ``jump`` (the step superoperator to the
+    power ``save_every``).
+
+    At saved time ``k`` it writes ``out_expect[k, o] = e_rows[o] . vec`` (``e_rows[o] =
+    vec(O^T)``, so the product is ``Tr[O rho]``) and ``out_energy[k, r] = energy_rows[r] .
+    vec`` (the energy of stream ``r``'s outgoing ancilla in the step that starts there);
+    at the last saved time ``out_final`` receives ``vec``.
+    """
+    n = vec.size
+    for k in range(saved_first, saved_stop):
+        for o in range(e_rows.shape[0]):
+            acc = 0j
+            for i in range(n):
+                acc += e_rows[o, i] * vec[i]
+            out_expect[k, o] = acc
+        for r in range(energy_rows.shape[0]):
+            acc = 0j
+            for i in range(n):
+                acc += energy_rows[r, i] * vec[i]
+            out_energy[k, r] = acc
+        if k == n_saved - 1:
+            for i in range(n):
+                out_final[i] = vec[i]
+            continue
+        for i in range(n):
+            acc = 0j
+            for j in range(n):
+                acc += jump[i, j] * vec[j]
+            tmp[i] = acc
+        for i in range(n):
+            vec[i] = tmp[i]

@@ -1,0 +1,309 @@
+"""The general engines: any collision model's step program on a density matrix (exact) or
+on state vectors (Monte Carlo).
+
+Both take a :class:`collision.plans.general.GeneralPlan` (never the model) and return a
+:class:`collision.results.Result`.  The kernels are in :mod:`collision._kernels.general`.
+
+Monte Carlo.  Trajectory ``j`` owns the random stream of child ``j`` of
+``SeedSequence(seed)`` (as in :mod:`collision.trajectories`): its first draw picks its
+initial state from the eigen-decomposition of ``rho0``, then every joining ancilla is
+drawn from its stream's state and every leaving one measured in its stream's energy
+basis (the computational basis without a Hamiltonian).  Any such unravelling averages to
+the density engine's map.  Outputs per trajectory: ``<psi|O|psi>`` at the saved times and
+the energy each stream's ancilla carries away in expectation over the measurement, given
+the level it was drawn in.  Statistics are kept in leaves of 64 trajectories
+(:mod:`collision.statistics`), so results do not depend on threads or batches and runs
+over disjoint ranges of one seed merge exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._kernels import general as _k
+from .._kernels import rng as _rng
+from .._loop import chunk_stops, run_in_chunks
+from ..plans.general import GeneralPlan
+from ..results import Result, ResultErrors
+from ..statistics import LEAF, Moments, TrajectoryStatistics
+from ..trajectories import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
+
+#: Memory budget of one batch's per-trajectory outputs (bytes).
+BATCH_BYTES = 64 * 2**20
+#: Largest batch of trajectories run in one parallel region.
+MAX_BATCH = 4096
+#: Largest D for which the trajectory average of the final state is kept.
+MAX_FINAL_STATE_DIM = 1024
+
+
+def _hermitian_ops(plan: GeneralPlan) -> np.ndarray:
+    ops = plan.e_ops
+    scale = np.maximum(1.0, np.max(np.abs(ops), axis=(1, 2))) if ops.size else np.zeros(0)
+    return np.array([np.max(np.abs(o - o.conj().T)) <= 1e-12 * s
+                     for o, s in zip(ops, scale, strict=True)], dtype=bool)
+
+
+def _expect_dict(plan: GeneralPlan, values: np.ndarray) -> dict[str, np.ndarray]:
+    herm = _hermitian_ops(plan)
+    return {name: (values[:, o].real.copy() if herm[o] else values[:, o].copy())
+            for o, name in enumerate(plan.e_names)}
+
+
+def _heat_dict(plan: GeneralPlan, energy: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: energy[:, r] / plan.dt for r, name in enumerate(plan.streams)
+            if plan.has_energy[r]}
+
+
+def _program_args(plan: GeneralPlan) -> tuple:
+    p = plan.program
+    return (p.kind, p.stream, p.d_loc, p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx,
+            p.unitaries)
+
+
+def step_cost(plan: GeneralPlan) -> float:
+    """Multiply-adds of one density-engine step (for the chunking of progress bars)."""
+    p = plan.program
+    return float(np.sum(2 * p.size.astype(float) ** 2 * p.d_loc))
+
+
+#: Largest ``D^2 x D^2`` step superoperator the density engine builds (bytes).
+SUPEROPERATOR_BYTES = 64 * 2**20
+
+
+def choose_scheme(plan: GeneralPlan) -> str:
+    """``"superoperator"`` when building the step's ``D^2 x D^2`` matrix (``D^2`` steps)
+    and applying its ``save_every``-th power at every saved time costs less than running
+    the step program at every step, and the matrix fits :data:`SUPEROPERATOR_BYTES`;
+    else ``"sequential"`` (the collisions one after the other on the joint state, at every
+    step)."""
+    d2 = plan.dim**2
+    if 16 * d2 * d2 > SUPEROPERATOR_BYTES:
+        return "sequential"
+    cost_stages = step_cost(plan) * plan.n_steps
+    powers = max(1, int(plan.save_every).bit_length())
+    cost_super = (d2 * step_cost(plan) + d2**3 * 2 * powers
+                  + float(d2 * d2) * plan.times.size)
+    return "superoperator" if cost_super < cost_stages else "sequential"
+
+
+def _one_step(plan: GeneralPlan, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One step of the stage program from ``rho`` (any matrix, not only a state): the
+    matrix after it and the energy of every stream's outgoing ancilla."""
+    p = plan.program
+    dim = plan.dim
+    state = np.array(rho, dtype=np.complex128)
+    energy = np.zeros((1, len(plan.streams)), dtype=np.complex128)
+    buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
+    col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
+    _k.density_steps(state, 0, 1, 1, 1, p.kind, p.stream, p.d_loc, p.n_rest, p.size,
+                     p.idx_offset, p.u_offset, p.idx, p.unitaries, plan.etas,
+                     plan.stream_energies, np.zeros((0, dim, dim), dtype=np.complex128),
+                     np.zeros((1, 0), dtype=np.complex128), energy,
+                     np.zeros((dim, dim), dtype=np.complex128), *buffers, col)
+    return state, energy[0]
+
+
+def step_superoperator(plan: GeneralPlan) -> tuple[np.ndarray, np.ndarray]:
+    """The step as a matrix on row-major ``vec(rho)``, shape ``(D^2, D^2)``, and the
+    energy of every stream's outgoing ancilla as rows on ``vec(rho)``, shape
+    ``(n_streams, D^2)``: column ``k D + l`` is the step applied to ``|k><l|``."""
+    dim = plan.dim
+    sup = np.zeros((dim * dim, dim * dim), dtype=np.complex128)
+    energy = np.zeros((len(plan.streams), dim * dim), dtype=np.complex128)
+    for k in range(dim):
+        for m in range(dim):
+            basis = np.zeros((dim, dim), dtype=np.complex128)
+            basis[k, m] = 1.0
+            out, e = _one_step(plan, basis)
+            sup[:, k * dim + m] = out.reshape(-1)
+            energy[:, k * dim + m] = e
+    return sup, energy
+
+
+def run_density(plan: GeneralPlan, progress: bool = False, scheme: str = "auto") -> Result:
+    """The exact ensemble average of the collision model (module docstring).
+
+    ``scheme``: ``"sequential"`` runs the step program at every step; ``"superoperator"``
+    builds the step's ``D^2 x D^2`` matrix once (``D^2`` single steps) and jumps between
+    saved times with its power; ``"auto"`` takes the cheaper (:func:`choose_scheme`).  The
+    two agree to rounding.
+
+    Returns
+    -------
+    Result
+        ``expect``, ``heat`` (streams with a Hamiltonian) and ``final_state`` at the saved
+        times; after Ctrl-C the finished part with ``partial=True``.
+        ``parameters["scheme"]`` says how the step was applied (:func:`choose_scheme`).
+    """
+    if scheme == "auto":
+        scheme = choose_scheme(plan)
+    out = _run_superoperator(plan, progress) if scheme == "superoperator" else \
+        _run_sequential(plan, progress)
+    out.parameters["scheme"] = scheme
+    return out
+
+
+def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
+    p = plan.program
+    n_saved = plan.times.size
+    dim = plan.dim
+    rho = np.array(plan.rho0, dtype=np.complex128)
+    out_expect = np.zeros((n_saved, plan.e_ops.shape[0]), dtype=np.complex128)
+    out_energy = np.zeros((n_saved, len(plan.streams)), dtype=np.complex128)
+    out_state = np.zeros((dim, dim), dtype=np.complex128)
+    buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
+    col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
+    done = np.zeros(1, dtype=np.int64)
+
+    def advance(start: int, stop: int) -> None:
+        _k.density_steps(rho, start, stop, plan.save_every, n_saved, p.kind, p.stream,
+                         p.d_loc, p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx,
+                         p.unitaries, plan.etas, plan.stream_energies, plan.e_ops,
+                         out_expect, out_energy, out_state, *buffers, col)
+        done[0] = stop
+
+    stops = chunk_stops(n_saved, plan.save_every, plan.n_steps, step_cost(plan))
+    finished, partial = run_in_chunks(advance, stops, lambda: int(done[0]),
+                                      progress=progress, desc="density")
+    # saved time k is complete (its expectation values and its step's heat) once step
+    # k save_every has run; an interrupted run has no state at its last complete time
+    n_done = n_saved if not partial else min(n_saved, -(-finished // plan.save_every))
+    energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
+    return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
+                  _heat_dict(plan, energy), None if partial else out_state, partial=partial)
+
+
+def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
+    sup, energy_rows = step_superoperator(plan)
+    jump = np.linalg.matrix_power(sup, plan.save_every) if plan.save_every > 1 else sup
+    n_saved = plan.times.size
+    dim = plan.dim
+    vec = np.array(plan.rho0, dtype=np.complex128).reshape(-1)
+    e_rows = np.ascontiguousarray(plan.e_ops.transpose(0, 2, 1).reshape(-1, dim * dim))
+    out_expect = np.zeros((n_saved, plan.e_ops.shape[0]), dtype=np.complex128)
+    out_energy = np.zeros((n_saved, len(plan.streams)), dtype=np.complex128)
+    final = np.zeros(dim * dim, dtype=np.complex128)
+    tmp = np.zeros(dim * dim, dtype=np.complex128)
+    done = np.zeros(1, dtype=np.int64)
+
+    def advance(start: int, stop: int) -> None:
+        _k.superoperator_steps(vec, start, stop, n_saved, jump, e_rows, energy_rows,
+                               out_expect, out_energy, final, tmp)
+        done[0] = stop
+
+    stops = chunk_stops(n_saved, 1, n_saved, float(dim**4))
+    finished, partial = run_in_chunks(advance, stops, lambda: int(done[0]),
+                                      progress=progress, desc="density", unit="saved time")
+    n_done = finished if partial else n_saved
+    energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
+    return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
+                  _heat_dict(plan, energy), None if partial else final.reshape(dim, dim),
+                  partial=partial)
+
+
+def batch_size(plan: GeneralPlan, n_trajectories: int) -> int:
+    """Trajectories per parallel region: a multiple of 64, within :data:`BATCH_BYTES`."""
+    per = 16 * plan.times.size * (plan.e_ops.shape[0] + len(plan.streams)) + 16 * plan.dim
+    fit = max(LEAF, (BATCH_BYTES // max(per, 1)) // LEAF * LEAF)
+    want = -(-n_trajectories // LEAF) * LEAF
+    return int(min(fit, MAX_BATCH, want))
+
+
+def _leaf_moments(rows: np.ndarray, psi: np.ndarray | None) -> Moments:
+    """Count, mean and M2 of ``rows`` (trajectory axis first), shifted by the first row;
+    elementwise numpy only, so the same on every machine."""
+    m = rows.shape[0]
+    shift = rows[0]
+    mean = shift + (rows - shift).sum(axis=0) / m
+    dev = rows - mean
+    m2 = (dev * dev).sum(axis=0)
+    if psi is None:
+        rho = np.zeros((0, 0), dtype=complex)
+    else:
+        rho = np.einsum("ti,tj->ij", psi, psi.conj(), optimize=False)
+    return Moments(m, mean, m2, rho)
+
+
+def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=None,
+                     first_trajectory: int = 0, target_stderr: float | None = None,
+                     n_threads: int | None = None, final_state: bool = True,
+                     progress: bool = False) -> Result:
+    """Monte Carlo trajectories of the collision model (module docstring).
+
+    Returns
+    -------
+    Result
+        Means, ``stderr`` and ``statistics``; ``final_state`` the average of
+        ``|psi><psi|`` at ``t[-1]`` (``D <= 1024`` and ``final_state=True``).
+    """
+    n_max = check_n_trajectories(n_trajectories, target_stderr)
+    ss = seed_sequence(seed)
+    prefix = seed_prefix(ss)
+    first_child = int(ss.n_children_spawned) + int(first_trajectory)
+    p = plan.program
+    n_saved, n_ops, n_streams = plan.times.size, plan.e_ops.shape[0], len(plan.streams)
+    probs, vecs = np.linalg.eigh(plan.rho0)
+    probs = np.clip(probs, 0.0, None)
+    probs /= probs.sum()
+    keep_final = bool(final_state) and plan.dim <= MAX_FINAL_STATE_DIM
+    batch = batch_size(plan, n_max)
+    states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
+    out_expect = np.zeros((batch, n_saved, n_ops), dtype=np.complex128)
+    out_energy = np.zeros((batch, n_saved, n_streams))
+    final_psi = np.zeros((batch, plan.dim), dtype=np.complex128)
+    stats = [TrajectoryStatistics()]
+
+    def advance(start: int, stop: int) -> None:
+        b = stop - start
+        _rng.seed_children(prefix, ss.pool_size, first_child + start, states[:b])
+        _k.trajectory_batch(vecs, probs, states[:b], plan.n_steps, plan.save_every, n_saved,
+                            p.kind, p.stream, p.d_loc, p.n_rest, p.idx_offset, p.u_offset,
+                            p.idx, p.unitaries, plan.eta_probs, plan.eta_vectors,
+                            plan.measure, plan.stream_energies, plan.e_ops, out_expect,
+                            out_energy, final_psi, p.max_size)
+        rows = np.concatenate([out_expect[:b].real, out_expect[:b].imag, out_energy[:b]],
+                              axis=2).transpose(0, 2, 1)  # (b, quantities, n_saved)
+        new = TrajectoryStatistics(dict(stats[0].nodes))
+        for lo in range(0, b, LEAF):
+            hi = min(b, lo + LEAF)
+            new.add_leaf((int(first_trajectory) + start + lo) // LEAF,
+                         _leaf_moments(rows[lo:hi], final_psi[lo:hi] if keep_final else None))
+        stats[0] = new
+
+    def reached(_: int) -> bool:
+        return target_stderr is not None and _worst(stats[0].total()) <= target_stderr
+
+    threads = _ThreadCount(n_threads)
+    try:
+        stops = np.append(np.arange(batch, n_max, batch), n_max)
+        done, partial = run_in_chunks(advance, stops, lambda: stats[0].count,
+                                      progress=progress, desc="trajectories", unit="traj",
+                                      after_chunk=reached)
+    finally:
+        threads.restore()
+    if done < 2:
+        raise KeyboardInterrupt
+    result = result_from_statistics(plan, stats[0])
+    result.partial = partial
+    return result
+
+
+def _worst(total: Moments) -> float:
+    return float(np.nanmax(total.stderr)) if total.stderr.size else 0.0
+
+
+def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics) -> Result:
+    """The :class:`Result` of trajectory statistics (also after a merge)."""
+    total = stats.total()
+    n_ops = plan.e_ops.shape[0]
+    mean, err = total.mean.T, total.stderr.T  # (n_saved, quantities)
+    values = mean[:, :n_ops] + 1j * mean[:, n_ops:2 * n_ops]
+    errors = err[:, :n_ops] + 1j * err[:, n_ops:2 * n_ops]
+    energy = mean[:, 2 * n_ops:]
+    final = total.rho_sum / total.count if total.rho_sum.size else None
+    out = Result(plan.times.copy(), _expect_dict(plan, values), _heat_dict(plan, energy),
+                 final, stderr=ResultErrors(_expect_dict(plan, errors),
+                                            _heat_dict(plan, err[:, 2 * n_ops:])))
+    out.statistics = stats
+    out.parameters = {"n_trajectories": total.count, "ranges": stats.ranges()}
+    return out

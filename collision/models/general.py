@@ -1,0 +1,393 @@
+"""The general collision model: what the user writes.
+
+A model is a list of subsystems (their dimensions), their Hamiltonian, one or more
+*streams* of ancillas (each supplies one fresh ancilla per step in a given state), and the
+ordered list of *collisions* that one step applies.  One step of length ``dt``:
+
+1. the collisions in their order, each ``U = exp(-i s V)`` on its subsystems x the current
+   ancilla of its stream, with ``s = sqrt(dt)`` (``scale="sqrt_dt"``, a reservoir-type
+   collision: the paper's ``theta = sqrt(gamma dt)`` is ``V = sqrt(gamma) (a^dag b +
+   a b^dag)``) or ``s = dt`` (``scale="dt"``, a weak collision of Hamiltonian type);
+2. every ancilla leaves (it is traced out);
+3. the subsystems evolve by ``exp(-i H dt)``.
+
+Conventions (DESIGN.md section 3): hbar = 1, subsystem 0 (S1) is the most significant
+factor of every Kronecker product, and an interaction ``V`` acts on (its subsystems, in
+the order given) x (the stream's ancilla), the ancilla least significant.
+
+This module validates the description; :mod:`collision.models.limit` derives its
+continuum limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lindblad import MasterEquation
+from lindblad._validate import as_matrix, choice, describe, integer
+from lindblad.states import validate_density_matrix
+
+from .._loop import warn
+from ..engines.general import run_density, run_trajectories
+from ..initial import initial_state
+from ..model import check_output_memory, time_grid
+from ..options import DensityOptions, TrajectoryOptions, engine_options
+from ..plans.general import GeneralPlan, compile_step, stream_arrays
+from ..results import Result
+from ._operators import embed, hermitian
+from .limit import continuum_limit, continuum_order
+
+#: How a collision's strength scales with the time step.
+SCALES = ("sqrt_dt", "dt")
+#: The stream a single ancilla state (not a dict) is given the name of.
+DEFAULT_STREAM = "bath"
+#: Largest joint dimension of the subsystems a general model accepts (its density
+#: matrices are dense, 16 D^2 bytes: 256 MiB here).
+MAX_DIMENSION = 4096
+
+
+@dataclass(frozen=True)
+class Collision:
+    """One collision of a step: ``exp(-i s V)`` on ``subsystems`` x the stream's ancilla.
+
+    Parameters
+    ----------
+    subsystems : int or tuple of int
+        The subsystems the ancilla meets in this collision (0 is S1); ``V`` acts on them
+        in the order given.
+    interaction : array_like or Qobj, shape (d_S d_A, d_S d_A)
+        Hermitian ``V`` on (those subsystems) x (the ancilla), the ancilla the least
+        significant factor; units of ``1/sqrt(time)`` for ``scale="sqrt_dt"`` (so
+        ``sqrt(dt) V`` is dimensionless), ``1/time`` for ``scale="dt"``.
+    stream : str
+        The name of the stream whose ancilla takes part (default ``"bath"``).
+    scale : {"sqrt_dt", "dt"}
+        ``U = exp(-i sqrt(dt) V)`` (reservoir-type; the collision survives the continuum
+        limit as dissipation) or ``U = exp(-i dt V)`` (a weak collision: in the limit
+        only its mean field acts, as a Hamiltonian).
+
+    Shapes against the model's dimensions are checked by :class:`CollisionModel`.
+    """
+
+    subsystems: tuple[int, ...]
+    interaction: np.ndarray = field(repr=False, compare=False)
+    stream: str = DEFAULT_STREAM
+    scale: str = "sqrt_dt"
+
+    def __post_init__(self) -> None:
+        subs = self.subsystems
+        if isinstance(subs, (int, np.integer)) and not isinstance(subs, (bool, np.bool_)):
+            subs = (subs,)
+        if not isinstance(subs, (tuple, list)) or not subs:
+            raise ValueError("Collision subsystems must be a subsystem index or a non-empty "
+                             f"tuple of indices, got {describe(self.subsystems)}")
+        subs = tuple(integer(s, "Collision subsystems", 0) for s in subs)
+        if len(set(subs)) != len(subs):
+            raise ValueError(f"Collision subsystems must be distinct, got {subs}")
+        if not isinstance(self.stream, str) or not self.stream:
+            raise ValueError(f"Collision stream must be a stream's name (a non-empty string), "
+                             f"got {describe(self.stream)}")
+        object.__setattr__(self, "subsystems", subs)
+        object.__setattr__(self, "scale", choice(self.scale, "Collision scale", SCALES))
+        object.__setattr__(self, "interaction",
+                           hermitian(self.interaction, "Collision interaction"))
+
+
+def _streams(streams, name: str = "streams") -> dict[str, np.ndarray]:
+    """``{name: ancilla state}`` from a dict or a single matrix (one stream, "bath")."""
+    if streams is None:
+        raise ValueError("streams must give each reservoir's ancilla state: a density matrix "
+                         f"(one stream named {DEFAULT_STREAM!r}) or a dict {{name: matrix}}")
+    if not isinstance(streams, Mapping):
+        streams = {DEFAULT_STREAM: streams}
+    if not streams:
+        raise ValueError(f"{name} must name at least one stream")
+    out = {}
+    for key, eta in streams.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{name} keys must be non-empty strings, got {describe(key)}")
+        out[key] = validate_density_matrix(eta, name=f"the ancilla state of stream {key!r}")
+    return out
+
+
+class CollisionModel:
+    """A collision model: subsystems, their Hamiltonian, ancilla streams and collisions.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Local dimensions of the subsystems (each >= 2), S1 first (most significant).
+    hamiltonian : array_like or Qobj, shape (D, D), or a list of local ones, optional
+        The subsystems' Hamiltonian (may couple them); a list of ``len(dims)`` local
+        ``d_i x d_i`` Hamiltonians means their sum.  Default zero.
+    streams : array_like or dict of str to array_like
+        The reservoirs: each supplies one fresh ancilla per step in this state (any
+        density matrix: thermal, coherent, squeezed, ...).  A single matrix is one stream
+        named ``"bath"``.
+    collisions : sequence of Collision
+        What one step does, in order (module docstring).
+    stream_hamiltonians : dict of str to array_like, optional
+        Energies of the streams' ancillas (``d_A x d_A`` Hermitian); needed for the heat a
+        stream carries away.
+
+    Raises
+    ------
+    ValueError
+        Before any work, for a wrong shape, a non-Hermitian operator, an ancilla state that
+        is not a density matrix, a subsystem index out of range, a stream name that does
+        not exist, a collision list that is empty.
+    """
+
+    def __init__(self, dims, hamiltonian=None, streams=None, collisions=(),
+                 stream_hamiltonians: Mapping | None = None):
+        self.dims = _dims(dims)
+        self.dim = math.prod(self.dims)
+        self.streams = _streams(streams)
+        self.stream_dims = {k: v.shape[0] for k, v in self.streams.items()}
+        self.hamiltonian = self._hamiltonian(hamiltonian)
+        self.collisions = self._collisions(collisions)
+        self.stream_hamiltonians = self._stream_hamiltonians(stream_hamiltonians)
+
+    # --- validation --------------------------------------------------------------------
+    def _hamiltonian(self, hamiltonian) -> np.ndarray:
+        if hamiltonian is None:
+            return np.zeros((self.dim, self.dim), dtype=complex)
+        if isinstance(hamiltonian, (list, tuple)) and hamiltonian \
+                and all(np.ndim(as_matrix(h, "hamiltonian")) == 2 for h in hamiltonian):
+            if len(hamiltonian) != len(self.dims):
+                raise ValueError(f"hamiltonian as a list needs one local Hamiltonian per "
+                                 f"subsystem ({len(self.dims)}), got {len(hamiltonian)}")
+            total = np.zeros((self.dim, self.dim), dtype=complex)
+            for i, h in enumerate(hamiltonian):
+                local = hermitian(h, f"hamiltonian[{i}] (the local Hamiltonian of S{i + 1})",
+                                  self.dims[i])
+                total += embed(local, (i,), self.dims)
+            return total
+        return hermitian(hamiltonian, "hamiltonian", self.dim)
+
+    def _collisions(self, collisions) -> tuple[Collision, ...]:
+        if isinstance(collisions, Collision):
+            collisions = [collisions]
+        if not isinstance(collisions, Iterable) or isinstance(collisions, (str, bytes)):
+            raise ValueError(f"collisions must be a list of collision.Collision, got "
+                             f"{describe(collisions)}")
+        out = tuple(collisions)
+        if not out:
+            raise ValueError("collisions must list at least one collision.Collision (a step "
+                             "with none leaves the subsystems closed)")
+        for j, c in enumerate(out):
+            if not isinstance(c, Collision):
+                raise ValueError(f"collisions[{j}] must be a collision.Collision, got "
+                                 f"{describe(c)}")
+            bad = [s for s in c.subsystems if s >= len(self.dims)]
+            if bad:
+                raise ValueError(f"collisions[{j}] names subsystem {bad[0]}, but the model has "
+                                 f"{len(self.dims)} subsystems (indices 0 .. "
+                                 f"{len(self.dims) - 1})")
+            if c.stream not in self.streams:
+                raise ValueError(f"collisions[{j}] uses stream {c.stream!r}, which does not "
+                                 f"exist (streams: {sorted(self.streams)})")
+            need = math.prod(self.dims[s] for s in c.subsystems) * self.stream_dims[c.stream]
+            if c.interaction.shape != (need, need):
+                local = " x ".join(str(self.dims[s]) for s in c.subsystems)
+                raise ValueError(f"collisions[{j}] interaction must be {need} x {need} (subsystems "
+                                 f"{c.subsystems}: {local}, times the ancilla of stream "
+                                 f"{c.stream!r}: {self.stream_dims[c.stream]}), got shape "
+                                 f"{c.interaction.shape}")
+        return out
+
+    def _stream_hamiltonians(self, given) -> dict[str, np.ndarray | None]:
+        out: dict[str, np.ndarray | None] = dict.fromkeys(self.streams)
+        if given is None:
+            return out
+        if not isinstance(given, Mapping):
+            raise ValueError("stream_hamiltonians must be a dict {stream name: H_A}, got "
+                             f"{describe(given)}")
+        for key, h in given.items():
+            if key not in self.streams:
+                raise ValueError(f"stream_hamiltonians names stream {key!r}, which does not "
+                                 f"exist (streams: {sorted(self.streams)})")
+            out[key] = hermitian(h, f"stream_hamiltonians[{key!r}]", self.stream_dims[key])
+        return out
+
+    # --- what the model is ------------------------------------------------------------
+    @property
+    def n_subsystems(self) -> int:
+        return len(self.dims)
+
+    @property
+    def continuum_order(self) -> float:
+        """The order in ``dt`` at which runs converge to :meth:`master_equation`: 1.0 when
+        the ``dt^{3/2}`` part of the step map vanishes (e.g. exchange collisions with
+        thermal ancillas), 0.5 otherwise (:mod:`collision.models.limit`)."""
+        return continuum_order(self)
+
+    def master_equation(self) -> MasterEquation:
+        """The Lindblad generator of the ``dt -> 0`` limit of the step map.
+
+        Includes the Hamiltonian that the order of the collisions produces (for the
+        paper's cascade, the cascade term) and the mean field of ``scale="dt"``
+        collisions; derivation in :mod:`collision.models.limit`.
+
+        Raises
+        ------
+        ValueError
+            If a stream's ``sqrt_dt`` collisions have a non-zero first moment in the
+            stream's state: the limit does not exist (the message names the collisions
+            and how to rescale them).
+        """
+        h, jumps = continuum_limit(self)
+        return MasterEquation(h, jumps, dims=list(self.dims))
+
+    # --- runs ---------------------------------------------------------------------------
+    def plan(self, rho0, t_max: float, dt: float, save_every: int = 1,
+             e_ops=None) -> GeneralPlan:
+        """Validate a run and compile its step (:class:`collision.plans.general.GeneralPlan`).
+
+        Raises
+        ------
+        ValueError
+            For a bad initial state, time grid or ``e_ops``, or output that would not fit
+            in memory.
+        """
+        state = initial_state(rho0, self.dims).dense()
+        dt, t_max, save_every, steps = time_grid(0.0, t_max, dt, save_every)
+        names, ops = _e_ops(e_ops, self.dim)
+        check_output_memory(steps, save_every, 16 * (len(ops) + len(self.streams)) + 8)
+        n_saved = steps // save_every + 1
+        order = list(self.streams)
+        program = compile_step(self.dims, [self.stream_dims[r] for r in order],
+                               [(c.subsystems, c.interaction, order.index(c.stream), c.scale)
+                                for c in self.collisions], self.hamiltonian, dt)
+        etas, probs, vecs, measure, energies, fresh, has = stream_arrays(
+            [self.streams[r] for r in order], [self.stream_hamiltonians[r] for r in order])
+        return GeneralPlan(program=program, dims=self.dims, dt=dt,
+                           n_steps=(n_saved - 1) * save_every + 1, save_every=save_every,
+                           times=np.arange(n_saved) * save_every * dt, rho0=state,
+                           streams=order, etas=etas, eta_probs=probs, eta_vectors=vecs,
+                           measure=measure, stream_energies=energies, fresh_energy=fresh,
+                           has_energy=has, e_ops=ops, e_names=names)
+
+    def run(self, rho0, t_max: float, dt: float, method: str = "density", e_ops=None,
+            save_every: int = 1, n_trajectories: int | None = None, seed=None,
+            target_stderr: float | None = None, progress: bool = False,
+            options: DensityOptions | TrajectoryOptions | None = None) -> Result:
+        """Run the collision model.
+
+        Parameters
+        ----------
+        rho0 : array_like or Qobj
+            Initial state of the subsystems: a ``(D, D)`` density matrix, a list of the
+            local density matrices (their product, S1 first) or a state vector.
+        t_max, dt : float
+            Final time and time step; saved times ``k save_every dt`` up to ``t_max``.
+        method : {"density", "trajectories"}
+            The exact ensemble average, or Monte Carlo trajectories with standard errors.
+        e_ops : dict of str to operator, or list of operators, optional
+            Operators ``O`` (``D x D``) whose ``Tr[O rho(t)]`` is saved (QuTiP's
+            convention: a list gives keys ``"0", "1", ...``).
+        save_every : int
+            Save every this many steps.
+        n_trajectories, seed, target_stderr
+            Monte Carlo shortcuts for the fields of
+            :class:`collision.options.TrajectoryOptions` (``target_stderr``: the largest
+            standard error of any saved quantity).
+        progress : bool
+            Show a progress bar; Ctrl-C returns the finished part with ``partial=True``.
+        options : DensityOptions or TrajectoryOptions, optional
+            The engine's options; the shortcuts override its fields.  ``scheme``,
+            ``estimator`` and ``stepper`` choose among the exchange kernels of the
+            paper's cascade and must stay ``"auto"`` here, except ``scheme``:
+            ``"superoperator"`` (the step's ``D^2 x D^2`` matrix, built once) or
+            ``"sequential"`` (the collisions applied to the joint state at every step);
+            ``"auto"`` takes the cheaper.
+
+        Returns
+        -------
+        collision.results.Result
+            ``t``, ``expect``, ``heat`` (streams with a Hamiltonian), ``final_state``,
+            ``parameters``; Monte Carlo adds ``stderr`` and ``statistics``.
+        """
+        if method not in ("density", "trajectories"):
+            raise ValueError(f"method must be 'density' or 'trajectories' for a "
+                             f"CollisionModel, got {method!r}")
+        opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
+                              target_stderr=target_stderr, progress=progress or None)
+        if getattr(opts, "scheme", "auto") == "kraus":
+            raise ValueError("scheme='kraus' is a kernel of the paper's exchange cascade; a "
+                             "general CollisionModel offers 'auto', 'superoperator' and "
+                             "'sequential'")
+        for name in ("estimator", "stepper"):
+            if getattr(opts, name, "auto") != "auto":
+                raise ValueError(f"{name}={getattr(opts, name)!r} chooses among the exchange "
+                                 "kernels of the paper's cascade; a general CollisionModel "
+                                 f"runs its own kernels: leave {name}='auto'")
+        plan = self.plan(rho0, t_max, dt, save_every, e_ops)
+        if method == "density":
+            result = run_density(plan, progress=opts.progress, scheme=opts.scheme)
+        else:
+            result = run_trajectories(plan, opts.n_trajectories, opts.seed,
+                                      opts.first_trajectory, opts.target_stderr,
+                                      opts.n_threads, opts.final_state, opts.progress)
+        if result.partial:
+            warn(f"run interrupted: the result covers t <= {result.t[-1]:g} "
+                 "(partial=True)" if result.t.size else "run interrupted before the first "
+                 "saved time", UserWarning)
+        result.parameters = {"source": "collision", "model": type(self).__name__,
+                             "method": method, "options": opts.as_dict(), "dt": plan.dt,
+                             "t_max": float(t_max), "save_every": plan.save_every,
+                             "e_ops": list(plan.e_names), **result.parameters}
+        return result
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {d}" for k, d in self.stream_dims.items())
+        return (f"{type(self).__name__}(dims={list(self.dims)}, streams={{{parts}}}, "
+                f"{len(self.collisions)} collisions)")
+
+
+def _dims(dims) -> tuple[int, ...]:
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, (bool, np.bool_)):
+        dims = [dims]
+    if not isinstance(dims, (list, tuple, np.ndarray)) or len(dims) == 0:
+        raise ValueError(f"dims must be a list of the subsystems' dimensions (each >= 2), got "
+                         f"{describe(dims)}")
+    out = tuple(integer(d, "dims", 2, note=" (each subsystem's Hilbert-space dimension)")
+                for d in dims)
+    total = 1
+    for d in out:
+        total *= d
+        if total > MAX_DIMENSION:
+            raise ValueError(f"dims {list(out)} give a joint dimension above {MAX_DIMENSION}, "
+                             "the largest dense state a general model keeps")
+    return out
+
+
+def _e_ops(e_ops, dim: int) -> tuple[list[str], np.ndarray]:
+    """Names and a ``(n, D, D)`` stack of the operators to save (QuTiP's convention)."""
+    if e_ops is None:
+        return [], np.zeros((0, dim, dim), dtype=complex)
+    if isinstance(e_ops, Mapping):
+        items = list(e_ops.items())
+    elif isinstance(e_ops, (list, tuple)):
+        items = [(str(k), op) for k, op in enumerate(e_ops)]
+    else:
+        raise ValueError(f"e_ops must be a dict {{name: operator}} or a list of operators, "
+                         f"got {describe(e_ops)}")
+    names, ops = [], []
+    for key, op in items:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"e_ops keys must be non-empty strings, got {describe(key)}")
+        arr = as_matrix(op, f"e_ops[{key!r}]")
+        if arr.shape != (dim, dim):
+            raise ValueError(f"e_ops[{key!r}] must be a {dim} x {dim} operator on the "
+                             f"subsystems, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"e_ops[{key!r}] has non-finite entries")
+        names.append(key)
+        ops.append(arr.astype(complex))
+    stack = np.array(ops) if ops else np.zeros((0, dim, dim), dtype=complex)
+    return names, stack
