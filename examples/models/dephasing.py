@@ -28,13 +28,19 @@ PLUS = np.full((2, 2), 0.5, dtype=complex)  # |+><+|
 COHERENCE = np.array([[0, 0], [1, 0]], dtype=complex)  # Tr[|e><g| rho] = rho[g, e]
 
 
-def main(out: str | Path = "results/examples", t_max: float = 3.0, dt: float = 0.01,
-         g: float = 0.5) -> dict:
+def setup(g: float = 0.5) -> dict:
+    """The model, initial state and observables (``collision converge --model``)."""
     m = collision.CollisionModel(
         dims=[2], hamiltonian=0.5 * SZ, streams=PLUS,
         collisions=[collision.Collision(0, np.sqrt(g) * np.kron(SZ, SZ))],
         stream_hamiltonians={"bath": 0.5 * SZ})
-    e_ops = {"coherence": COHERENCE}
+    return {"model": m, "rho0": PLUS, "e_ops": {"coherence": COHERENCE}}
+
+
+def main(out: str | Path = "results/examples", t_max: float = 3.0, dt: float = 0.01,
+         g: float = 0.5) -> dict:
+    parts = setup(g)
+    m, e_ops = parts["model"], parts["e_ops"]
     res = m.run(PLUS, t_max, dt, e_ops=e_ops, save_every=5)
     limit = m.master_equation().expect(e_ops, PLUS, res.t)["coherence"]
     closed = 0.5 * np.exp(-2 * g * res.t)

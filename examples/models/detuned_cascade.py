@@ -36,6 +36,12 @@ def model(delta: float) -> collision.CollisionModel:
         stream_hamiltonians={"bath": 0.5 * SZ})
 
 
+def setup(delta: float = 0.5) -> dict:
+    """The model, initial state and observables (``collision converge --model``)."""
+    return {"model": model(delta), "rho0": np.kron(EXCITED, GROUND),
+            "e_ops": {"S2 excited": np.kron(np.eye(2), EXCITED)}}
+
+
 def main(out: str | Path = "results/examples", t_max: float = 6.0, dt: float = 0.01) -> dict:
     rho0 = np.kron(EXCITED, GROUND)
     p2 = {"S2 excited": np.kron(np.eye(2), EXCITED)}

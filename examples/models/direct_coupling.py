@@ -41,6 +41,12 @@ def model(coupling: float) -> collision.CollisionModel:
         stream_hamiltonians={"bath": 0.5 * SZ})
 
 
+def setup(coupling: float = 1.0) -> dict:
+    """The model, initial state and observables (``collision converge --model``)."""
+    return {"model": model(coupling), "rho0": np.kron(EXCITED, GROUND),
+            "e_ops": {"S1": np.kron(EXCITED, I2), "S2": np.kron(I2, EXCITED)}}
+
+
 def main(out: str | Path = "results/examples", t_max: float = 6.0, dt: float = 0.01) -> dict:
     rho0 = np.kron(EXCITED, GROUND)
     e_ops = {"S1": np.kron(EXCITED, I2), "S2": np.kron(I2, EXCITED)}

@@ -41,8 +41,8 @@ def squeezed_vacuum(r: float, d: int) -> np.ndarray:
     return np.outer(psi, psi.conj())
 
 
-def main(out: str | Path = "results/examples", t_max: float = 4.0, dt: float = 0.01,
-         r: float = 0.4) -> dict:
+def setup(r: float = 0.4) -> dict:
+    """The model, initial state (vacuum) and observables (``collision converge --model``)."""
     d_sys, d_anc = 14, 12
     a, b = lowering(d_sys), lowering(d_anc)
     m = collision.CollisionModel(
@@ -50,9 +50,15 @@ def main(out: str | Path = "results/examples", t_max: float = 4.0, dt: float = 0
         collisions=[collision.Collision(0, np.kron(a.conj().T, b) + np.kron(a, b.conj().T))])
     x = (a + a.conj().T) / math.sqrt(2)
     p = 1j * (a.conj().T - a) / math.sqrt(2)
-    e_ops = {"<X^2>": x @ x, "<P^2>": p @ p}
     vacuum = np.zeros((d_sys, d_sys), dtype=complex)
     vacuum[0, 0] = 1
+    return {"model": m, "rho0": vacuum, "e_ops": {"<X^2>": x @ x, "<P^2>": p @ p}}
+
+
+def main(out: str | Path = "results/examples", t_max: float = 4.0, dt: float = 0.01,
+         r: float = 0.4) -> dict:
+    parts = setup(r)
+    m, vacuum, e_ops = parts["model"], parts["rho0"], parts["e_ops"]
     res = m.run(vacuum, t_max, dt, e_ops=e_ops, save_every=5)
     limit = m.master_equation().expect(e_ops, vacuum, res.t)
     fig, ax = plt.subplots(figsize=(6, 4))

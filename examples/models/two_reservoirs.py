@@ -62,6 +62,12 @@ def steady_currents(t_hot: float, t_cold: float) -> dict[str, float]:
     return out
 
 
+def setup(t_hot: float = 2.0, t_cold: float = 0.5) -> dict:
+    """The model, initial state and observables (``collision converge --model``)."""
+    return {"model": chain(t_hot, t_cold), "rho0": np.kron(thermal(t_cold), thermal(t_cold)),
+            "e_ops": {"E1": 0.5 * np.kron(SZ, I2), "E2": 0.5 * np.kron(I2, SZ)}}
+
+
 def main(out: str | Path = "results/examples", t_max: float = 12.0, dt: float = 0.01,
          t_cold: float = 0.5) -> dict:
     start = np.kron(thermal(t_cold), thermal(t_cold))
