@@ -53,7 +53,7 @@ from .operators import (
     total_excitations,
     turn_subsystems,
 )
-from .states import validate_density_matrix
+from .states import density_matrix
 from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_rates
 
 #: Longest chain accepted by every model (a Gaussian chain's 2n x 2n covariance matrix
@@ -403,15 +403,19 @@ class CascadeMasterEquation(CascadeSpec):
 
     # --- dynamics -------------------------------------------------------------------------
     def _check_state(self, rho0) -> np.ndarray:
-        return validate_density_matrix(rho0, self.dim, name="rho0")
+        """``rho0`` in any form of :func:`lindblad.states.state_form` (a ``(D, D)``
+        matrix, a state vector, the local states of a product) as a validated
+        ``(D, D)`` density matrix."""
+        return density_matrix(rho0, self.dims, name="rho0")
 
     def evolve(self, rho0, times) -> np.ndarray:
         """Exact density matrices at ``times``.
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D)
-            Initial state at t = 0 (validated).
+        rho0 : array_like, shape (D, D), (D,) or (n, d, d)
+            Initial state at t = 0 (validated): a density matrix, a state vector or
+            the local states of a product (:func:`lindblad.states.state_form`).
         times : array_like, shape (n_t,)
             Non-decreasing times >= 0 (units of 1/gamma).
 
@@ -510,8 +514,8 @@ class CascadeMasterEquation(CascadeSpec):
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D)
-            Initial state.
+        rho0 : array_like, shape (D, D), (D,) or (n, d, d)
+            Initial state, in any form :meth:`evolve` takes.
         times : array_like
             Non-decreasing times >= 0 (1/gamma).
         method : {"blocks", "fourier"}
