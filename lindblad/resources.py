@@ -79,8 +79,9 @@ def limit_description() -> str:
 
 def format_bytes(n: float) -> str:
     """``1.23 GB`` (powers of 1000)."""
+    n = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
+        if float(f"{n:.3g}") < 1000 or unit == "PB":
             return f"{n:.3g} {unit}"
         n /= 1000
     return f"{n:.3g} PB"  # pragma: no cover
