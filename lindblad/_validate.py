@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .resources import limit_description, memory_limit
+from .resources import format_bytes, limit_description, memory_limit
 
 
 def describe(value) -> str:
@@ -193,5 +193,5 @@ def check_array_size(shape: tuple[int, ...], itemsize: int, what: str, hint: str
     limit = memory_limit()
     if size > limit:
         raise ValueError(f"{what} would need an array of shape {tuple(shape)}, "
-                         f"{size / 2**30:.3g} GiB, above the limit of "
-                         f"{limit / 2**30:.3g} GiB ({limit_description()}){hint}")
+                         f"{size / 2**30:.3g} GiB ({format_bytes(size)}), above the limit "
+                         f"of {format_bytes(limit)} ({limit_description()}){hint}")
