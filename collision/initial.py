@@ -3,12 +3,13 @@
 ``CascadeCollisionModel.run`` takes the initial state of the chain as
 
 * a ``(D, D)`` density matrix (any state; ``D = d^n``),
-* a list or tuple of ``n`` local ``(d, d)`` density matrices (or an ``(n, d, d)``
-  array), meaning their product ``rho_1 x rho_2 x ...`` (S1 first), or
+* a list or tuple of ``n`` local ``(d, d)`` density matrices, meaning their product
+  ``rho_1 x rho_2 x ...`` (S1 first), or
 * a state vector of shape ``(D,)`` (a pure state, normalised).
 
-The form is read from the shape of ``numpy.asarray(rho0)`` (2-D, 1-D, 3-D), so a dense
-matrix or a vector written as a nested Python list is never taken for local states;
+The form is read from the shape of ``numpy.asarray(rho0)`` (2-D, 1-D; 3-D or ragged for
+a list of local states), so a dense matrix or a vector written as a nested Python list
+is never taken for local states;
 :func:`lindblad.states.state_form` is the one definition, shared with the master
 equation, which accepts the same forms.
 
@@ -115,8 +116,9 @@ def initial_state(rho0, dims: tuple[int, ...], name: str = "rho0") -> InitialSta
 
     The form is decided by :func:`lindblad.states.state_form` (the one definition of the
     forms, shared with :class:`lindblad.CascadeMasterEquation`): by the shape of
-    ``numpy.asarray(rho0)``, ``(D, D)`` a matrix, ``(D,)`` a vector, ``(n, d, d)`` (or a
-    list of matrices of different sizes) the local states of a product.
+    ``numpy.asarray(rho0)``, ``(D, D)`` a matrix, ``(D,)`` a vector, a list or tuple
+    read as ``(n, d, d)`` (or of matrices of different sizes) the local states of a
+    product.
 
     Raises
     ------

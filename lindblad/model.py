@@ -414,7 +414,7 @@ class CascadeMasterEquation(CascadeSpec):
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D), (D,) or (n, d, d)
+        rho0 : array_like, shape (D, D) or (D,), or a list of n (d, d) arrays
             Initial state at t = 0 (validated): a density matrix, a state vector or
             the local states of a product (:func:`lindblad.states.state_form`).
         times : array_like, shape (n_t,)
@@ -539,7 +539,7 @@ class CascadeMasterEquation(CascadeSpec):
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D), (D,) or (n, d, d)
+        rho0 : array_like, shape (D, D) or (D,), or a list of n (d, d) arrays
             Initial state, in any form :meth:`evolve` takes.
         times : array_like
             Non-decreasing times >= 0 (1/gamma).

@@ -171,8 +171,7 @@ def validate_density_matrix(rho, dim: int | None = None, atol: float = ATOL,
 NORM_TOL = 1e-10
 
 STATE_FORMS = ("a (D, D) density matrix, a state vector of shape (D,), or the n local "
-               "(d, d) density matrices of a product state (shape (n, d, d), or a list or "
-               "tuple of matrices)")
+               "(d, d) density matrices of a product state as a list or tuple of matrices")
 
 
 def state_form(rho0, dims, name: str = "rho0", max_dense_dim: int | None = None
@@ -184,14 +183,15 @@ def state_form(rho0, dims, name: str = "rho0", max_dense_dim: int | None = None
 
     * 2-D, ``(D, D)`` with ``D = prod(dims)``: a density matrix;
     * 1-D, ``(D,)``: a state vector (a pure state ``|psi><psi|``, normalised);
-    * 3-D, ``(n, d, d)``, or a list / tuple whose items are matrices of different sizes
-      or non-array objects (``Qobj``, sparse): the local density matrices of a product
-      state ``rho_1 x rho_2 x ...`` (S1 first), one per subsystem.
+    * a list or tuple read as 3-D, ``(n, d, d)``, or whose items are matrices of
+      different sizes or non-array objects (``Qobj``, sparse): the local density
+      matrices of a product state ``rho_1 x rho_2 x ...`` (S1 first), one per subsystem.
 
     So a nested list of numbers is a matrix if it is a list of rows, a vector if it is a
     list of numbers, and local states only if it is a list of matrices; the forms
-    cannot be confused.  Anything else is refused with the shape that was read and the
-    forms allowed.
+    cannot be confused.  A single 3-D numpy array is refused (pass ``list(array)`` for
+    local states), and so is anything else, with the shape that was read and the forms
+    allowed.
 
     Parameters
     ----------
@@ -223,6 +223,10 @@ def state_form(rho0, dims, name: str = "rho0", max_dense_dim: int | None = None
     n = len(dims)
     dim = int(np.prod(dims, dtype=object))
     arr = _read_state(rho0, name)
+    if arr is not None and arr.ndim == 3 and not isinstance(rho0, (list, tuple)):
+        raise ValueError(f"{name} is one array of shape {arr.shape}; local states of a "
+                         f"product are passed as a list or tuple of matrices (list({name})); "
+                         f"{name} must be {STATE_FORMS}")
     if arr is None or arr.ndim == 3:
         items = list(rho0) if arr is None else list(arr)
         if len(items) != n:

@@ -38,7 +38,6 @@ FORMS = {
     "local-list-of-arrays": (list(LOCAL), PRODUCT),
     "local-tuple": (LOCAL, PRODUCT),
     "local-nested-list": ([r.tolist() for r in LOCAL], PRODUCT),
-    "local-3d-array": (np.array(LOCAL), PRODUCT),
     "vector-array": (PSI, PURE),
     "vector-list": (PSI.tolist(), PURE),
     "pure-matrix-nested-list": (PURE.tolist(), PURE),
@@ -86,6 +85,8 @@ BAD = {
     "vector-not-normalised": ([1.0, 1.0, 0.0, 0.0], "must be normalised"),
     "matrix-not-a-state": ((2 * PRODUCT).tolist(), "unit trace"),
     "scalar": (0.5, r"shape \(\)"),
+    "local-states-as-one-3d-array": (np.array(LOCAL), r"one array of shape \(2, 2, 2\); local "
+                                     r"states of a product are passed as a list or tuple"),
 }
 
 
