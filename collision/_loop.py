@@ -74,6 +74,40 @@ def chunk_stops(n_saved: int, save_every: int, n_steps: int, step_cost: float,
     return np.append(k * save_every + 1, n_steps)
 
 
+class BatchStops(Sequence):
+    """The chunk ends ``batch, 2 batch, ..., total`` of a Monte Carlo run (the last batch
+    may be shorter), as a lazy sequence: memory does not grow with ``total`` (a list of
+    the ends of 10^12 trajectories in batches of 64 would take 125 GB).
+
+    Parameters
+    ----------
+    batch : int
+        Trajectories per batch, >= 1.
+    total : int
+        Trajectories in all, >= 1.
+    """
+
+    def __init__(self, batch: int, total: int):
+        self.batch, self.total = int(batch), int(total)
+
+    def __len__(self) -> int:
+        return -(-self.total // self.batch)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        n = len(self)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError(k)
+        return min((k + 1) * self.batch, self.total)
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield min((k + 1) * self.batch, self.total)
+
+
 def progress_bar(total: int, enabled: bool, desc: str, unit: str = "step", **options):
     """A tqdm progress bar, or None when ``enabled`` is false."""
     if not enabled:

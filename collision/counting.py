@@ -66,15 +66,17 @@ from lindblad.tilted import counting_from_blocks
 from ._kernels import batch as _kb
 from ._kernels import counting as _kc
 from ._kernels import rng as _rng
-from ._loop import run_in_chunks
+from ._loop import BatchStops, run_in_chunks
 from .density import DensityEngine
 from .initial import initial_state, state_digest
+from .model import time_grid
 from .options import engine_options
+from .resources import N_GROUPS, check_run_memory
 from .statistics import check_disjoint, check_same_run
 
 METHODS = ("density", "trajectories")
-#: Groups of trajectories for the jackknife standard errors of the cumulants.
-N_GROUPS = 32
+# N_GROUPS, the groups of trajectories for the jackknife standard errors of the
+# cumulants, comes from collision.resources (which estimates the histograms' memory).
 
 
 def heat_statistics(model, rho0, t_max, dt, method: str = "density",
@@ -99,6 +101,9 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
                              "results are not extrapolated: collision.extrapolate)")
         from .extrapolate import richardson_statistics
 
+        # both runs and their extrapolation are held at once: check before the first
+        half = time_grid(model.gamma, t_max, dt / 2, 2 * save_every)[3]
+        check_run_memory(model, method, half, 2 * save_every, counting=True, copies=3)
         return richardson_statistics(*(
             heat_statistics(model, rho0, t_max, step, method, save_every=every, options=opts)
             for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
@@ -109,18 +114,8 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
     if any(model.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
         given = initial_state(rho0, model.dims)
         rho0 = turn_subsystems(given.dense(), model.dims, model.frame_angles, inverse=True)
-    n, d = model.n_systems, model.d_sys
-    q_max = n * (d - 1)
-    n_q = 2 * q_max + 1
-    n_init = n * (d - 1) + 1
-    if method == "density":
-        per_saved = 8 * (n_q + (n_init**2 if model.cascade else (2 * d - 1) ** n))
-    else:
-        from .trajectories import smallest_batch
-
-        per_saved = 8 * (N_GROUPS * n_q + n * smallest_batch(opts.n_trajectories) * 3
-                         + (0 if model.cascade else (2 * d - 1) ** n))
-    plan = model.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
+    plan = model.plan(rho0, t_max, dt, save_every, method=method, counting=True,
+                      n_trajectories=opts.n_trajectories if method == "trajectories" else None)
     if method == "density":
         result = _density(model, plan, opts.scheme, progress=opts.progress)
     else:
@@ -268,7 +263,7 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
     threads = tr._ThreadCount(opts.n_threads)
     try:
         done, partial = run_in_chunks(
-            advance, np.append(np.arange(batch, n_traj, batch), n_traj), lambda: status[0],
+            advance, BatchStops(batch, n_traj), lambda: status[0],
             progress=opts.progress, desc="heat statistics (trajectories)", unit="traj")
     finally:
         threads.restore()

@@ -95,8 +95,9 @@ from lindblad.thermal import bose_occupation
 
 from ._kernels import gaussian as kernels
 from ._loop import MAX_CHUNKS, MIN_CHUNK_WORK, chunk_stops, run_in_chunks
-from .model import check_output_memory, check_time_step, delay_steps, time_grid
+from .model import check_time_step, delay_steps, time_grid
 from .options import GaussianOptions, driver, engine_options
+from .resources import check_run_memory
 
 
 def collision_symplectic(theta: float) -> np.ndarray:
@@ -154,9 +155,7 @@ class GaussianCollisionModel(CascadeSpec):
         e.g. ``t_max = 5, dt = 0.1`` gives 50 steps).  Validates the arguments
         (:func:`collision.model.time_grid`) and the memory the fluxes need."""
         dt, _, save_every, steps = time_grid(self.gamma, t_max, dt, save_every)
-        per_saved = 2 + 6 * self.n_systems + (3 * (self.n_systems - 1) if any(self.delays)
-                                              else 0)
-        check_output_memory(steps, save_every, 8 * per_saved)
+        check_run_memory(self, "gaussian", steps, save_every)
         return np.arange(steps // save_every + 1) * (save_every * dt)
 
     def run(self, cov0, t_max: float, dt: float, save_every: int = 1,
@@ -223,6 +222,9 @@ class GaussianCollisionModel(CascadeSpec):
         if flag(extrapolate, "extrapolate"):
             from .extrapolate import richardson
 
+            # both runs and their extrapolation are held at once: check before the first
+            half = time_grid(self.gamma, t_max, dt / 2, 2 * save_every)[3]
+            check_run_memory(self, method, half, 2 * save_every, copies=3)
             return richardson(*(self.run(cov0, t_max, step, every, options=opts)
                                 for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
         angles = self.frame_angles

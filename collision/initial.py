@@ -7,6 +7,12 @@
   ``rho_1 x rho_2 x ...`` (S1 first), or
 * a state vector of shape ``(D,)`` (a pure state, normalised).
 
+The form is read from the shape of ``numpy.asarray(rho0)`` (2-D, 1-D; 3-D or ragged for
+a list of local states), so a dense matrix or a vector written as a nested Python list
+is never taken for local states;
+:func:`lindblad.states.state_form` is the one definition, shared with the master
+equation, which accepts the same forms.
+
 Only the density matrix is ``D^2`` in size.  The density engine needs one (it is built
 from the others when it fits, ``MAX_DENSE_DIM``); the trajectory engine samples the
 others directly, nothing bigger than ``D``: a product of local states whose local states
@@ -33,14 +39,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lindblad._validate import as_matrix
-from lindblad.states import validate_density_matrix
+from lindblad.states import NORM_TOL, state_form
 
 #: Largest dimension for which a dense ``(D, D)`` density matrix is accepted or built
 #: (16 MB per matrix at D = 1024 ... 268 MB at 4096).
 MAX_DENSE_DIM = 4096
-#: Normalisation tolerance of a state vector.
-NORM_TOL = 1e-10
+__all__ = ["MAX_DENSE_DIM", "NORM_TOL", "InitialState", "initial_state", "reduced_populations"]
 
 
 @dataclass(frozen=True)
@@ -119,41 +123,27 @@ class InitialState:
 def initial_state(rho0, dims: tuple[int, ...], name: str = "rho0") -> InitialState:
     """Validate an initial state given as a matrix, a list of local states or a vector.
 
+    The form is decided by :func:`lindblad.states.state_form` (the one definition of the
+    forms, shared with :class:`lindblad.CascadeMasterEquation`): by the shape of
+    ``numpy.asarray(rho0)``, ``(D, D)`` a matrix, ``(D,)`` a vector, a list or tuple
+    read as ``(n, d, d)`` (or of matrices of different sizes) the local states of a
+    product.
+
     Raises
     ------
     ValueError
         A list of the wrong length or with local states of the wrong dimension or not
         density matrices; a vector of the wrong length, not finite or not normalised; a
         matrix of the wrong shape, not a density matrix, or larger than
-        ``MAX_DENSE_DIM`` (the message says what to pass instead).
+        ``MAX_DENSE_DIM`` (the message says what to pass instead); any other shape.
     """
-    n, dim = len(dims), int(np.prod(dims))
-    if isinstance(rho0, (list, tuple)):
-        if len(rho0) != n:
-            raise ValueError(f"{name} as a list holds one local state per subsystem: {n} "
-                             f"({dims[0]} x {dims[0]} density matrices), got {len(rho0)}")
-        local = tuple(validate_density_matrix(r, dims[i], name=f"{name}[{i}]")
-                      for i, r in enumerate(rho0))
-        return InitialState("product", dims, local=local)
-    arr = as_matrix(rho0, name) if np.ndim(rho0) == 2 or hasattr(rho0, "full") \
-        or hasattr(rho0, "toarray") else np.asarray(rho0)
-    if arr.ndim == 1:
-        if arr.size != dim:
-            raise ValueError(f"{name} as a state vector must have length D = {dim}, got "
-                             f"{arr.size}")
-        if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} as a state vector must hold finite numbers")
-        vec = arr.astype(complex)
-        norm = float(np.linalg.norm(vec))
-        if abs(norm - 1.0) > NORM_TOL:
-            raise ValueError(f"{name} as a state vector must be normalised, got norm "
-                             f"{norm:.12g} (divide it by its norm)")
-        return InitialState("vector", dims, vector=vec)
-    if arr.ndim == 2 and arr.shape == (dim, dim) and dim > MAX_DENSE_DIM:
-        raise ValueError(f"{name} is a dense {dim} x {dim} matrix, larger than this package "
-                         f"handles ({MAX_DENSE_DIM}); pass a list of the {n} local states "
-                         "(a product state) or a state vector of length D")
-    return InitialState("matrix", dims, matrix=validate_density_matrix(arr, dim, name=name))
+    dims = tuple(int(d) for d in dims)
+    kind, value = state_form(rho0, dims, name, max_dense_dim=MAX_DENSE_DIM)
+    if kind == "product":
+        return InitialState("product", dims, local=value)
+    if kind == "vector":
+        return InitialState("vector", dims, vector=value)
+    return InitialState("matrix", dims, matrix=value)
 
 
 def reduced_populations(state: InitialState, fock: np.ndarray) -> np.ndarray:

@@ -51,8 +51,11 @@ Checks of a run (all engines)
   see (``parameters["max_top_level_population"]``) and the warning is raised after the
   run if it exceeds ``cutoff_tol``.  The suggested cutoff is that of a thermal
   distribution at the largest occupation seen (reservoir or subsystems).
-* Memory: the output arrays must fit in half of the available memory
-  (:func:`check_output_memory`), else a ``ValueError`` suggests ``save_every``.
+* Memory: every array the run allocates that grows with its input (saved times,
+  ``D = d^n``, trajectory batches, histograms, dense states) is estimated before any
+  work (:mod:`collision.resources`) and must fit in half of the available memory
+  (:mod:`lindblad.resources`), else a ``ValueError`` names the parameter, the estimate
+  and the limit (for the saved times, it suggests ``save_every``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +77,7 @@ from ._loop import AccuracyWarning, TruncationWarning, warn
 from .ancilla import DEFAULT_BATH_TOL, ancilla_populations, choose_bath_cutoff
 from .initial import MAX_DENSE_DIM, InitialState, initial_state, reduced_populations, state_digest
 from .options import EngineOptions, driver, engine_options
+from .resources import check_output_memory, check_run_memory
 from .unitaries import BlockUnitary, exchange_unitary
 
 #: Largest ``gamma * dt`` accepted: beyond it one collision swaps a large fraction of an
@@ -94,10 +97,6 @@ DT_ERROR_TOL = 0.05
 ROUNDING_TOL = 1e-6
 #: Most steps a run may have (float64 counts them exactly up to here).
 MAX_STEPS = 2**53
-#: The output arrays of a run may use at most this fraction of the available memory.
-MEMORY_FRACTION = 0.5
-#: Assumed available memory (bytes) where the system does not report it.
-FALLBACK_MEMORY = 8 * 2**30
 
 
 # --- checks shared by the engines ---------------------------------------------------------
@@ -154,51 +153,6 @@ def time_grid(gamma: float, t_max, dt, save_every) -> tuple[float, float, int, i
                          f"run (t_max / dt = {t_max:g} / {dt:g}): nothing after t = 0 would "
                          f"be saved; use save_every <= {steps}")
     return dt, t_max, save_every, steps
-
-
-def available_memory() -> int:
-    """Available physical memory in bytes (``MemAvailable`` of /proc/meminfo, else the
-    free pages, else ``FALLBACK_MEMORY``)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return FALLBACK_MEMORY
-
-
-def check_output_memory(steps: int, save_every: int, bytes_per_saved: float,
-                        what: str = "the output arrays") -> None:
-    """Raise a ``ValueError`` before allocating arrays that grow with the number of saved
-    times, ``steps // save_every + 1``, at ``bytes_per_saved`` bytes each, when they
-    need more than ``MEMORY_FRACTION`` of the available memory.  The message says how
-    much they need, what fits and which ``save_every`` makes them fit."""
-    n_saved = steps // save_every + 1
-    need = n_saved * float(bytes_per_saved)
-    limit = MEMORY_FRACTION * available_memory()
-    if need <= limit:
-        return
-    n_fit = int(limit // bytes_per_saved)
-    hint = (f"use save_every >= {math.ceil(steps / (n_fit - 1)):d} (at most {n_fit - 1:d} "
-            "intervals between saved times fit)" if n_fit >= 2 else
-            "free memory first")
-    raise ValueError(f"{what} of this run would need {_bytes(need)} for {n_saved:.4g} saved "
-                     f"times ({steps:.4g} steps, save_every = {save_every}), but only "
-                     f"{_bytes(limit)} fit ({MEMORY_FRACTION:.0%} of the available "
-                     f"memory); {hint}, or lower t_max")
-
-
-def _bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} PB"  # pragma: no cover
 
 
 def predicted_dt_error(gamma_dt: float, n_systems: int, cascade: bool) -> float:
@@ -508,22 +462,28 @@ class CascadeCollisionModel(CascadeSpec):
 
     # --- validation and planning ----------------------------------------------------
     def plan(self, rho0, t_max: float, dt: float, save_every: int = 1, *,
+             method: str = "density", n_trajectories: int | None = None,
+             counting: bool = False, final_state: bool = True,
              bytes_per_saved: float | None = None) -> CollisionPlan:
         """Validate the run parameters and precompute what the engines need.
 
-        ``bytes_per_saved`` is the memory an engine needs per saved time (default: the
-        density engine's, ``8 (2 + 6 n)``); a run that would not fit raises a
-        ``ValueError`` (:func:`check_output_memory`).  Warns (:class:`AccuracyWarning`)
-        about a ``dt`` too large for the chain or too small for rounding, and
-        (:class:`TruncationWarning`) about an oscillator cutoff too small for ``rho0``
-        or the reservoir's thermal state (module docstring).
+        The memory of the run of engine ``method`` (with ``n_trajectories``; heat
+        statistics with ``counting``; the trajectory-averaged ``final_state``) is
+        estimated first (:func:`collision.resources.check_run_memory`): a run that
+        would not fit raises a ``ValueError`` before anything is allocated;
+        ``bytes_per_saved`` adds an engine's own need per saved time.  Warns
+        (:class:`AccuracyWarning`) about a ``dt`` too large for the chain or too small
+        for rounding, and (:class:`TruncationWarning`) about an oscillator cutoff too
+        small for ``rho0`` or the reservoir's thermal state (module docstring).
         """
         state = initial_state(rho0, self.dims)
         dt, t_max, save_every, steps_total = time_grid(self.gamma, t_max, dt, save_every)
         n = self.n_systems
-        if bytes_per_saved is None:
-            bytes_per_saved = 8 * (2 + 6 * n)
-        check_output_memory(steps_total, save_every, bytes_per_saved)
+        needs = {"n_trajectories": n_trajectories, "counting": counting,
+                 "final_state": final_state}
+        check_run_memory(self, method, steps_total, save_every, **needs)
+        if bytes_per_saved is not None:
+            check_output_memory(steps_total, save_every, bytes_per_saved)
         levels = self.level_energies()
         check_time_step(self.gamma, dt, n, self.cascade, float(np.max(np.abs(levels))) /
                         self.omega)
@@ -553,6 +513,9 @@ class CascadeCollisionModel(CascadeSpec):
             basis = np.flatnonzero(n_exc <= reach)
             # a list or vector is restricted when the density engine needs it (dense_initial)
             rho_dense = state.restricted(basis) if state.kind == "matrix" else None
+        kept = self.dim if basis is None else basis.size
+        if method == "density" and kept <= MAX_DENSE_DIM:  # beyond, the engine refuses
+            check_run_memory(self, method, steps_total, save_every, dense_dim=kept, **needs)
         return CollisionPlan(dt=dt, theta=theta, n_steps=n_steps,
                              save_every=save_every, times=times, d_sys=self.d_sys, d_anc=d_anc,
                              bath_leak=leak, anc_pop=anc_pop, unitary=unitary, levels=levels,
@@ -708,20 +671,20 @@ class CascadeCollisionModel(CascadeSpec):
                                  "results are not extrapolated: collision.extrapolate)")
             from .extrapolate import richardson
 
+            # both runs and their extrapolation are held at once: check before the first
+            half = time_grid(self.gamma, t_max, dt / 2, 2 * save_every)[3]
+            check_run_memory(self, method, half, 2 * save_every, copies=3)
             return richardson(*(self.run(rho0, t_max, step, method, save_every=every,
                                          options=opts)
                                 for step, every in ((dt, save_every), (dt / 2, 2 * save_every))))
-        per_saved = None
-        if method == "trajectories":
-            from .trajectories import saved_time_bytes, smallest_batch
-
-            per_saved = 8 * (2 + 6 * self.n_systems) + saved_time_bytes(
-                self.n_systems, smallest_batch(opts.n_trajectories))
         given = None
         if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
             given = initial_state(rho0, self.dims)
             rho0 = turn_subsystems(given.dense(), self.dims, self.frame_angles, inverse=True)
-        plan = self.plan(rho0, t_max, dt, save_every, bytes_per_saved=per_saved)
+        traj = method == "trajectories"
+        plan = self.plan(rho0, t_max, dt, save_every, method=method,
+                         n_trajectories=opts.n_trajectories if traj else None,
+                         final_state=opts.final_state if traj else True)
         result = driver(method)(self, plan, **opts.as_dict(driver=True))
         if any(self.phases) and result.final_state is not None:
             result.final_state = turn_subsystems(result.final_state, self.dims,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from lindblad._validate import choice, flag, integer, real_scalar
 
-from .statistics import LEAF
+from .statistics import LEAF, MAX_TRAJECTORY_INDEX
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,12 @@ class TrajectoryOptions(EngineOptions):
             raise ValueError(f"first_trajectory must be a multiple of {LEAF} (runs are merged "
                              f"exactly in leaves of {LEAF} trajectories), got "
                              f"{self.first_trajectory}")
+        n_traj = self.n_trajectories if self.n_trajectories is not None else 0
+        if self.first_trajectory + n_traj > MAX_TRAJECTORY_INDEX:
+            raise ValueError(f"n_trajectories + first_trajectory must be at most 2**62 = "
+                             f"{MAX_TRAJECTORY_INDEX:.3e} (trajectory indices are 64-bit "
+                             f"integers in the kernels), got n_trajectories = "
+                             f"{self.n_trajectories}, first_trajectory = {self.first_trajectory}")
         self._check("n_threads", integer, 1, optional=True)
         self._check("estimator", choice, ("auto", "conditional", "replay", "collision"))
         self._check("stepper", choice, ("auto", "matrices", "collisions"))

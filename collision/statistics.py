@@ -36,6 +36,9 @@ from lindblad.fluxes import FluxStandardErrors, HeatFluxes, _plain
 
 #: Trajectories per leaf: split points of runs that are to be merged are multiples of it.
 LEAF = 64
+#: Bound on trajectory indices (``first_trajectory + n_trajectories``): the kernels count
+#: trajectories and index their random streams with int64 (2**63 - 1), with room to spare.
+MAX_TRAJECTORY_INDEX = 2**62
 
 
 @dataclass(frozen=True)

@@ -111,9 +111,16 @@ from lindblad.fluxes import HeatFluxes
 from ._kernels import batch as _kb
 from ._kernels import rng as _rng
 from ._kernels import trajectories as _k
-from ._loop import AccuracyWarning, run_in_chunks, warn
-from .model import check_output_memory
-from .statistics import LEAF, Moments, TrajectoryStatistics, fluxes_from_moments
+from ._loop import AccuracyWarning, BatchStops, run_in_chunks, warn
+from .resources import BATCH_BUFFER_BYTES, MIN_BATCH, check_output_memory
+from .resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
+from .statistics import (
+    LEAF,
+    MAX_TRAJECTORY_INDEX,
+    Moments,
+    TrajectoryStatistics,
+    fluxes_from_moments,
+)
 
 #: Number of trajectories when neither ``n_trajectories`` nor ``target_stderr`` is given.
 DEFAULT_N_TRAJECTORIES = 1000
@@ -121,15 +128,14 @@ DEFAULT_N_TRAJECTORIES = 1000
 DEFAULT_MAX_TRAJECTORIES = 100_000
 #: Largest batch (trajectories run in parallel between two statistics updates).
 MAX_BATCH = 1024
-#: Smallest batch (unless fewer trajectories are asked for).
-MIN_BATCH = LEAF
-#: Bound on the per-batch result buffer (bytes).
-BATCH_BUFFER_BYTES = 32 * 2**20
+# MIN_BATCH (smallest batch unless fewer trajectories are asked for, = LEAF) and
+# BATCH_BUFFER_BYTES (bound on the per-batch result buffer) come from collision.resources,
+# which estimates the memory of a run from them.
 #: Target amount of work per batch (complex multiply-adds, rough), so that a batch takes
 #: about a second or less and the progress bar and Ctrl-C respond.
 BATCH_WORK = 4e8
-#: Largest system dimension for which the trajectory-averaged final state is returned.
-MAX_FINAL_STATE_DIM = 1024
+# MAX_FINAL_STATE_DIM (largest D for which the trajectory-averaged final state is
+# returned): from collision.resources.
 #: The conditional flux estimator is used when its operator blocks have at most this many
 #: entries in total (16 bytes each) and building them costs at most
 #: ``MAX_CONDITIONAL_COST`` complex multiply-adds (about a second).
@@ -158,6 +164,10 @@ def check_n_trajectories(n_trajectories, target_stderr) -> int:
             or n_trajectories < 2:
         raise ValueError(f"n_trajectories must be an integer >= 2 (a standard error needs at "
                          f"least two trajectories), got {n_trajectories!r}")
+    if n_trajectories > MAX_TRAJECTORY_INDEX:
+        raise ValueError(f"n_trajectories must be at most 2**62 = {MAX_TRAJECTORY_INDEX:.3e} "
+                         f"(trajectory indices are 64-bit integers in the kernels), got "
+                         f"{n_trajectories}")
     return int(n_trajectories)
 
 
@@ -735,7 +745,7 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     threads = _ThreadCount(n_threads)
     try:
         done, partial = run_in_chunks(
-            advance, np.append(np.arange(batch, n_max_traj, batch), n_max_traj),
+            advance, BatchStops(batch, n_max_traj),
             lambda: run.stats.count, progress=progress, desc="trajectories", unit="traj",
             after_chunk=target_reached, postfix=postfix if target is not None else None)
     finally:

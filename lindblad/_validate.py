@@ -30,6 +30,8 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from .resources import format_bytes, limit_description, memory_limit
+
 
 def describe(value) -> str:
     """``repr`` of a rejected value, with a hint when the type is the problem."""
@@ -181,21 +183,19 @@ def as_real_array(value, name: str) -> np.ndarray:
     return arr.astype(float)
 
 
-#: Largest dense array (bytes) built from user-sized parameters (4 GiB).
-MAX_ARRAY_BYTES = 2**32
-
-
 def check_array_size(shape: tuple[int, ...], itemsize: int, what: str, hint: str = "") -> None:
-    """Raise ``ValueError`` if an array of ``shape`` would exceed :data:`MAX_ARRAY_BYTES`.
+    """Raise ``ValueError`` if an array of ``shape`` would not fit in the memory limit
+    (:func:`lindblad.resources.memory_limit`: half the available memory).
 
     Called before allocating, so that a parameter too large for memory gives a message
     naming it instead of a ``MemoryError``.
     """
     size = math.prod(int(s) for s in shape) * itemsize
-    if size > MAX_ARRAY_BYTES:
+    limit = memory_limit()
+    if size > limit:
         raise ValueError(f"{what} would need an array of shape {tuple(shape)}, "
-                         f"{size / 2**30:.3g} GiB, above the limit of "
-                         f"{MAX_ARRAY_BYTES / 2**30:g} GiB{hint}")
+                         f"{size / 2**30:.3g} GiB ({format_bytes(size)}), above the limit "
+                         f"of {format_bytes(limit)} ({limit_description()}){hint}")
 
 
 #: Which subsystem of a bipartite state a one-sided measure measures.

@@ -55,7 +55,8 @@ from .operators import (
     total_excitations,
     turn_subsystems,
 )
-from .states import validate_density_matrix
+from .resources import check_memory
+from .states import density_matrix
 from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_rates
 
 #: Longest chain accepted by every model (a Gaussian chain's 2n x 2n covariance matrix
@@ -446,15 +447,19 @@ class CascadeMasterEquation(CascadeSpec):
 
     # --- dynamics -------------------------------------------------------------------------
     def _check_state(self, rho0) -> np.ndarray:
-        return validate_density_matrix(rho0, self.dim, name="rho0")
+        """``rho0`` in any form of :func:`lindblad.states.state_form` (a ``(D, D)``
+        matrix, a state vector, the local states of a product) as a validated
+        ``(D, D)`` density matrix."""
+        return density_matrix(rho0, self.dims, name="rho0")
 
     def evolve(self, rho0, times) -> np.ndarray:
         """Exact density matrices at ``times``.
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D)
-            Initial state at t = 0 (validated).
+        rho0 : array_like, shape (D, D) or (D,), or a list of n (d, d) arrays
+            Initial state at t = 0 (validated): a density matrix, a state vector or
+            the local states of a product (:func:`lindblad.states.state_form`).
         times : array_like, shape (n_t,)
             Non-decreasing times >= 0 (units of 1/gamma).
 
@@ -462,11 +467,12 @@ class CascadeMasterEquation(CascadeSpec):
         -------
         ndarray, shape (n_t, D, D), complex
         """
-        rho0 = self._check_state(rho0)
         t = self._check_times(times)
-        check_array_size((t.size, self.dim, self.dim), 16,
+        copies = 3 if any(self.delays) else 2  # the output, one sector's propagation / phases
+        check_array_size((copies * t.size, self.dim, self.dim), 16,
                          f"evolve() with {t.size} times in dimension D = {self.dim}",
                          "; pass fewer times, or use heat_fluxes(), which stores no states")
+        rho0 = self._check_state(rho0)
         if any(self.phases):  # run without the phase from V^dag rho0 V (frame_angles)
             angles = self.frame_angles
             rho0 = turn_subsystems(rho0, self.dims, angles, inverse=True)
@@ -484,6 +490,28 @@ class CascadeMasterEquation(CascadeSpec):
             sec = self.sector(int(m))
             out[:, sec.ket, sec.bra] = sec.propagate(rho0[sec.ket, sec.bra], t)
         return out
+
+    def check_memory(self, what: str, n_times: int, per_time: float = 0.0,
+                     block_per_time: bool = True) -> None:
+        """Refuse, before any work, a computation at ``n_times`` times whose arrays
+        exceed the memory limit (:mod:`lindblad.resources`): the ``m = 0`` block at every
+        time (``16 S`` bytes, ``S = sum_N c_N^2`` for ``c_N`` basis states with ``N``
+        excitations; ``2 n - 1`` times as many process times with delays), the fluxes,
+        and ``per_time`` more bytes per time (e.g. counting histograms);
+        ``block_per_time=False`` for a computation that keeps the block at one time
+        only."""
+        counts = np.bincount(self._n)
+        block = float(np.sum(counts.astype(float) ** 2))
+        grid = (2 * self.n_systems - 1 if any(self.delays) else 1) * n_times
+        if not block_per_time:
+            grid = 1 + self.n_systems  # one column per initial block
+        needs = {"the m = 0 block" + (" at every time" if block_per_time else ""):
+                 16.0 * block * grid,
+                 "fluxes": 8.0 * 6 * self.n_systems * n_times,
+                 "per-time results": float(per_time) * n_times,
+                 "the dense initial state": 16.0 * self.dim**2}
+        check_memory(needs, f"{what} with {n_times} times (D = {self.dim})",
+                     "pass fewer times")
 
     def flux_operators(self) -> tuple[list[sp.csr_matrix], list[sp.csr_matrix]]:
         """Observables whose expectation values are the heat fluxes.
@@ -529,8 +557,9 @@ class CascadeMasterEquation(CascadeSpec):
         the excitation number), so this is much cheaper than :meth:`evolve`; use that
         when the states themselves are needed.
         """
-        rho0 = self._check_state(rho0)
         t = self._check_times(times)
+        self.check_memory("heat_fluxes()", t.size)
+        rho0 = self._check_state(rho0)
         if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
             rho0 = turn_subsystems(rho0, self.dims, self.frame_angles, inverse=True)
         if any(self.delays):
@@ -553,8 +582,8 @@ class CascadeMasterEquation(CascadeSpec):
 
         Parameters
         ----------
-        rho0 : array_like, shape (D, D)
-            Initial state.
+        rho0 : array_like, shape (D, D) or (D,), or a list of n (d, d) arrays
+            Initial state, in any form :meth:`evolve` takes.
         times : array_like
             Non-decreasing times >= 0 (1/gamma).
         method : {"blocks", "fourier"}

@@ -18,6 +18,8 @@ physical boundary (pure states, eq D5 with equality).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._validate import (
@@ -161,6 +163,140 @@ def validate_density_matrix(rho, dim: int | None = None, atol: float = ATOL,
         raise ValueError(f"{name} is not positive semidefinite (lowest eigenvalue {lowest:.3g} "
                          f"< -tolerance = {-tol:.3g})")
     return arr
+
+
+# --- the three forms of an initial state ---------------------------------------------
+
+#: Normalisation tolerance of a state vector.
+NORM_TOL = 1e-10
+
+STATE_FORMS = ("a (D, D) density matrix, a state vector of shape (D,), or the n local "
+               "(d, d) density matrices of a product state as a list or tuple of matrices")
+
+
+def state_form(rho0, dims, name: str = "rho0", max_dense_dim: int | None = None
+               ) -> tuple[str, object]:
+    """Validate an initial state of subsystems ``dims`` given in one of three forms.
+
+    The form is decided by the shape of ``numpy.asarray(rho0)`` (QuTiP ``Qobj`` and
+    scipy sparse matrices are read as matrices), never by the Python type of a list:
+
+    * 2-D, ``(D, D)`` with ``D = prod(dims)``: a density matrix;
+    * 1-D, ``(D,)``: a state vector (a pure state ``|psi><psi|``, normalised);
+    * a list or tuple read as 3-D, ``(n, d, d)``, or whose items are matrices of
+      different sizes or non-array objects (``Qobj``, sparse): the local density
+      matrices of a product state ``rho_1 x rho_2 x ...`` (S1 first), one per subsystem.
+
+    So a nested list of numbers is a matrix if it is a list of rows, a vector if it is a
+    list of numbers, and local states only if it is a list of matrices; the forms
+    cannot be confused.  A single 3-D numpy array is refused (pass ``list(array)`` for
+    local states), and so is anything else, with the shape that was read and the forms
+    allowed.
+
+    Parameters
+    ----------
+    rho0 : array_like, Qobj, sparse matrix, or sequence of those
+    dims : sequence of int
+        Local dimensions ``d_i`` (``D = prod(dims)``).
+    name : str
+        Name in error messages.
+    max_dense_dim : int, optional
+        Largest ``D`` accepted for the matrix form (the message then names the others).
+
+    Returns
+    -------
+    (kind, value)
+        ``("matrix", (D, D) complex array)``, ``("vector", (D,) complex array)`` or
+        ``("product", tuple of (d_i, d_i) complex arrays)``, each validated
+        (:func:`validate_density_matrix`; vectors finite with norm 1 within
+        ``NORM_TOL``).
+
+    Raises
+    ------
+    ValueError
+        For a shape that is none of the forms, a product with the wrong number of local
+        states or a local state of the wrong dimension or not a density matrix, a vector
+        of the wrong length, not finite or not normalised, a matrix that is not a
+        density matrix or larger than ``max_dense_dim``.
+    """
+    dims = tuple(int(d) for d in dims)
+    n = len(dims)
+    dim = int(np.prod(dims, dtype=object))
+    arr = _read_state(rho0, name)
+    if arr is not None and arr.ndim == 3 and not isinstance(rho0, (list, tuple)):
+        raise ValueError(f"{name} is one array of shape {arr.shape}; local states of a "
+                         f"product are passed as a list or tuple of matrices (list({name})); "
+                         f"{name} must be {STATE_FORMS}")
+    if arr is None or arr.ndim == 3:
+        items = list(rho0) if arr is None else list(arr)
+        if len(items) != n:
+            raise ValueError(f"{name} as local states holds one local state per subsystem: "
+                             f"{n} ({' x '.join(map(str, dims))} dimensions), got "
+                             f"{len(items)}")
+        return "product", tuple(validate_density_matrix(r, dims[i], name=f"{name}[{i}]")
+                                for i, r in enumerate(items))
+    if arr.ndim == 1:
+        if arr.size != dim:
+            raise ValueError(f"{name} as a state vector must have length D = {dim}, got "
+                             f"{arr.size}")
+        if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} as a state vector must hold finite numbers")
+        vec = arr.astype(complex)
+        norm = float(np.linalg.norm(vec))
+        if abs(norm - 1.0) > NORM_TOL:
+            raise ValueError(f"{name} as a state vector must be normalised, got norm "
+                             f"{norm:.12g} (divide it by its norm)")
+        return "vector", vec
+    if arr.ndim != 2:
+        raise ValueError(f"{name} was read as an array of shape {arr.shape}; it must be "
+                         f"{STATE_FORMS}, here D = {dim}")
+    if arr.shape == (dim, dim) and max_dense_dim is not None and dim > max_dense_dim:
+        raise ValueError(f"{name} is a dense {dim} x {dim} matrix, larger than this package "
+                         f"handles ({max_dense_dim}); pass a list of the {n} local states "
+                         "(a product state) or a state vector of length D")
+    if arr.shape != (dim, dim):
+        raise ValueError(f"{name} was read as a matrix of shape {arr.shape}, but a density "
+                         f"matrix of these subsystems is ({dim}, {dim}); {name} must be "
+                         f"{STATE_FORMS}")
+    return "matrix", validate_density_matrix(arr, dim, name=name)
+
+
+def _read_state(rho0, name: str) -> np.ndarray | None:
+    """``rho0`` as a numeric array, or None for a list / tuple of separate matrices
+    (ragged, or items that are not plain arrays)."""
+    if isinstance(rho0, (list, tuple)) and rho0 and not all(
+            isinstance(r, (list, tuple, np.ndarray, numbers.Number)) for r in rho0):
+        return None  # e.g. a list of Qobj or sparse matrices: local states
+    if isinstance(rho0, (list, tuple)):
+        try:
+            arr = np.asarray(rho0)
+        except ValueError:  # ragged: local states of different sizes
+            arr = None
+        if arr is None or arr.dtype == object:
+            if all(np.ndim(r) == 2 for r in rho0):
+                return None
+            raise ValueError(f"{name} could not be read as a rectangular array; it must be "
+                             f"{STATE_FORMS}")
+    return as_matrix(rho0, name)
+
+
+def density_matrix(rho0, dims, name: str = "rho0") -> np.ndarray:
+    """The ``(D, D)`` density matrix of an initial state in any of the forms of
+    :func:`state_form` (a product of local states is their Kronecker product, a vector
+    ``|psi><psi|``), validated; size-checked against the memory limit before it is
+    built."""
+    dims = tuple(int(d) for d in dims)
+    dim = int(np.prod(dims, dtype=object))
+    check_array_size((dim, dim), 16, f"{name} as a dense matrix (D = {dim})")
+    kind, value = state_form(rho0, dims, name)
+    if kind == "matrix":
+        return value
+    if kind == "vector":
+        return np.outer(value, value.conj())
+    out = np.ones((1, 1), dtype=complex)
+    for rho in value:
+        out = np.kron(out, rho)
+    return out
 
 
 # --- Gaussian states -------------------------------------------------------------------

@@ -161,6 +161,15 @@ def heat_statistics(model, rho0, times, method: str = "blocks") -> HeatStatistic
     qm = q_max(model)
     n_ch = len(counting_channels(model))
     params = {"source": "lindblad", "counting": method, **model.parameters}
+    n_q, n_blocks = 2 * qm + 1, int(model._n.max()) + 1
+    if method == "fourier":
+        per_time = 2 * 16.0 * float(n_q) ** n_ch
+    elif not model.cascade:
+        per_time = 3 * 8.0 * float(2 * model.dims[0] - 1) ** model.n_systems
+    else:
+        per_time = 8.0 * n_blocks**2
+    model.check_memory("heat_statistics()", t.size, per_time + 3 * 8.0 * n_q,
+                       block_per_time=method == "fourier")
     if method == "fourier":
         m = 2 * qm + 1
         if m**n_ch > MAX_FOURIER_POINTS:

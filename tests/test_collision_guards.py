@@ -26,7 +26,7 @@ import pytest
 import collision._kernels.gaussian as gaussian_kernels
 import collision.density as density_module
 import collision.gaussian as gaussian_module
-import collision.model as model_module
+import lindblad.resources
 from collision import (
     AccuracyWarning,
     CascadeCollisionModel,
@@ -272,7 +272,7 @@ def test_output_that_does_not_fit_in_memory_is_rejected_before_allocating(engine
 @pytest.mark.parametrize("engine", ENGINES)
 def test_memory_message_suggests_a_save_every_that_fits(engine, monkeypatch):
     """With 2 MB available (1 MB usable) and 1e5 steps, the suggested save_every fits."""
-    monkeypatch.setattr(model_module, "available_memory", lambda: 2_000_000)
+    monkeypatch.setattr(lindblad.resources, "available_memory", lambda: 2_000_000)
     with pytest.raises(ValueError, match="only 1 MB fit") as info:
         _run(engine, t_max=1000.0, dt=0.01)
     suggested = int(re.search(r"save_every >= (\d+)", str(info.value)).group(1))
