@@ -13,16 +13,18 @@ from lindblad import __version__  # one distribution, one version
 from lindblad.counting import HeatStatistics
 from lindblad.fluxes import HeatFluxes
 
+from . import presets
 from ._loop import AccuracyWarning, TruncationWarning
-from .gaussian import GaussianCollisionModel
-from .model import CascadeCollisionModel, CollisionPlan
+from .drivers import ENGINES
+from .model import CascadeCollisionModel, CollisionPlan, merge_results
+from .models.gaussian import GaussianCollisionModel
 from .models.general import Collision, CollisionModel
-from .options import ENGINES, DensityOptions, GaussianOptions, TrajectoryOptions
+from .options import DensityOptions, GaussianOptions, TrajectoryOptions
 from .results import Result, ResultErrors
-from .statistics import TrajectoryStatistics, merge_results
+from .statistics import TrajectoryStatistics
 
 __all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "Collision",
            "CollisionModel", "CollisionPlan", "DensityOptions", "GaussianCollisionModel",
            "GaussianOptions", "HeatFluxes", "HeatStatistics", "Result", "ResultErrors",
            "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "__version__",
-           "merge_results"]
+           "merge_results", "presets"]

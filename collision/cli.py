@@ -35,8 +35,9 @@ from lindblad.thermal import bose_occupation, qubit_polarisation, thermal_popula
 
 from . import __version__
 from ._cli_format import HelpFormatter, default_is, warning_printer
+from .drivers import ENGINES
 from .model import CascadeCollisionModel
-from .options import ENGINES, engine_options
+from .options import engine_options
 
 #: The automatic Fock cutoff of an oscillator is the smallest for which the top level of
 #: the Gibbs state at ``max(T, T_S)`` holds at most this population: the truncation
@@ -215,7 +216,7 @@ def _models(args):
     if args.method == "gaussian":
         from lindblad.gaussian import GaussianMasterEquation
 
-        from .gaussian import GaussianCollisionModel
+        from .models.gaussian import GaussianCollisionModel
 
         kw = dict(n_systems=args.n_systems, temperature=args.temperature,
                   cascade=not args.independent, delay=args.delay)
@@ -699,7 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--method", "--engine", dest="method", choices=methods,
                      default="density",
                      help="engine: exact average, Monte Carlo, or covariance matrices "
-                          "(collision.options.ENGINES; --engine is an alias)")
+                          "(collision.drivers.ENGINES; --engine is an alias)")
     run.add_argument("--dt", type=_float_at_least(0.0, strict=True, unit=" (1/gamma)"),
                      default=0.01, help="collision time step (1/gamma)")
     run.add_argument("--save-every", type=_int_at_least(1), default=1,

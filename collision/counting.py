@@ -68,11 +68,22 @@ from ._kernels import counting as _kc
 from ._kernels import rng as _rng
 from ._loop import BatchStops, run_in_chunks
 from .density import DensityEngine
+from .extrapolate import richardson_statistics
 from .initial import initial_state, state_digest
-from .model import time_grid
 from .options import engine_options
+from .plans.exchange import time_grid
 from .resources import N_GROUPS, check_run_memory
 from .statistics import check_disjoint, check_same_run
+from .trajectories import (
+    _ThreadCount,
+    batch_size,
+    build_tables,
+    check_n_trajectories,
+    initial_ensemble,
+    sampled_ensemble,
+    seed_prefix,
+    seed_sequence,
+)
 
 METHODS = ("density", "trajectories")
 # N_GROUPS, the groups of trajectories for the jackknife standard errors of the
@@ -99,8 +110,6 @@ def heat_statistics(model, rho0, t_max, dt, method: str = "density",
         if method != "density":
             raise ValueError("extrapolate=True applies to method='density' (Monte Carlo "
                              "results are not extrapolated: collision.extrapolate)")
-        from .extrapolate import richardson_statistics
-
         # both runs and their extrapolation are held at once: check before the first
         half = time_grid(model.gamma, t_max, dt / 2, 2 * save_every)[3]
         check_run_memory(model, method, half, 2 * save_every, counting=True, copies=3)
@@ -216,24 +225,22 @@ def _density(model, plan, scheme: str, progress: bool) -> HeatStatistics:
 # --- Monte Carlo: histograms of the trajectories' quanta ------------------------------------
 
 def _trajectories(model, plan, opts) -> HeatStatistics:
-    from . import trajectories as tr
-
-    n_traj = tr.check_n_trajectories(opts.n_trajectories, None)
+    n_traj = check_n_trajectories(opts.n_trajectories, None)
     first = int(opts.first_trajectory)
-    ss = tr.seed_sequence(opts.seed)
+    ss = seed_sequence(opts.seed)
     if plan.basis is not None:  # trajectories need no restricted basis (as in a run)
         plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
-    tables, estimator, stepper = tr.build_tables(model, plan, opts.estimator, opts.stepper)
-    init = tr.initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
-        else tr.sampled_ensemble(plan.initial, tables)
+    tables, estimator, stepper = build_tables(model, plan, opts.estimator, opts.stepper)
+    init = initial_ensemble(plan.rho0, tables) if plan.rho0 is not None \
+        else sampled_ensemble(plan.initial, tables)
     n_sys, d = model.n_systems, plan.d_sys
     n_saved = plan.times.size
     n_stages = 1 if model.cascade else n_sys
     q_max = n_sys * (d - 1)
     n_q = 2 * q_max + 1
     m = 2 * d - 1
-    batch = tr.batch_size(tables, n_saved, plan.n_steps, n_traj, init)
-    prefix = tr.seed_prefix(ss)
+    batch = batch_size(tables, n_saved, plan.n_steps, n_traj, init)
+    prefix = seed_prefix(ss)
     first_child = int(ss.n_children_spawned) + first
     rng_states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
     rows = np.zeros((batch, n_saved, 2, n_sys))
@@ -260,7 +267,7 @@ def _trajectories(model, plan, opts) -> HeatStatistics:
             joint.ravel()[:] += np.bincount(idx.ravel(), minlength=joint.size)
         status[0] = stop
 
-    threads = tr._ThreadCount(opts.n_threads)
+    threads = _ThreadCount(opts.n_threads)
     try:
         done, partial = run_in_chunks(
             advance, BatchStops(batch, n_traj), lambda: status[0],

@@ -49,23 +49,10 @@ import numpy as np
 
 from lindblad.fluxes import HeatFluxes
 
-from .density import DensityEngine, collision_operator
-
-
-def local_channel(plan) -> np.ndarray:
-    """The superoperator (row-major ``vec``) of one collision of a single subsystem with a
-    fresh thermal ancilla, shape ``(d^2, d^2)``."""
-    d, d_anc = plan.d_sys, plan.d_anc
-    u = collision_operator(plan.unitary, np.arange(d, dtype=np.int64)[:, None], 0, dense=True)
-    u = u.reshape(d, d_anc, d, d_anc)  # [x', l, x, k]
-    sup = np.zeros((d * d, d * d), dtype=complex)
-    for k, p in enumerate(plan.anc_pop):
-        if p == 0:
-            continue
-        for ell in range(d_anc):
-            kraus = np.sqrt(p) * u[:, ell, :, k]
-            sup += np.kron(kraus, kraus.conj())
-    return sup
+from .density import DensityEngine
+from .density_stages import local_channel
+from .resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
+from .trajectories import run_trajectories
 
 
 def matrix_power(sup: np.ndarray, m: int) -> np.ndarray:
@@ -302,8 +289,6 @@ def run_trajectories_delayed(model, plan, progress: bool = False, **options) -> 
     second trajectory run of the same seed up to process step ``last - o_n`` followed by
     the exact end phases.
     """
-    from .trajectories import MAX_FINAL_STATE_DIM, run_trajectories
-
     o = np.asarray(plan.offsets, dtype=np.int64)
     n = len(model.dims)
     last = (plan.times.size - 1) * plan.save_every

@@ -1,8 +1,9 @@
-"""Engine options: one small frozen object per engine, and the table of engines.
+"""Engine options: one small frozen object per engine.
 
 A run is ``model.run(state, t_max, dt, method=NAME, options=...)``; ``NAME`` is one of
-:data:`ENGINES` and ``options`` the matching options object (or None for the defaults).
-The same table serves :meth:`collision.CascadeCollisionModel.run`,
+:data:`OPTIONS` and ``options`` the matching options object (or None for the
+defaults).  The driver table :data:`collision.drivers.ENGINES` pairs each with its driver
+and serves :meth:`collision.CascadeCollisionModel.run`,
 :meth:`collision.GaussianCollisionModel.run`, the command line and the benchmarks, so
 an engine is added in one place.  Options are frozen dataclasses of plain values: they
 are recorded in every result (``result.parameters["options"]``) and rebuilt with
@@ -11,7 +12,6 @@ are recorded in every result (``result.parameters["options"]``) and rebuilt with
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
@@ -148,15 +148,12 @@ class GaussianOptions(EngineOptions):
     method: ClassVar[str] = "gaussian"
 
 
-#: Engine name -> (options class, driver ``"module:function"``).  A driver is called as
-#: ``driver(model, plan, **options.as_dict(driver=True))`` with the plan of the model's
-#: ``plan`` method (:meth:`collision.CascadeCollisionModel.plan`) and returns a
-#: :class:`lindblad.fluxes.HeatFluxes`; the Gaussian engine's plan comes from
-#: :meth:`collision.GaussianCollisionModel.plan`.
-ENGINES: dict[str, tuple[type[EngineOptions], str]] = {
-    "density": (DensityOptions, "collision.density:run_density"),
-    "trajectories": (TrajectoryOptions, "collision.trajectories:run_trajectories"),
-    "gaussian": (GaussianOptions, "collision.gaussian:run_gaussian"),
+#: Engine name -> its options class.  The drivers are in the one driver table,
+#: :data:`collision.drivers.ENGINES` (engine name -> (options class, driver)).
+OPTIONS: dict[str, type[EngineOptions]] = {
+    "density": DensityOptions,
+    "trajectories": TrajectoryOptions,
+    "gaussian": GaussianOptions,
 }
 
 
@@ -167,7 +164,7 @@ def engine_options(method: str, options: EngineOptions | None = None,
     Parameters
     ----------
     method : str
-        One of :data:`ENGINES`.
+        One of :data:`OPTIONS`.
     options : EngineOptions, optional
         Options to start from (must belong to ``method``); default: the defaults.
     **overrides
@@ -180,9 +177,9 @@ def engine_options(method: str, options: EngineOptions | None = None,
         For an unknown method, options of another engine, or a field the engine does
         not have (e.g. ``seed`` for ``method="density"``).
     """
-    if method not in ENGINES:
-        raise ValueError(f"method must be one of {tuple(ENGINES)}, got {method!r}")
-    cls = ENGINES[method][0]
+    if method not in OPTIONS:
+        raise ValueError(f"method must be one of {tuple(OPTIONS)}, got {method!r}")
+    cls = OPTIONS[method]
     if options is None:
         options = cls()
     elif type(options) is not cls:
@@ -192,7 +189,7 @@ def engine_options(method: str, options: EngineOptions | None = None,
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(given) - known)
     if unknown:
-        owners = [m for m, (c, _) in ENGINES.items() if set(unknown) <= {f.name for f in fields(c)}]
+        owners = [m for m, c in OPTIONS.items() if set(unknown) <= {f.name for f in fields(c)}]
         hint = f": they apply to method={owners[0]!r} only" if owners else ""
         raise ValueError(f"{', '.join(unknown)} do(es) not apply to method={method!r}{hint}")
     if not given:
@@ -204,12 +201,6 @@ def options_from_dict(record: dict[str, Any]) -> EngineOptions:
     """Rebuild the options recorded by :meth:`EngineOptions.as_dict`."""
     record = dict(record)
     method = record.pop("method", None)
-    if method not in ENGINES:
-        raise ValueError(f"the record's method must be one of {tuple(ENGINES)}, got {method!r}")
-    return ENGINES[method][0](**record)
-
-
-def driver(method: str):
-    """The function that runs engine ``method`` (imported on first use)."""
-    module, name = ENGINES[method][1].split(":")
-    return getattr(importlib.import_module(module), name)
+    if method not in OPTIONS:
+        raise ValueError(f"the record's method must be one of {tuple(OPTIONS)}, got {method!r}")
+    return OPTIONS[method](**record)

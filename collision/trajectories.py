@@ -694,13 +694,8 @@ def run_trajectories(model, plan, n_trajectories: int | None = None, seed=None,
     if plan.basis is not None:  # trajectories need no restricted basis: sectors suffice
         plan = dataclasses.replace(plan, rho0=plan.initial.matrix, basis=None)
     if any(plan.offsets):
-        from .delay import run_trajectories_delayed
-
-        return run_trajectories_delayed(
-            model, plan.dense_initial(), progress=progress, n_trajectories=n_trajectories,
-            seed=seed,
-            target_stderr=target_stderr, estimator=estimator, stepper=stepper,
-            first_trajectory=first_trajectory, n_threads=n_threads)
+        raise ValueError("a plan with delays runs through the delay layer: "
+                         "collision.drivers.run_trajectories (or model.run)")
     target = check_target_stderr(target_stderr)
     n_max_traj = check_n_trajectories(n_trajectories, target)
     first = int(first_trajectory)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._sectors import _Sector
 from .fluxes import HeatFluxes
 
 
@@ -77,8 +78,6 @@ def _phase_terms(me, a: int, b: int) -> list:
 
 def _phase_sector(me, m: int, a: int, b: int):
     """The excitation block ``m`` of the active range's generator (cached on ``me``)."""
-    from .model import _Sector
-
     cache = me.__dict__.setdefault("_delay_sectors", {})
     key = (m, a, b)
     if key not in cache:

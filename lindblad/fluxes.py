@@ -56,7 +56,7 @@ class HeatFluxes:
         True when a run was interrupted and the statistics are incomplete.
     statistics : collision.statistics.TrajectoryStatistics or None
         Monte Carlo results: the mergeable statistics of the run's trajectories
-        (:func:`collision.statistics.merge_results`); not saved to files.
+        (:func:`collision.merge_results`); not saved to files.
     in_flight : ndarray, shape (n_systems - 1, n_t), or None
         Models with a travel time between subsystems (``delay``): the energy (units
         hbar omega, relative to the reservoir's thermal energy) carried by the reservoir

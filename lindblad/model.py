@@ -28,13 +28,13 @@ Vectorisation is row-major: ``vec(rho)[k * D + l] = rho[k, l]``, so that
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._propagate import DENSE_SECTOR_MAX, check_times, propagate  # noqa: F401 (re-exported)
+from ._sectors import _Sector, _Term
 from ._validate import (
     as_matrix,
     as_real,
@@ -44,6 +44,8 @@ from ._validate import (
     integer,
     real_scalar,
 )
+from .delay import evolve as delayed_evolve
+from .delay import heat_fluxes as delayed_heat_fluxes
 from .fluxes import HeatFluxes
 from .master import MasterEquation
 from .operators import (
@@ -56,8 +58,9 @@ from .operators import (
     turn_subsystems,
 )
 from .resources import check_memory
-from .states import density_matrix
+from .states import density_matrix, product, thermal
 from .thermal import BATHS, SYSTEMS, _check_positive, _check_temperature, bath_rates
+from .tilted import heat_statistics as tilted_heat_statistics
 
 #: Longest chain accepted by every model (a Gaussian chain's 2n x 2n covariance matrix
 #: then takes 512 MiB; the Fock-space models are limited far earlier by ``MAX_DIMENSION``).
@@ -68,15 +71,6 @@ MAX_N_SYSTEMS = 4096
 MAX_RELAXATION_TIMES = 1000.0
 #: Largest Hilbert-space dimension for which the full D^2 x D^2 Liouvillian is built.
 MAX_FULL_LIOUVILLIAN_DIM = 2048
-
-
-@dataclass(frozen=True)
-class _Term:
-    """One superoperator term ``coef * A rho B``."""
-
-    coef: complex
-    left: sp.csr_matrix
-    right: sp.csr_matrix
 
 
 class CascadeSpec:
@@ -481,9 +475,7 @@ class CascadeMasterEquation(CascadeSpec):
 
     def _evolve(self, rho0: np.ndarray, t: np.ndarray) -> np.ndarray:
         if any(self.delays):
-            from . import delay
-
-            return delay.evolve(self, rho0, t)
+            return delayed_evolve(self, rho0, t)
         out = np.zeros((t.size, self.dim, self.dim), dtype=complex)
         diff = self._n[:, None] - self._n[None, :]
         for m in np.unique(diff[np.abs(rho0) > 0]):
@@ -563,9 +555,7 @@ class CascadeMasterEquation(CascadeSpec):
         if any(self.phases):  # the phase-free cascade from V^dag rho0 V (frame_angles)
             rho0 = turn_subsystems(rho0, self.dims, self.frame_angles, inverse=True)
         if any(self.delays):
-            from . import delay
-
-            return delay.heat_fluxes(self, rho0, t)
+            return delayed_heat_fluxes(self, rho0, t)
         sec = self.sector(0)
         v = sec.propagate(rho0[sec.ket, sec.bra], t)
         w_loc, w_cor = self.flux_weights()
@@ -598,9 +588,7 @@ class CascadeMasterEquation(CascadeSpec):
             ``hbar omega``; with ``cascade=False`` also the joint distribution of the
             subsystems' heats.
         """
-        from .tilted import heat_statistics
-
-        return heat_statistics(self, rho0, times, method)
+        return tilted_heat_statistics(self, rho0, times, method)
 
     def energies(self, rho) -> np.ndarray:
         """Local energies ``Tr[rho H_i]`` of a state, shape ``(n_systems,)``.
@@ -638,74 +626,5 @@ class CascadeMasterEquation(CascadeSpec):
     def thermal_state(self) -> np.ndarray:
         """The analytic stationary state of eq 10: the product of reservoir-temperature
         Gibbs states (truncated Gibbs states for oscillators)."""
-        from .states import product, thermal
-
         one = thermal(self.system, self.temperature, self.cutoff, self.omega)
         return product(*([one] * self.n_systems))
-
-
-@dataclass
-class _Sector:
-    """A block of the Liouvillian: entries ``rho[ket[p], bra[p]]``, p < size."""
-
-    m: int
-    ket: np.ndarray
-    bra: np.ndarray
-    matrix: sp.csr_matrix
-
-    @property
-    def size(self) -> int:
-        return self.ket.size
-
-    @classmethod
-    def build(cls, n_exc: np.ndarray, m: int, terms: list[_Term]) -> _Sector:
-        dim = n_exc.size
-        kk, ll = np.nonzero(n_exc[:, None] - n_exc[None, :] == m)
-        lookup = np.full(dim * dim, -1, dtype=np.int64)
-        lookup[kk * dim + ll] = np.arange(kk.size)
-        rows, cols, vals = [], [], []
-        src = np.arange(kk.size)
-        for term in terms:
-            # A |k'><l'| B = sum_{k,l} A[k,k'] B[l',l] |k><l|
-            a = term.left.tocsc()
-            b = term.right.tocsr()
-            a_rows, a_vals, a_ptr = a.indices, a.data, a.indptr
-            b_cols, b_vals, b_ptr = b.indices, b.data, b.indptr
-            a_cnt = np.diff(a_ptr)[kk]
-            b_cnt = np.diff(b_ptr)[ll]
-            # expand every (A-column entry) x (B-row entry) pair
-            n_pairs = a_cnt * b_cnt
-            keep = n_pairs > 0
-            if not np.any(keep):
-                continue
-            rep = np.repeat(np.arange(kk.size)[keep], n_pairs[keep])
-            # local offsets inside each pair block
-            starts = np.repeat(np.cumsum(n_pairs[keep]) - n_pairs[keep], n_pairs[keep])
-            local = np.arange(rep.size) - starts
-            bc = b_cnt[rep]
-            ia = a_ptr[kk[rep]] + local // bc
-            ib = b_ptr[ll[rep]] + local % bc
-            tgt = lookup[a_rows[ia] * dim + b_cols[ib]]
-            if np.any(tgt < 0):  # pragma: no cover - guards the symmetry assumption
-                raise RuntimeError("a Liouvillian term does not conserve the excitation difference")
-            rows.append(tgt)
-            cols.append(src[rep])
-            vals.append(term.coef * a_vals[ia] * b_vals[ib])
-        matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                               shape=(kk.size, kk.size))
-        matrix.sum_duplicates()
-        matrix.eliminate_zeros()
-        return cls(m, kk, ll, matrix)
-
-    def trace_weights(self, op: sp.spmatrix) -> np.ndarray:
-        """``w`` with ``Tr[rho op] = w @ v`` for ``v = rho[ket, bra]``.
-
-        ``w[p] = op[bra_p, ket_p]``.
-        """
-        return np.asarray(sp.csr_matrix(op)[self.bra, self.ket]).ravel()
-
-    def propagate(self, v0: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """``exp(L_m t_k) v0`` for every time, shape ``(len(t), size)``: blocks up to
-        :data:`DENSE_SECTOR_MAX` entries with dense propagators, larger ones with
-        ``expm_multiply`` (:func:`lindblad._propagate.propagate`)."""
-        return propagate(self.matrix, v0, t)

@@ -51,9 +51,10 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._propagate import DENSE_SECTOR_MAX
+from ._sectors import _Sector, _Term
 from ._validate import choice
 from .counting import HeatStatistics, independent_joint, total_from_joint
-from .model import DENSE_SECTOR_MAX, _Sector, _Term
 from .operators import lowering, turn_subsystems
 
 METHODS = ("blocks", "fourier")

@@ -14,7 +14,8 @@ import pytest
 
 import collision.density as density_module
 from collision import CascadeCollisionModel
-from collision.density import DensityEngine, run_density
+from collision.density import DensityEngine
+from collision.drivers import run_density
 from lindblad import states
 from lindblad.operators import embed, excitations, lowering
 from lindblad.thermal import qubit_polarisation, temperature_from_occupation
@@ -342,7 +343,7 @@ BAD_RUNS = [
     (dict(dt=-0.1), "dt must be"),
     (dict(t_max=0.005), "t_max must be"),
     (dict(dt=0.8), "too large"),
-    (dict(rho0=np.eye(3) / 3), "dimension 3"),
+    (dict(rho0=np.eye(3) / 3), r"shape \(3, 3\).*is \(4, 4\)"),
     (dict(rho0=np.array([[0.5, 0.5, 0, 0], [0, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])),
      "not Hermitian"),
     (dict(rho0=np.diag([0.7, 0.7, -0.4, 0.0])), "not positive"),

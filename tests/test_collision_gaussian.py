@@ -10,8 +10,9 @@ import math
 import numpy as np
 import pytest
 
+from collision import GaussianCollisionModel
 from collision._kernels.gaussian import beam_splitter, occupation, reset_mode
-from collision.gaussian import GaussianCollisionModel, collision_symplectic
+from collision.gaussian import collision_symplectic
 from lindblad.gaussian import to_lab_frame
 from lindblad.operators import embed, excitations, lowering
 from lindblad.states import (

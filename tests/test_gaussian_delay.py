@@ -19,8 +19,8 @@ import pytest
 from gaussian_langevin import LangevinCascade
 
 import collision.gaussian as engine
+from collision import GaussianCollisionModel
 from collision._loop import AccuracyWarning
-from collision.gaussian import GaussianCollisionModel
 from collision.model import delay_steps
 from lindblad.gaussian import GaussianMasterEquation, to_lab_frame
 from lindblad.states import gaussian_correlated, gaussian_thermal, validate_covariance

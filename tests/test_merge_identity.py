@@ -17,10 +17,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from collision import CascadeCollisionModel, TrajectoryOptions
+from collision import CascadeCollisionModel, TrajectoryOptions, merge_results
 from collision.counting import merge_statistics
 from collision.initial import initial_state, state_digest
-from collision.statistics import SAME_RUN, merge_results
+from collision.statistics import SAME_RUN
 from lindblad import states
 from lindblad.fluxes import _plain
 

@@ -11,8 +11,7 @@ of rho(t) and the exact Lindblad reference alongside.
 import numpy as np
 import pytest
 
-from collision import CascadeCollisionModel
-from collision.gaussian import GaussianCollisionModel
+from collision import CascadeCollisionModel, GaussianCollisionModel
 from collision.studies.paper import release_times_from_flux
 from lindblad import closed_form as cf
 from lindblad import correlations, states

@@ -5,8 +5,8 @@ import pytest
 
 import collision
 import lindblad
+from collision.drivers import ENGINES
 from collision.options import (
-    ENGINES,
     DensityOptions,
     GaussianOptions,
     TrajectoryOptions,

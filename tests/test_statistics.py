@@ -91,7 +91,7 @@ def _qubit_run(**options):
 
 @pytest.mark.parametrize("split", [64, 192], ids=["one-leaf-first", "three-leaves-first"])
 def test_split_trajectory_run_merges_to_the_single_run_bit_for_bit(split):
-    from collision.statistics import merge_results
+    from collision import merge_results
 
     whole = _qubit_run(n_trajectories=300)
     a = _qubit_run(n_trajectories=split)
@@ -119,7 +119,7 @@ def test_results_do_not_depend_on_the_batch_size(monkeypatch):
 
 
 def test_merge_refuses_runs_of_different_seeds():
-    from collision.statistics import merge_results
+    from collision import merge_results
 
     a = _qubit_run(n_trajectories=64)
     from collision import CascadeCollisionModel
@@ -144,7 +144,7 @@ def test_first_trajectory_is_validated(first):
 def test_final_state_can_be_skipped_and_merges_without_it():
     """``final_state=False`` changes nothing but the final state; merging a run that kept
     it with one that did not gives the merged fluxes and no final state."""
-    from collision.statistics import merge_results
+    from collision import merge_results
 
     kept = _qubit_run(n_trajectories=128)
     skipped = _qubit_run(n_trajectories=128, final_state=False)

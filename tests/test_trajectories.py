@@ -22,6 +22,7 @@ import numba
 import numpy as np
 import pytest
 
+import collision.drivers as drivers
 import collision.trajectories as tr
 from collision import CascadeCollisionModel
 from collision._kernels import rng as krng
@@ -199,9 +200,8 @@ def test_fraction_within_2_stderr_is_about_95_percent():
 def test_mean_within_4_stderr_of_density_engine(name):
     """Same comparison against the exact averaged engine (and the two references agree
     to rounding)."""
-    density = pytest.importorskip("collision.density")
     model, plan, mc, (local, corr) = case_result(name)
-    exact = density.run_density(model, plan)
+    exact = drivers.run_density(model, plan)
     np.testing.assert_allclose(exact.local, local, atol=1e-10)
     np.testing.assert_allclose(exact.correlated, corr, atol=1e-10)
     z = z_scores(mc, exact.local, exact.correlated)
@@ -211,12 +211,11 @@ def test_mean_within_4_stderr_of_density_engine(name):
 def test_final_state_is_the_trajectory_average():
     """The averaged |psi><psi| at the last saved time estimates the density engine's
     state: Hermitian, unit trace, within a few standard errors entrywise."""
-    density = pytest.importorskip("collision.density")
     model, plan, mc, _ = case_result("qubits-T1-correlated")
     rho = mc.final_state
     assert np.allclose(rho, rho.conj().T, atol=1e-12)
     assert np.trace(rho).real == pytest.approx(1.0, abs=1e-12)
-    exact = density.run_density(model, plan).final_state
+    exact = drivers.run_density(model, plan).final_state
     n = mc.parameters["n_trajectories"]
     assert np.max(np.abs(rho - exact)) < 4.0 * 0.5 / math.sqrt(n)  # |entries| <= 1/2
 

@@ -13,6 +13,8 @@ the API; one concept per module, imports flowing one way (``_suites`` -> ``_peer
   module docstring explains the trajectory comparison at equal error bars);
 * ``_threads``: :func:`thread_scaling`, 1 against 2 threads, quiet and next to busy
   processes;
+* ``_general``: the general collision model against a QuTiP loop and ``mcsolve``, and
+  the paper's cascade on the exchange and the general kernels;
 * ``_util``: :func:`timed` (JIT warmed, best of ``repeat``), :func:`format_rows`.
 
 The modules are private so that ``collision.bench.problems`` and

@@ -21,6 +21,10 @@ import time
 import numpy as np
 from scipy.linalg import expm
 
+from lindblad import states
+
+from .. import presets
+from ..model import CascadeCollisionModel
 from ..models.general import Collision, CollisionModel
 from ..models.limit import continuum_limit
 from ._peers import PEER_MISSING, _import_qutip
@@ -179,3 +183,27 @@ def trajectories_vs_mcsolve(quick: bool = False, repeat: int = 3) -> list[dict]:
          "rms_stderr": rms(res.stderr.expect["o"]), "speedup_wall": p_wall / wall,
          "speedup_cpu": p_cpu / cpu},
     ]
+
+
+def cascade_kernels(quick: bool = False, repeat: int = 3) -> list[dict]:
+    """The paper's model three ways: ``presets.cascade`` and today's
+    ``CascadeCollisionModel`` (the same class and kernels: the ratio shows the noise) and
+    the same description on the general kernels (``model.general()``), for the density
+    engine and for 2,000 trajectories (2 qubits, T = 1, T_S = 2, t in [0, 5], dt = 0.01)."""
+    t_max = 1.0 if quick else T_MAX
+    rho0 = states.product(states.thermal("qubit", 2.0), states.thermal("qubit", 2.0))
+    preset = presets.cascade("qubit", 2, temperature=1.0)
+    today = CascadeCollisionModel("qubit", 2, temperature=1.0)
+    general = preset.general()
+    rows = []
+    for method, kw in (("density", {}), ("trajectories", {"n_trajectories": 2000, "seed": 1})):
+        times = {}
+        for name, model in (("CascadeCollisionModel", today), ("presets.cascade", preset),
+                            ("general kernels", general)):
+            wall, cpu, _ = timed(lambda m=model, k=kw, how=method: m.run(
+                rho0, t_max, DT, method=how, **k), repeat)
+            times[name] = wall
+            rows.append({"problem": "cascade, 2 qubits", "engine": f"{method}: {name}",
+                         "wall_s": wall, "cpu_s": cpu,
+                         "vs_today": wall / times["CascadeCollisionModel"]})
+    return rows

@@ -56,9 +56,11 @@ import numpy as np
 from lindblad import CascadeMasterEquation, states
 
 from ..density import DensityEngine
-from ..gaussian import GaussianCollisionModel
+from ..drivers import driver
 from ..model import CascadeCollisionModel
-from ..options import DensityOptions, driver, engine_options
+from ..models.gaussian import GaussianCollisionModel
+from ..options import DensityOptions, engine_options
+from ._general import cascade_kernels, density_vs_loop, trajectories_vs_mcsolve
 from ._peers import PEER_MISSING, run_mcsolve, run_mesolve
 from ._problems import collision_model, problems, thermal_bath_oscillators
 from ._threads import thread_scaling
@@ -76,7 +78,7 @@ QUICK_PEER_TRAJECTORIES = {"qubits": 100, "oscillators": 400}  # mcsolve needs >
 
 def run_engine(method: str, model, plan, **options):
     """Run engine ``method`` on a prepared plan through the table of engines
-    (:data:`collision.options.ENGINES`), so that planning is not timed."""
+    (:data:`collision.drivers.ENGINES`), so that planning is not timed."""
     return driver(method)(model, plan, **engine_options(method, **options).as_dict(driver=True))
 
 def master_equation_engines(repeat: int = 3, dt: float = 0.01) -> list[dict]:
@@ -633,4 +635,12 @@ def suites(quick: bool = False) -> list[tuple[str, Callable[[], list[dict]]]]:
          lambda: large_chain(64 if quick else 1000, (12,) if quick else (16, 20))),
         ("sweeps: 64 points on 1 and 2 workers (local processes, Dask LocalCluster) vs "
          "run() in a loop", lambda: sweep_scaling(quick)),
+        ("general collision models: the density engine vs the loop a QuTiP user writes "
+         "(target >= 50x)", lambda: density_vs_loop(quick, repeat)),
+        ("general collision models: trajectories vs QuTiP mcsolve on the derived master "
+         "equation at equal standard error (target >= 20x)",
+         lambda: trajectories_vs_mcsolve(quick, repeat)),
+        ("the paper's cascade: preset and CascadeCollisionModel (same kernels, within 10%) "
+         "and the general kernels on the same description", lambda: cascade_kernels(quick,
+                                                                                    repeat)),
     ]

@@ -25,7 +25,8 @@ import time
 
 import numba
 
-from ..options import driver, engine_options
+from ..drivers import driver
+from ..options import engine_options
 from ._problems import collision_model, problems
 
 #: Time step of the runs (the 501 saved times of the problem are its steps).

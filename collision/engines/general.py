@@ -24,6 +24,7 @@ from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
 from ..plans.general import GeneralPlan
+from ..resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
 from ..results import Result, ResultErrors
 from ..statistics import LEAF, Moments, TrajectoryStatistics
 from ..trajectories import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
@@ -32,8 +33,6 @@ from ..trajectories import _ThreadCount, check_n_trajectories, seed_prefix, seed
 BATCH_BYTES = 64 * 2**20
 #: Largest batch of trajectories run in one parallel region.
 MAX_BATCH = 4096
-#: Largest D for which the trajectory average of the final state is kept.
-MAX_FINAL_STATE_DIM = 1024
 
 
 def _hermitian_ops(plan: GeneralPlan) -> np.ndarray:

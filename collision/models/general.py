@@ -34,9 +34,10 @@ from lindblad.states import validate_density_matrix
 from .._loop import warn
 from ..engines.general import run_density, run_trajectories
 from ..initial import initial_state
-from ..model import check_output_memory, time_grid
 from ..options import DensityOptions, TrajectoryOptions, engine_options
+from ..plans.exchange import time_grid
 from ..plans.general import GeneralPlan, compile_step, stream_arrays
+from ..resources import check_output_memory
 from ..results import Result
 from ._operators import embed, hermitian
 from .limit import continuum_limit, continuum_order

@@ -19,8 +19,8 @@ import numpy as np
 
 from lindblad import states
 
-from ..gaussian import GaussianCollisionModel
 from ..model import predicted_dt_error
+from ..models.gaussian import GaussianCollisionModel
 
 
 @dataclass

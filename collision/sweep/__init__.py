@@ -37,7 +37,7 @@ Guarantees
   differs; only the execution options ``[run] batches`` and ``n_threads`` may change.
 * ``[run] batches = K`` splits a trajectory point into K disjoint ranges of whole leaves
   of 64 trajectories of the point's seed, run as separate tasks and merged with
-  :func:`collision.statistics.merge_results`: bit for bit the single run.
+  :func:`collision.merge_results`: bit for bit the single run.
 * A point file is used only if it loads and records its point's id and the digest of
   the folder's specification; a damaged one (cut short, edited, copied from another
   point or sweep) is named in a :class:`DamagedFileWarning`, moved into

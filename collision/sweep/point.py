@@ -30,7 +30,7 @@ from ..statistics import LEAF
 MODELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "CascadeCollisionModel": ("collision.model:CascadeCollisionModel", "density",
                               ("density", "trajectories")),
-    "GaussianCollisionModel": ("collision.gaussian:GaussianCollisionModel", "covariance",
+    "GaussianCollisionModel": ("collision.models.gaussian:GaussianCollisionModel", "covariance",
                                ("gaussian",)),
     "CascadeMasterEquation": ("lindblad.model:CascadeMasterEquation", "density", ()),
     "GaussianMasterEquation": ("lindblad.gaussian:GaussianMasterEquation", "covariance", ()),
@@ -143,7 +143,8 @@ def state_arguments(state: str) -> tuple[str, ...] | None:
 def _run_checks(definition: Definition) -> tuple[dict[str, Any], list[str]]:
     """The run options resolved (``method`` filled in, engine fields separated), and the
     problems found without building the model."""
-    from ..options import ENGINES, engine_options
+    from ..drivers import ENGINES
+    from ..options import engine_options
 
     run = dict(definition.run)
     engines = MODELS[definition.model][2]
@@ -322,7 +323,8 @@ def reference_times(model, t_max, dt, times=None) -> np.ndarray:
     (checked like the engines' grid, without the bound on ``gamma dt``, which only
     concerns collisions); both checked by the model (non-decreasing, finite, >= 0, not
     after its relaxation)."""
-    from ..model import check_output_memory, time_grid
+    from ..plans.exchange import time_grid
+    from ..resources import check_output_memory
 
     if times is not None:
         t = model._check_times(times, "run.times")
@@ -351,7 +353,7 @@ def check_run(model, state, definition: Definition, run: dict[str, Any]) -> None
     (:func:`collision.model.time_grid`, :func:`collision.model.delay_steps`, as its plan
     does), and the rest by its run.  The exact references check their saved times.
     """
-    from ..model import delay_steps, time_grid
+    from ..plans.exchange import delay_steps, time_grid
 
     if not MODELS[definition.model][2]:
         reference_times(model, run["t_max"], run["dt"], run["times"])
@@ -395,7 +397,7 @@ def check_definition(definition: Definition, with_run: bool = True) -> list[str]
         return problems
     try:
         if state is None or problems or not with_run:  # the time grid alone
-            from ..model import time_grid
+            from ..plans.exchange import time_grid
 
             if MODELS[definition.model][2]:
                 time_grid(model.gamma, run["t_max"], run["dt"], run["save_every"])

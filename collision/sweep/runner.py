@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._loop import progress_bar
-from ..statistics import merge_results
+from ..model import merge_results
 from . import backends
 from .point import Outcome, Task, batch_ranges
 from .spec import MAX_POINTS, Point, SweepSpec, plain, validate

@@ -338,7 +338,7 @@ class SweepFolder:
 
 def read_batch(path: Path) -> HeatFluxes:
     """A batch written by :meth:`SweepFolder.write_batch`, with its statistics, ready for
-    :func:`collision.statistics.merge_results`."""
+    :func:`collision.merge_results`."""
     with open(path, "rb") as fh, np.load(fh) as f:  # closed also when np.load fails
         arrays = {k: f[k] for k in f.files}
     stats = TrajectoryStatistics({

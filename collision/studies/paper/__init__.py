@@ -25,7 +25,7 @@ What is drawn
   where they exist (oscillators at any temperature, qubits at T = 0), otherwise
   :class:`lindblad.CascadeMasterEquation` (qubits at T > 0).
 * **Markers** are the collision engines: the Gaussian collision engine
-  (:class:`collision.gaussian.GaussianCollisionModel`, exact on covariance matrices, no
+  (:class:`collision.GaussianCollisionModel`, exact on covariance matrices, no
   Fock cutoff) for oscillators and the averaged ``density`` engine of
   :class:`collision.CascadeCollisionModel` for qubits, at the time step ``dt`` of
   :class:`FigureSettings` (0.01 by default; their error is O(dt)).
