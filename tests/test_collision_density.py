@@ -371,9 +371,8 @@ def test_bad_run_arguments_raise_readable_errors(change, message):
 
 def test_bad_bath_cutoff_and_scheme_raise():
     rho0 = oscillator_thermal_pair(0.5, 4)
-    model = CascadeCollisionModel("oscillator", 2, cutoff=4, temperature=0.5, bath_cutoff=1)
     with pytest.raises(ValueError, match="bath_cutoff must be an integer >= 2"):
-        model.run(rho0, 1.0, 0.01)
+        CascadeCollisionModel("oscillator", 2, cutoff=4, temperature=0.5, bath_cutoff=1)
     with pytest.raises(ValueError, match="a qubit bath has 2 levels"):
         CascadeCollisionModel("qubit", 2, bath_cutoff=3)
     model = CascadeCollisionModel("oscillator", 2, cutoff=4, temperature=0.5)

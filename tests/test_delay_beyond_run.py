@@ -205,7 +205,7 @@ def test_delayed_density_memory_does_not_grow_with_the_delay(steps):
     (2.005, 0.01, r"delay = 2.005 must be a whole number of time steps.*200.5 steps.*"
                   r"2 \(200 steps\) or 2.01 \(201 steps\)"),
 ], ids=["far-beyond-the-run", "just-beyond-the-run"])
-@pytest.mark.filterwarnings("ignore::collision.model.AccuracyWarning")  # dt = 0.5 is coarse
+@pytest.mark.filterwarnings("ignore::collision.AccuracyWarning")  # dt = 0.5 is coarse
 def test_a_delay_that_is_not_whole_steps_is_refused_even_beyond_the_run(delay, dt, match):
     with pytest.raises(ValueError, match=match):
         CascadeCollisionModel("qubit", delay=delay).run(RHO, T_MAX, dt)
