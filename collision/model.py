@@ -88,7 +88,7 @@ from .drivers import driver
 from .extrapolate import richardson
 from .initial import MAX_DENSE_DIM, initial_state, reduced_populations, state_digest
 from .models.general import MAX_DIMENSION as GENERAL_MAX_DIMENSION
-from .models.general import Collision, CollisionModel
+from .models.general import Collision, CollisionModel, merge_general
 from .options import EngineOptions, engine_options
 from .plans.exchange import (  # noqa: F401 (time_grid, DT_ERROR_TOL, ... re-exported)
     DEFAULT_CUTOFF_TOL,
@@ -106,6 +106,7 @@ from .plans.exchange import (  # noqa: F401 (time_grid, DT_ERROR_TOL, ... re-exp
     time_grid,
 )
 from .resources import check_output_memory, check_run_memory
+from .results import Result
 from .statistics import check_disjoint, check_same_run, fluxes_from_moments
 from .unitaries import exchange_unitary
 
@@ -558,13 +559,15 @@ def merge_results(first, second):
 
     Parameters
     ----------
-    first, second : HeatFluxes
+    first, second : HeatFluxes or collision.Result
         Results of ``method="trajectories"`` runs of the same model, initial state,
-        time grid and seed, with different ``first_trajectory`` ranges.
+        time grid and seed, with different ``first_trajectory`` ranges.  Results of a
+        general :class:`collision.CollisionModel` merge through
+        :func:`collision.models.general.merge_general`.
 
     Returns
     -------
-    HeatFluxes
+    HeatFluxes or collision.Result
         Equal bit for bit to the result of one run over both ranges (when they split at
         multiples of :data:`LEAF`), with ``parameters["n_trajectories"]`` the total and
         ``parameters["ranges"]`` the trajectory ranges covered.
@@ -577,6 +580,8 @@ def merge_results(first, second):
         values), or they share trajectories (a result merged with itself, overlapping
         ranges).
     """
+    if isinstance(first, Result) or isinstance(second, Result):
+        return merge_general(first, second)
     for res in (first, second):
         if getattr(res, "statistics", None) is None:
             raise ValueError("merge_results needs results of method='trajectories' that carry "

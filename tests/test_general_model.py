@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -22,6 +23,7 @@ from dense_collision import (
     without_mean,
 )
 
+import collision
 import lindblad
 from collision.models.general import Collision, CollisionModel
 from collision.models.limit import continuum_limit, continuum_order
@@ -308,3 +310,48 @@ def test_bad_input_is_refused_before_any_work(name):
     make, message = BAD[name]
     with pytest.raises(ValueError, match=message):
         make()
+
+
+# --- records and merges ------------------------------------------------------------------------
+
+def test_parameters_rebuild_the_model_and_rerun_bit_for_bit():
+    model, _, rho0 = build("2x3-two-streams")
+    e_ops = {"A": np.diag(np.arange(model.dim, dtype=float))}
+    first = model.run(rho0, 0.3, 0.03, method="trajectories", e_ops=e_ops,
+                      n_trajectories=128, seed=5)
+    params = json.loads(json.dumps(first.parameters))  # as a file would keep them
+    again = CollisionModel.from_parameters(params).run(
+        rho0, params["t_max"], params["dt"], method="trajectories", e_ops=e_ops,
+        options=TrajectoryOptions(**{k: v for k, v in params["options"].items()
+                                     if k != "method"}))
+    for k in first.expect:
+        assert np.array_equal(first.expect[k], again.expect[k])
+    for r in first.heat:
+        assert np.array_equal(first.heat[r], again.heat[r])
+    assert first.parameters["initial_state"].startswith("matrix:sha256:")
+
+
+def test_trajectory_runs_merge_bit_for_bit_and_refuse_other_runs():
+    model, _, rho0 = build("2x2-one-qubit-stream")
+    e_ops = {"A": np.diag(np.arange(model.dim, dtype=float))}
+
+    def run(first, n, seed=7, state=rho0, dt=0.03):
+        return model.run(state, 0.3, dt, method="trajectories", e_ops=e_ops,
+                         options=TrajectoryOptions(n_trajectories=n, seed=seed,
+                                                   first_trajectory=first))
+    whole = run(0, 256)
+    merged = collision.merge_results(run(0, 128), run(128, 128))
+    for k in whole.expect:
+        assert np.array_equal(whole.expect[k], merged.expect[k])
+        assert np.array_equal(whole.stderr.expect[k], merged.stderr.expect[k])
+    for r in whole.heat:
+        assert np.array_equal(whole.heat[r], merged.heat[r])
+    assert merged.parameters["n_trajectories"] == 256
+    with pytest.raises(ValueError, match="differ in .*seed_entropy"):
+        collision.merge_results(run(0, 64), run(64, 64, seed=8))
+    with pytest.raises(ValueError, match="differ in .*initial_state"):
+        collision.merge_results(run(0, 64), run(64, 64, state=np.eye(model.dim) / model.dim))
+    with pytest.raises(ValueError, match="differ in .*dt"):
+        collision.merge_results(run(0, 64), run(64, 64, dt=0.05))
+    with pytest.raises(ValueError, match="overlap"):
+        collision.merge_results(run(0, 128), run(64, 128))

@@ -284,6 +284,10 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
         raise KeyboardInterrupt
     result = result_from_statistics(plan, stats[0])
     result.partial = partial
+    result.parameters.update({"seed_entropy": ss.entropy, "seed_spawn_key": list(ss.spawn_key),
+                              "first_child": int(ss.n_children_spawned),
+                              "first_trajectory": int(first_trajectory),
+                              "final_state": keep_final})
     return result
 
 
@@ -292,17 +296,40 @@ def _worst(total: Moments) -> float:
 
 
 def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics) -> Result:
-    """The :class:`Result` of trajectory statistics (also after a merge)."""
+    """The :class:`Result` of trajectory statistics of a run."""
+    return statistics_result(stats, plan.times, list(plan.e_names),
+                             _hermitian_ops(plan).tolist(), list(plan.streams),
+                             [r for r, has in zip(plan.streams, plan.has_energy, strict=True)
+                              if has], plan.dt)
+
+
+def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: list[str],
+                      hermitian: list[bool], streams: list[str], heat_streams: list[str],
+                      dt: float) -> Result:
+    """The :class:`Result` of trajectory statistics (after a run, and after a merge).
+
+    The quantities are, in order, the real and the imaginary parts of every expectation
+    value (``e_names``), then the energy every stream (``streams``, in order) carries
+    away; the streams with a Hamiltonian (``heat_streams``) are reported as heat.
+    """
     total = stats.total()
-    n_ops = plan.e_ops.shape[0]
+    n_ops = len(e_names)
     mean, err = total.mean.T, total.stderr.T  # (n_saved, quantities)
+
+    def expect(values):
+        return {name: values[:, o].real.copy() if hermitian[o] else values[:, o].copy()
+                for o, name in enumerate(e_names)}
+
     values = mean[:, :n_ops] + 1j * mean[:, n_ops:2 * n_ops]
     errors = err[:, :n_ops] + 1j * err[:, n_ops:2 * n_ops]
-    energy = mean[:, 2 * n_ops:]
+    column = {r: 2 * n_ops + streams.index(r) for r in heat_streams}
     final = total.rho_sum / total.count if total.rho_sum.size else None
-    out = Result(plan.times.copy(), _expect_dict(plan, values), _heat_dict(plan, energy),
-                 final, stderr=ResultErrors(_expect_dict(plan, errors),
-                                            _heat_dict(plan, err[:, 2 * n_ops:])))
+    out = Result(np.asarray(times, dtype=float).copy(), expect(values),
+                 {r: mean[:, k] / dt for r, k in column.items()}, final,
+                 stderr=ResultErrors(expect(errors), {r: err[:, k] / dt
+                                                      for r, k in column.items()}))
     out.statistics = stats
-    out.parameters = {"n_trajectories": total.count, "ranges": stats.ranges()}
+    out.parameters = {"n_trajectories": total.count, "ranges": stats.ranges(),
+                      "hermitian": list(hermitian), "stream_order": list(streams),
+                      "heat_streams": list(heat_streams)}
     return out

@@ -21,6 +21,7 @@ continuum limit.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,13 +33,14 @@ from lindblad._validate import as_matrix, choice, describe, integer
 from lindblad.states import validate_density_matrix
 
 from .._loop import warn
-from ..engines.general import run_density, run_trajectories
-from ..initial import initial_state
+from ..engines.general import run_density, run_trajectories, statistics_result
+from ..initial import initial_state, state_digest
 from ..options import DensityOptions, TrajectoryOptions, engine_options
 from ..plans.exchange import time_grid
 from ..plans.general import GeneralPlan, compile_step, stream_arrays
 from ..resources import check_output_memory
 from ..results import Result
+from ..statistics import check_disjoint
 from ._operators import embed, hermitian
 from .limit import continuum_limit, continuum_order
 
@@ -215,6 +217,38 @@ class CollisionModel:
             out[key] = hermitian(h, f"stream_hamiltonians[{key!r}]", self.stream_dims[key])
         return out
 
+    # --- the record ---------------------------------------------------------------------
+    @property
+    def parameters(self) -> dict:
+        """The model as plain JSON values (every operator as ``{"real": rows, "imag":
+        rows}``, exact): :meth:`from_parameters` rebuilds it, so a result's parameters
+        re-run it bit for bit."""
+        return {"model": type(self).__name__, "dims": list(self.dims),
+                "hamiltonian": _matrix_record(self.hamiltonian),
+                "streams": {r: _matrix_record(eta) for r, eta in self.streams.items()},
+                "stream_hamiltonians": {r: None if h is None else _matrix_record(h)
+                                        for r, h in self.stream_hamiltonians.items()},
+                "collisions": [{"subsystems": list(c.subsystems),
+                                "interaction": _matrix_record(c.interaction),
+                                "stream": c.stream, "scale": c.scale}
+                               for c in self.collisions]}
+
+    @classmethod
+    def from_parameters(cls, parameters: dict) -> CollisionModel:
+        """Rebuild a model from :attr:`parameters` (or a result's ``parameters``)."""
+        try:
+            energies = {r: _matrix(h) for r, h in parameters["stream_hamiltonians"].items()
+                        if h is not None}
+            return CollisionModel(
+                parameters["dims"], _matrix(parameters["hamiltonian"]),
+                {r: _matrix(eta) for r, eta in parameters["streams"].items()},
+                [Collision(tuple(c["subsystems"]), _matrix(c["interaction"]), c["stream"],
+                           c["scale"]) for c in parameters["collisions"]],
+                stream_hamiltonians=energies)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"these parameters do not describe a CollisionModel (missing or "
+                             f"malformed {exc})") from None
+
     # --- what the model is ------------------------------------------------------------
     @property
     def n_subsystems(self) -> int:
@@ -338,10 +372,13 @@ class CollisionModel:
             warn(f"run interrupted: the result covers t <= {result.t[-1]:g} "
                  "(partial=True)" if result.t.size else "run interrupted before the first "
                  "saved time", UserWarning)
-        result.parameters = {"source": "collision", "model": type(self).__name__,
+        result.parameters = {"source": "collision", **self.parameters,
+                             "initial_state": state_digest(initial_state(rho0, self.dims)),
                              "method": method, "options": opts.as_dict(), "dt": plan.dt,
                              "t_max": float(t_max), "save_every": plan.save_every,
-                             "e_ops": list(plan.e_names), **result.parameters}
+                             "e_ops": {name: _matrix_record(op) for name, op
+                                       in zip(plan.e_names, plan.e_ops, strict=True)},
+                             **result.parameters}
         return result
 
     def __repr__(self) -> str:
@@ -392,3 +429,62 @@ def _e_ops(e_ops, dim: int) -> tuple[list[str], np.ndarray]:
         ops.append(arr.astype(complex))
     stack = np.array(ops) if ops else np.zeros((0, dim, dim), dtype=complex)
     return names, stack
+
+
+def _matrix_record(m: np.ndarray) -> dict:
+    m = np.asarray(m, dtype=complex)
+    return {"real": m.real.tolist(), "imag": m.imag.tolist()}
+
+
+def _matrix(record: dict) -> np.ndarray:
+    return np.array(record["real"], dtype=float) + 1j * np.array(record["imag"], dtype=float)
+
+
+#: Parameters of a general trajectory run that do not define it (how many trajectories
+#: ran, which, on how many threads): two runs that agree on everything else merge.
+NOT_DEFINING = ("n_trajectories", "ranges", "first_trajectory", "final_state", "options")
+#: Options that do not define a trajectory run.
+NOT_DEFINING_OPTIONS = ("n_trajectories", "first_trajectory", "target_stderr", "n_threads",
+                        "final_state", "progress")
+
+
+def merge_general(first: Result, second: Result) -> Result:
+    """Merge two trajectory results of one general collision model over disjoint
+    trajectory ranges of one seed: equal bit for bit to one run over both (split at
+    multiples of 64 trajectories).
+
+    Raises
+    ------
+    ValueError
+        If either result has no statistics, the runs differ in anything that defines them
+        (the model, the initial state, the time grid, ``e_ops``, the seed lineage: every
+        parameter but :data:`NOT_DEFINING`; the message names them), or their ranges
+        overlap.
+    """
+    for res in (first, second):
+        if getattr(res, "statistics", None) is None:
+            raise ValueError("merging needs results of method='trajectories' that carry their "
+                             "statistics (result.statistics)")
+    pa, pb = first.parameters, second.parameters
+    differ = sorted(k for k in set(pa) | set(pb) if k not in NOT_DEFINING
+                    and _plain(pa.get(k)) != _plain(pb.get(k)))
+    oa, ob = ({k: v for k, v in p.get("options", {}).items() if k not in NOT_DEFINING_OPTIONS}
+              for p in (pa, pb))
+    if oa != ob:
+        differ.append("options")
+    if differ:
+        raise ValueError(f"cannot merge: the runs differ in {', '.join(differ)}; only runs of "
+                         "one model, initial state, time grid, e_ops and seed over disjoint "
+                         "trajectory ranges can be merged")
+    check_disjoint(first, second)
+    stats = first.statistics.merge(second.statistics)
+    out = statistics_result(stats, first.t, list(pa["e_ops"]), pa["hermitian"],
+                            pa["stream_order"], pa["heat_streams"], pa["dt"])
+    out.parameters = {**pa, **out.parameters, "first_trajectory": stats.ranges()[0][0]}
+    out.partial = first.partial or second.partial
+    return out
+
+
+def _plain(value):
+    """JSON-normal form, so that parameters read from files compare with those in memory."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
