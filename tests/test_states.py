@@ -33,7 +33,7 @@ BAD = [
      "must be numeric"),
     ("dim-mismatch", lambda: states.validate_density_matrix(np.eye(2) / 2, dim=4),
      "has dimension 2, but this system's Hilbert space has dimension 4"),
-    ("model-wrong-dim", lambda: QUBITS.evolve(np.eye(2) / 2, [0.0]), "dimension 2"),
+    ("model-wrong-dim", lambda: QUBITS.evolve(np.eye(2) / 2, [0.0]), r"shape \(2, 2\).*is \(4, 4\)"),
     ("model-not-state", lambda: QUBITS.heat_fluxes(np.eye(4), [0.0]), "unit trace"),
     ("product-empty", lambda: states.product(), "at least one state"),
     ("product-bad-factor", lambda: states.product(np.eye(2) / 2, np.eye(2)),
