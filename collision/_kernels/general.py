@@ -16,6 +16,7 @@ import numpy as np
 
 from .._jit import njit
 from . import rng as _rng
+from .atomic import fetch_add
 
 TENSOR, UNITARY, TRACE = 0, 1, 2
 
@@ -259,27 +260,33 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
 def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved, kind,
                      stream, d_loc, n_rest, idx_offset, u_offset, idx, unitaries, eta_probs,
                      eta_vectors, measure, stream_energies, e_ops, out_expect, out_energy,
-                     final_psi, max_size):
-    """``states.shape[0]`` trajectories, one parallel region: each draws its initial state
-    (column ``k`` of ``psi_init`` with probability ``init_probs[k]``, using its own stream's
-    first draw) and runs every step.  Outputs have a leading trajectory axis."""
+                     final_psi, max_size, n_workers):
+    """``states.shape[0]`` trajectories in one parallel region: one worker per thread takes
+    trajectories from a shared counter (self-scheduling, as :mod:`.batch`).  Each draws its
+    initial state (column ``k`` of ``psi_init`` with probability ``init_probs[k]``, using
+    its own stream's first draw) and runs every step; outputs have a leading trajectory
+    axis, so which thread ran a trajectory changes nothing."""
     n_traj = states.shape[0]
     n_streams = eta_probs.shape[0]
     dim = psi_init.shape[0]
-    for t in numba.prange(n_traj):
+    counter = np.zeros(1, dtype=np.int64)
+    for _ in numba.prange(max(min(n_workers, n_traj), 1)):
         buf_a = np.empty(max_size, dtype=np.complex128)
         buf_b = np.empty(max_size, dtype=np.complex128)
         col = np.empty(max_size, dtype=np.complex128)
         drawn = np.zeros(max(n_streams, 1), dtype=np.int64)
         outcome = np.empty(eta_probs.shape[1], dtype=np.float64)
-        k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
         psi0 = np.empty(dim, dtype=np.complex128)
-        for i in range(dim):
-            psi0[i] = psi_init[i, k0]
-        trajectory(psi0, states[t], n_steps, save_every, n_saved, kind, stream, d_loc,
-                   n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
-                   measure, stream_energies, e_ops, out_expect[t], out_energy[t],
-                   final_psi[t], buf_a, buf_b, col, drawn, outcome)
+        t = fetch_add(counter, 1)
+        while t < n_traj:
+            k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
+            for i in range(dim):
+                psi0[i] = psi_init[i, k0]
+            trajectory(psi0, states[t], n_steps, save_every, n_saved, kind, stream, d_loc,
+                       n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
+                       measure, stream_energies, e_ops, out_expect[t], out_energy[t],
+                       final_psi[t], buf_a, buf_b, col, drawn, outcome)
+            t = fetch_add(counter, 1)
 
 
 # --- the step as a superoperator ----------------------------------------------------------

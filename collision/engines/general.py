@@ -18,6 +18,7 @@ over disjoint ranges of one seed merge exactly.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .._kernels import general as _k
@@ -259,7 +260,7 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
                             p.kind, p.stream, p.d_loc, p.n_rest, p.idx_offset, p.u_offset,
                             p.idx, p.unitaries, plan.eta_probs, plan.eta_vectors,
                             plan.measure, plan.stream_energies, plan.e_ops, out_expect,
-                            out_energy, final_psi, p.max_size)
+                            out_energy, final_psi, p.max_size, numba.get_num_threads())
         rows = np.concatenate([out_expect[:b].real, out_expect[:b].imag, out_energy[:b]],
                               axis=2).transpose(0, 2, 1)  # (b, quantities, n_saved)
         new = TrajectoryStatistics(dict(stats[0].nodes))
