@@ -9,10 +9,21 @@ with the same keys) and the mergeable ``statistics``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lindblad.fluxes import (
+    SUFFIXES,
+    _not_ours,
+    _plain,
+    read_csv_table,
+    read_npz_arrays,
+    write_csv_table,
+)
 
 
 @dataclass
@@ -74,9 +85,174 @@ class Result:
         """The expectation values in the order of a list ``e_ops``."""
         return [self.expect[k] for k in self.expect]
 
+    # --- files ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the result to ``.csv`` (no ``final_state``) or ``.npz`` (everything).
+
+        CSV, in the conventions of :class:`lindblad.fluxes.HeatFluxes`: one row of column
+        names, ``# parameters: {...}`` (JSON), ``# partial`` when interrupted, then one row
+        per time with exact ``repr`` floats.  Columns: ``t``; ``expect[NAME]`` (a complex
+        expectation value as ``expect[NAME].real`` and ``expect[NAME].imag``);
+        ``heat[STREAM]``; for Monte Carlo the same with a ``stderr.`` prefix.  ``.npz``:
+        ``t``, ``expect``, ``heat`` (stacked in the order of the names in ``parameters``),
+        their standard errors, ``final_state``, ``parameters`` (JSON), ``partial``.
+        Missing parent folders are created.
+        """
+        path = Path(path)
+        if path.suffix not in SUFFIXES:
+            raise ValueError(f"save() writes .csv or .npz files, got {path.name!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        params = json.dumps(_plain({**self.parameters, "saved_expect": list(self.expect),
+                                    "saved_heat": list(self.heat),
+                                    "saved_complex": [k for k, v in self.expect.items()
+                                                      if np.iscomplexobj(v)]}),
+                            sort_keys=True)
+        if path.suffix == ".csv":
+            return write_csv_table(path, self._columns(), params, self.partial)
+        n_t = self.t.size
+        arrays = {"t": self.t, "parameters": np.array(params), "partial": np.array(self.partial),
+                  "expect": _stack(self.expect.values(), n_t),
+                  "heat": _stack(self.heat.values(), n_t)}
+        if self.stderr is not None:
+            arrays["stderr_expect"] = _stack(self.stderr.expect.values(), n_t)
+            arrays["stderr_heat"] = _stack(self.stderr.heat.values(), n_t)
+        if self.final_state is not None:
+            arrays["final_state"] = np.asarray(self.final_state)
+        np.savez(path, **arrays)
+        return path
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        cols = {"t": self.t}
+        sources = [("", self.expect, self.heat)]
+        if self.stderr is not None:
+            sources.append(("stderr.", self.stderr.expect, self.stderr.heat))
+        for prefix, expect, heat in sources:
+            for name, values in expect.items():
+                if np.iscomplexobj(values):
+                    cols[f"{prefix}expect[{name}].real"] = values.real
+                    cols[f"{prefix}expect[{name}].imag"] = values.imag
+                else:
+                    cols[f"{prefix}expect[{name}]"] = values
+            cols.update({f"{prefix}heat[{r}]": v for r, v in heat.items()})
+        return cols
+
+    @classmethod
+    def load(cls, path: str | Path) -> Result:
+        """Read a result written by :meth:`save` (the same numbers bit for bit).
+
+        Raises
+        ------
+        ValueError
+            Naming the file, if it is not a result written by :meth:`save`: another suffix,
+            a damaged file, columns or arrays missing or of the wrong shape, times that are
+            not finite and increasing, non-finite values.
+        """
+        path = Path(path)
+        if path.suffix == ".csv":
+            header, column, parameters, partial = read_csv_table(path, "Result")
+            out = cls._from_columns(path, column, parameters, partial)
+        elif path.suffix == ".npz":
+            arrays = read_npz_arrays(path, "Result", ("t", "parameters", "partial", "expect",
+                                                      "heat"))
+            out = cls._from_arrays(path, arrays)
+        else:
+            raise ValueError(f"load() reads .csv or .npz files written by save(), got "
+                             f"{path.name!r}")
+        _check_loaded(path, out)
+        return out
+
+    @classmethod
+    def _from_columns(cls, path: Path, column: dict, parameters: dict, partial: bool):
+        error = _not_ours(path, "Result")
+        names, streams, complex_names = _saved_names(path, parameters)
+
+        def get(name: str) -> np.ndarray:
+            if name not in column:
+                raise error(f"missing column {name}")
+            return column[name]
+
+        def read(prefix: str):
+            expect = {k: (get(f"{prefix}expect[{k}].real") + 1j * get(f"{prefix}expect[{k}].imag")
+                          if k in complex_names else get(f"{prefix}expect[{k}]"))
+                      for k in names}
+            return expect, {r: get(f"{prefix}heat[{r}]") for r in streams}
+
+        expect, heat = read("")
+        stderr = ResultErrors(*read("stderr.")) if any(k.startswith("stderr.")
+                                                      for k in column) else None
+        return cls(get("t"), expect, heat, None, _public(parameters), stderr, partial)
+
+    @classmethod
+    def _from_arrays(cls, path: Path, arrays: dict):
+        from_json = json.loads(str(arrays["parameters"]))
+        names, streams, complex_names = _saved_names(path, from_json)
+
+        def unstack(block: np.ndarray, keys: list[str], what: str) -> dict:
+            if block.ndim != 2 or block.shape[0] != len(keys):
+                raise ValueError(f"{path} is not a Result .npz file: {what} has shape "
+                                 f"{block.shape}, not ({len(keys)}, n_t)")
+            return {k: (row if k in complex_names or what == "heat" else row.real).copy()
+                    for k, row in zip(keys, block, strict=True)}
+
+        stderr = None
+        if "stderr_expect" in arrays:
+            stderr = ResultErrors(unstack(arrays["stderr_expect"], names, "stderr_expect"),
+                                  unstack(arrays["stderr_heat"], streams, "heat"))
+        if arrays["partial"].dtype != bool or arrays["partial"].shape != ():
+            raise ValueError(f"{path} is not a Result .npz file: partial is not a boolean")
+        return cls(arrays["t"], unstack(arrays["expect"], names, "expect"),
+                   unstack(arrays["heat"], streams, "heat"), arrays.get("final_state"),
+                   _public(from_json), stderr, bool(arrays["partial"]))
+
     def __repr__(self) -> str:
         kind = "Monte Carlo" if self.stderr is not None else "exact"
         span = f"t = {self.t[0]:g} .. {self.t[-1]:g} ({self.t.size} times)" if self.t.size \
             else "no times"
         return (f"Result({kind}, {span}, expect: {list(self.expect)}, heat: "
                 f"{list(self.heat)}{', partial' if self.partial else ''})")
+
+
+def _stack(rows, n_t: int) -> np.ndarray:
+    rows = list(rows)
+    if not rows:
+        return np.zeros((0, n_t))
+    dtype = complex if any(np.iscomplexobj(r) for r in rows) else float
+    return np.array(rows, dtype=dtype)
+
+
+def _saved_names(path: Path, parameters: dict) -> tuple[list[str], list[str], set[str]]:
+    try:
+        return (list(parameters["saved_expect"]), list(parameters["saved_heat"]),
+                set(parameters["saved_complex"]))
+    except (KeyError, TypeError):
+        raise ValueError(f"{path} is not a file written by Result.save: its parameters do "
+                         "not list the saved expectation values and heats") from None
+
+
+def _public(parameters: dict) -> dict:
+    return {k: v for k, v in parameters.items()
+            if k not in ("saved_expect", "saved_heat", "saved_complex")}
+
+
+def _check_loaded(path: Path, result: Result) -> None:
+    """What every loaded result must satisfy (shapes, finite values, increasing times)."""
+    t = np.asarray(result.t)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"{path}: a Result has at least one time, got {t.size}")
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise ValueError(f"{path}: the times must be finite, >= 0 and increasing")
+    arrays = [*result.expect.values(), *result.heat.values()]
+    if result.stderr is not None:
+        arrays += [*result.stderr.expect.values(), *result.stderr.heat.values()]
+    for a in arrays:
+        if np.shape(a) != t.shape:
+            raise ValueError(f"{path}: a column has {np.size(a)} values for {t.size} times")
+    for a in [*result.expect.values(), *result.heat.values()]:
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{path}: an expectation value or heat is not finite")
+    rho = result.final_state
+    if rho is not None:
+        dim = int(np.prod(result.parameters.get("dims", [rho.shape[0]])))
+        if np.shape(rho) != (dim, dim) or not np.all(np.isfinite(rho)):
+            raise ValueError(f"{path}: final_state must be a finite {dim} x {dim} matrix, got "
+                             f"shape {np.shape(rho)}")

@@ -435,7 +435,7 @@ def read_npz_arrays(path: Path, what: str, required: tuple[str, ...]) -> dict[st
     """
     try:
         archive = np.load(path)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a .npz archive written by {what}.save "
                          f"({exc})") from exc
     if not isinstance(archive, np.lib.npyio.NpzFile):

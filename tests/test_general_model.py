@@ -355,3 +355,53 @@ def test_trajectory_runs_merge_bit_for_bit_and_refuse_other_runs():
         collision.merge_results(run(0, 64), run(64, 64, dt=0.05))
     with pytest.raises(ValueError, match="overlap"):
         collision.merge_results(run(0, 128), run(64, 128))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+@pytest.mark.parametrize("method", ["density", "trajectories"])
+def test_results_save_and_load_bit_for_bit(tmp_path, suffix, method):
+    model, _, rho0 = build("2x3-two-streams")
+    rng = np.random.default_rng(9)
+    e_ops = {"A": random_hermitian(rng, model.dim), "B": rng.normal(size=(6, 6)) + 0j}
+    kw = {"n_trajectories": 128, "seed": 2} if method == "trajectories" else {}
+    res = model.run(rho0, 0.3, 0.03, method=method, e_ops=e_ops, **kw)
+    back = collision.Result.load(res.save(tmp_path / f"r{suffix}"))
+    for k in res.expect:
+        assert np.array_equal(res.expect[k], back.expect[k]) and \
+            res.expect[k].dtype == back.expect[k].dtype
+    for r in res.heat:
+        assert np.array_equal(res.heat[r], back.heat[r])
+    if method == "trajectories":
+        for k in res.expect:
+            assert np.array_equal(res.stderr.expect[k], back.stderr.expect[k])
+    if suffix == ".npz":
+        assert np.array_equal(res.final_state, back.final_state)
+    assert back.parameters["dims"] == [2, 3]
+    assert CollisionModel.from_parameters(back.parameters).dims == (2, 3)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "nan", "reverse", "empty"])
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_damaged_result_files_are_refused(tmp_path, suffix, damage):
+    model, _, rho0 = build("2x2-one-qubit-stream")
+    path = model.run(rho0, 0.3, 0.03, e_ops={"A": np.eye(4)}).save(tmp_path / f"r{suffix}")
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif suffix == ".npz":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        lines = path.read_text().splitlines()
+        rows = [i for i, s in enumerate(lines) if s and not s.startswith("#")][1:]
+        if damage == "truncate":
+            lines[rows[-1]] = lines[rows[-1]][:-4] + "x"
+        elif damage == "nan":
+            cells = lines[rows[2]].split(",")
+            cells[1] = "nan"
+            lines[rows[2]] = ",".join(cells)
+        else:
+            for i, j in zip(rows, rows[::-1], strict=True):
+                lines[i] = path.read_text().splitlines()[j]
+        path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=str(path.name)):
+        collision.Result.load(path)
