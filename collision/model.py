@@ -87,6 +87,7 @@ from .counting import heat_statistics
 from .drivers import driver
 from .extrapolate import richardson
 from .initial import MAX_DENSE_DIM, initial_state, reduced_populations, state_digest
+from .models.gaussian import GaussianCollisionModel
 from .models.general import MAX_DIMENSION as GENERAL_MAX_DIMENSION
 from .models.general import Collision, CollisionModel, merge_general
 from .options import EngineOptions, engine_options
@@ -239,6 +240,15 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
         """1.0: exchange collisions with thermal ancillas have no ``dt^{3/2}`` terms (their
         odd moments vanish), so every engine converges at order 1 in dt."""
         return 1.0
+
+    def gaussian(self) -> GaussianCollisionModel:
+        """The same cascade on the covariance-matrix engine
+        (:class:`collision.GaussianCollisionModel`: oscillators, boson bath, no cutoffs)."""
+        if self.system != "oscillator" or self.bath != "boson":
+            raise ValueError("the Gaussian engine runs oscillators with a boson bath; this "
+                             f"model has system={self.system!r}, bath={self.bath!r}")
+        return GaussianCollisionModel(self.n_systems, self.gamma, self.omega, self.temperature,
+                                      self.cascade, self.delay, self.phase)
 
     def general(self) -> CollisionModel:
         """This model's description as a plain :class:`collision.CollisionModel`: the same
@@ -409,14 +419,17 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
         Parameters
         ----------
         rho0 : array_like, shape (D, D)
-            Initial state of the subsystems (basis of :mod:`lindblad.operators`).
+            Initial state of the subsystems (basis of :mod:`lindblad.operators`); for
+            ``method="gaussian"`` the covariance matrix of the oscillators.
         t_max : float
             Final time (1/gamma); the last saved time is the largest multiple of
             ``save_every * dt`` not above it.
         dt : float
             Collision time step (1/gamma); ``theta = sqrt(gamma dt)``.
-        method : {"density", "trajectories"}
-            Exact ensemble average, or Monte Carlo trajectories with standard errors.
+        method : {"density", "trajectories", "gaussian"}
+            Exact ensemble average, Monte Carlo trajectories with standard errors, or
+            (oscillators with a boson bath) the covariance-matrix engine of
+            :meth:`gaussian`, with no Fock cutoff.
         n_trajectories, seed, target_stderr
             Monte Carlo options (``method="trajectories"`` only); shortcuts for the
             fields of :class:`collision.options.TrajectoryOptions`.
@@ -459,9 +472,16 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
             reservoir's thermal state or the dynamics; if a user-given ``bath_cutoff``
             is too small.
         """
+        if method == "gaussian":
+            if self.system != "oscillator" or self.bath != "boson":
+                raise ValueError(f"method must be one of {METHODS} for this model: the "
+                                 "Gaussian engine runs oscillators with a boson bath (this "
+                                 f"model has system={self.system!r}, bath={self.bath!r})")
+            return self.gaussian().run(rho0, t_max, dt, save_every, progress, options,
+                                       extrapolate=extrapolate)
         if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS} for {type(self).__name__}, "
-                             f"got {method!r}")
+            raise ValueError(f"method must be one of {(*METHODS, 'gaussian')} for "
+                             f"{type(self).__name__}, got {method!r}")
         opts = engine_options(method, options, n_trajectories=n_trajectories, seed=seed,
                               target_stderr=target_stderr, progress=progress or None)
         if flag(extrapolate, "extrapolate"):

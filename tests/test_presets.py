@@ -86,3 +86,18 @@ def test_description_refuses_what_it_cannot_hold():
         collision.presets.cascade("qubit", 13).general()
     with pytest.raises(ValueError, match="bath_cutoff must be an integer >= 2"):
         collision.presets.cascade("oscillator", cutoff=4, bath_cutoff=1)
+
+
+def test_preset_runs_the_gaussian_engine_of_today():
+    """``method="gaussian"`` on the oscillator preset is today's GaussianCollisionModel,
+    bit for bit (delay included)."""
+    preset = collision.presets.cascade("oscillator", 2, temperature=0.5, cutoff=10, delay=0.2)
+    today = collision.GaussianCollisionModel(2, temperature=0.5, delay=0.2)
+    cov0 = states.gaussian_thermal(1.0)
+    a = preset.run(cov0, 1.0, 0.05, method="gaussian")
+    b = today.run(cov0, 1.0, 0.05)
+    np.testing.assert_array_equal(a.local, b.local)
+    np.testing.assert_array_equal(a.correlated, b.correlated)
+    np.testing.assert_array_equal(a.final_state, b.final_state)
+    with pytest.raises(ValueError, match="oscillators with a boson bath"):
+        collision.presets.cascade("qubit", 2).run(cov0, 1.0, 0.05, method="gaussian")
