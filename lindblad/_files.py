@@ -232,14 +232,14 @@ def check_times(t: np.ndarray, path: Path) -> None:
     if t.size == 0:
         raise file_error(path, "it has no times (no data rows)")
     if not np.all(np.isfinite(t)):
-        raise file_error(path, f"the times must be finite, got {t[~np.isfinite(t)][0]!r}")
+        raise file_error(path, f"the times must be finite, got {float(t[~np.isfinite(t)][0])!r}")
     if t[0] < 0:
-        raise file_error(path, f"the times must be >= 0, got t = {t[0]!r}")
+        raise file_error(path, f"the times must be >= 0, got t = {float(t[0])!r}")
     steps = np.diff(t)
     if np.any(steps <= 0):
         k = int(np.argmax(steps <= 0))
-        raise file_error(path, f"the times must increase strictly, got t = {t[k]!r} then "
-                               f"{t[k + 1]!r} (rows {k + 1} and {k + 2}: reordered, "
+        raise file_error(path, f"the times must increase strictly, got t = {float(t[k])!r} then "
+                               f"{float(t[k + 1])!r} (rows {k + 1} and {k + 2}: reordered, "
                                f"repeated or edited)")
 
 
@@ -253,7 +253,7 @@ def check_numbers(arr: np.ndarray, name: str, path: Path, stderr: bool = False) 
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         allowed = "finite and >= 0 (or NaN)" if stderr else "finite"
-        raise file_error(path, f"'{name}' must be {allowed}, got {arr[index]!r} at "
+        raise file_error(path, f"'{name}' must be {allowed}, got {float(arr[index])!r} at "
                                f"index {index}")
 
 

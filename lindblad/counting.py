@@ -606,14 +606,14 @@ def _check_distribution(p: np.ndarray, name: str, signed: bool, path: Path) -> N
     bad = (flat < low) | (flat > high)
     if np.any(bad):
         k, j = (int(i) for i in np.argwhere(bad)[0])
-        raise file_error(path, f"'{name}' must lie in [0, 1], got {flat[k, j]!r} "
+        raise file_error(path, f"'{name}' must lie in [0, 1], got {float(flat[k, j])!r} "
                                f"(time index {k})")
     sums = flat.sum(axis=1)
     off = np.abs(sums - 1) > TOL
     if np.any(off):
         k = int(np.argmax(off))
         raise file_error(path, f"'{name}' must sum to 1 at every time (within {TOL:g}), got "
-                               f"{sums[k]!r} at time index {k}")
+                               f"{float(sums[k])!r} at time index {k}")
 
 
 def _check_file(path: Path, t: Any, quanta: np.ndarray, probabilities: Any, cums: Any,
@@ -649,8 +649,8 @@ def _check_file(path: Path, t: Any, quanta: np.ndarray, probabilities: Any, cums
     off = np.abs(k - again) > CUMULANT_RTOL * np.maximum(np.abs(again), 1.0)
     if np.any(off):
         i, j = (int(x) for x in np.argwhere(off)[0])
-        raise file_error(path, f"'{CUMULANTS[j]}' = {k[i, j]!r} at time index {i} is not "
-                               f"the cumulant of the saved probabilities ({again[i, j]!r})")
+        raise file_error(path, f"'{CUMULANTS[j]}' = {float(k[i, j])!r} at time index {i} is not "
+                               f"the cumulant of the saved probabilities ({float(again[i, j])!r})")
     if stderr is not None:
         for name, arr, want in (("stderr_probabilities", stderr.probabilities, p.shape),
                                 ("stderr_cumulants", stderr.cumulants, k.shape)):
