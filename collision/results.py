@@ -16,14 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from lindblad.fluxes import (
-    SUFFIXES,
-    _not_ours,
-    _plain,
+from lindblad._files import (
+    check_final_state,
+    check_numbers,
+    check_times,
+    not_ours,
+    npz_partial,
     read_csv_table,
     read_npz_arrays,
+    warn_unverified,
     write_csv_table,
+    write_npz,
 )
+from lindblad.fluxes import SUFFIXES, _plain
 
 
 @dataclass
@@ -118,8 +123,7 @@ class Result:
             arrays["stderr_heat"] = _stack(self.stderr.heat.values(), n_t)
         if self.final_state is not None:
             arrays["final_state"] = np.asarray(self.final_state)
-        np.savez(path, **arrays)
-        return path
+        return write_npz(path, arrays)
 
     def _columns(self) -> dict[str, np.ndarray]:
         cols = {"t": self.t}
@@ -149,21 +153,23 @@ class Result:
         """
         path = Path(path)
         if path.suffix == ".csv":
-            header, column, parameters, partial = read_csv_table(path, "Result")
+            _, column, parameters, partial, verified = read_csv_table(path, "Result")
             out = cls._from_columns(path, column, parameters, partial)
         elif path.suffix == ".npz":
-            arrays = read_npz_arrays(path, "Result", ("t", "parameters", "partial", "expect",
-                                                      "heat"))
+            arrays, verified = read_npz_arrays(path, "Result", ("t", "parameters", "partial",
+                                                                "expect", "heat"))
             out = cls._from_arrays(path, arrays)
         else:
             raise ValueError(f"load() reads .csv or .npz files written by save(), got "
                              f"{path.name!r}")
         _check_loaded(path, out)
+        if not verified:
+            warn_unverified(path)
         return out
 
     @classmethod
     def _from_columns(cls, path: Path, column: dict, parameters: dict, partial: bool):
-        error = _not_ours(path, "Result")
+        error = not_ours(path, "Result")
         names, streams, complex_names = _saved_names(path, parameters)
 
         def get(name: str) -> np.ndarray:
@@ -198,11 +204,9 @@ class Result:
         if "stderr_expect" in arrays:
             stderr = ResultErrors(unstack(arrays["stderr_expect"], names, "stderr_expect"),
                                   unstack(arrays["stderr_heat"], streams, "heat"))
-        if arrays["partial"].dtype != bool or arrays["partial"].shape != ():
-            raise ValueError(f"{path} is not a Result .npz file: partial is not a boolean")
         return cls(arrays["t"], unstack(arrays["expect"], names, "expect"),
                    unstack(arrays["heat"], streams, "heat"), arrays.get("final_state"),
-                   _public(from_json), stderr, bool(arrays["partial"]))
+                   _public(from_json), stderr, npz_partial(arrays["partial"], path))
 
     def __repr__(self) -> str:
         kind = "Monte Carlo" if self.stderr is not None else "exact"
@@ -235,24 +239,27 @@ def _public(parameters: dict) -> dict:
 
 
 def _check_loaded(path: Path, result: Result) -> None:
-    """What every loaded result must satisfy (shapes, finite values, increasing times)."""
+    """What every loaded result must satisfy: finite increasing times, every column of
+    their length and finite (standard errors may be NaN: fewer than two trajectories),
+    a final state of the model's dimension."""
     t = np.asarray(result.t)
-    if t.ndim != 1 or t.size == 0:
-        raise ValueError(f"{path}: a Result has at least one time, got {t.size}")
-    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
-        raise ValueError(f"{path}: the times must be finite, >= 0 and increasing")
-    arrays = [*result.expect.values(), *result.heat.values()]
+    check_times(t, path)
+    columns = {**{f"expect[{k}]": v for k, v in result.expect.items()},
+               **{f"heat[{r}]": v for r, v in result.heat.items()}}
+    errors = {}
     if result.stderr is not None:
-        arrays += [*result.stderr.expect.values(), *result.stderr.heat.values()]
-    for a in arrays:
-        if np.shape(a) != t.shape:
-            raise ValueError(f"{path}: a column has {np.size(a)} values for {t.size} times")
-    for a in [*result.expect.values(), *result.heat.values()]:
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{path}: an expectation value or heat is not finite")
+        errors = {**{f"stderr.expect[{k}]": v for k, v in result.stderr.expect.items()},
+                  **{f"stderr.heat[{r}]": v for r, v in result.stderr.heat.items()}}
+    for name, values in {**columns, **errors}.items():
+        if np.shape(values) != t.shape:
+            raise ValueError(f"{path}: {name} has {np.size(values)} values for {t.size} times")
+        values = np.asarray(values)
+        for part in ((values.real, values.imag) if np.iscomplexobj(values) else (values,)):
+            check_numbers(part, name, path, stderr=name in errors)
     rho = result.final_state
     if rho is not None:
-        dim = int(np.prod(result.parameters.get("dims", [rho.shape[0]])))
-        if np.shape(rho) != (dim, dim) or not np.all(np.isfinite(rho)):
-            raise ValueError(f"{path}: final_state must be a finite {dim} x {dim} matrix, got "
-                             f"shape {np.shape(rho)}")
+        dim = int(np.prod(result.parameters.get("dims", [np.shape(rho)[0]])))
+        if np.shape(rho) != (dim, dim):
+            raise ValueError(f"{path}: final_state must be {dim} x {dim} (the model's "
+                             f"dimension), got shape {np.shape(rho)}")
+        check_final_state(rho, result.parameters, path)

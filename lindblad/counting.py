@@ -37,16 +37,32 @@ from typing import Any
 
 import numpy as np
 
-from .fluxes import (
-    _not_ours,
-    _parse_parameters,
-    _plain,
+from ._files import (
+    as_array,
+    check_numbers,
+    check_row_count,
+    check_times,
+    file_error,
+    local_dimension,
+    not_ours,
+    npz_partial,
+    parse_parameters,
     read_csv_table,
     read_npz_arrays,
+    recorded_int,
+    warn_unverified,
     write_csv_table,
+    write_npz,
 )
+from .fluxes import _plain
 
 SUFFIXES = (".csv", ".npz")
+#: Tolerance of the probabilities in a file: each in [-TOL, 1 + TOL], each row (and each
+#: joint distribution) summing to 1 within TOL.  The engines' rounding is ~1e-15.
+TOL = 1e-9
+#: Relative tolerance of the cumulants against those recomputed from the probabilities
+#: (absolute below 1 quantum^k); every producer computes them from P, to ~1e-15.
+CUMULANT_RTOL = 1e-8
 #: Names of the cumulant columns (``kappa_1`` = mean, ``kappa_2`` = variance, ...).
 CUMULANTS = ("kappa_1", "kappa_2", "kappa_3", "kappa_4")
 
@@ -346,8 +362,7 @@ class HeatStatistics:
                 arrays["local_quanta"] = self.local_quanta
             if self.counts is not None:
                 arrays["counts"] = self.counts
-            np.savez(path, **arrays)
-            return path
+            return write_npz(path, arrays)
         return write_csv_table(path, self._csv_columns(), params, self.partial)
 
     def _csv_columns(self) -> dict[str, np.ndarray]:
@@ -393,32 +408,57 @@ class HeatStatistics:
         if path.suffix != ".npz":
             raise ValueError(f"load() reads .csv or .npz files written by save(), got "
                              f"{path.name!r} (suffix {path.suffix!r})")
-        arrays = read_npz_arrays(path, "HeatStatistics", ("t", "quanta", "probabilities",
-                                                          "cumulants", "parameters", "partial"))
+        arrays, verified = read_npz_arrays(
+            path, "HeatStatistics",
+            ("t", "quanta", "probabilities", "cumulants", "parameters", "partial"))
+        parameters = parse_parameters(str(arrays["parameters"]), path)
+        partial = npz_partial(arrays["partial"], path)
+        if arrays["quanta"].dtype.kind not in "iu":
+            raise file_error(path, f"'quanta' must be integers, got dtype "
+                                   f"{arrays['quanta'].dtype}")
+        if ("joint" in arrays) != ("local_quanta" in arrays):
+            raise file_error(path, "'joint' and 'local_quanta' come together")
         stderr = None
-        if "stderr_probabilities" in arrays:
+        if "stderr_probabilities" in arrays or "stderr_cumulants" in arrays:
+            absent = [k for k in ("stderr_probabilities", "stderr_cumulants")
+                      if k not in arrays]
+            if absent:
+                raise file_error(path, f"standard errors lack {', '.join(absent)}")
             stderr = CountingErrors(arrays["stderr_probabilities"], arrays["stderr_cumulants"],
                                     arrays.get("stderr_joint"))
-        return cls(arrays["t"], arrays["quanta"], arrays["probabilities"],
-                   arrays["cumulants"], stderr=stderr, joint=arrays.get("joint"),
-                   local_quanta=arrays.get("local_quanta"),
-                   parameters=_parse_parameters(str(arrays["parameters"]), path),
-                   partial=bool(arrays["partial"]), counts=arrays.get("counts"))
+        _check_file(path, arrays["t"], arrays["quanta"], arrays["probabilities"],
+                    arrays["cumulants"], stderr, arrays.get("joint"),
+                    arrays.get("local_quanta"), parameters, partial)
+        result = cls(arrays["t"], arrays["quanta"], arrays["probabilities"],
+                     arrays["cumulants"], stderr=stderr, joint=arrays.get("joint"),
+                     local_quanta=arrays.get("local_quanta"), parameters=parameters,
+                     partial=partial, counts=arrays.get("counts"))
+        if not verified:
+            warn_unverified(path)
+        return result
 
     @classmethod
     def _load_csv(cls, path: Path) -> HeatStatistics:
-        not_ours = _not_ours(path, "HeatStatistics")
-        header, column, parameters, partial = read_csv_table(path, "HeatStatistics")
-        n_rows = column["t"].size if "t" in column else next(iter(column.values())).size
+        error = not_ours(path, "HeatStatistics")
+        header, column, parameters, partial, verified = read_csv_table(path, "HeatStatistics")
+        missing = [k for k in ("t", *CUMULANTS) if k not in column]
+        if missing:
+            raise error(f"missing column(s) {', '.join(missing)} (it has {', '.join(header)})")
+        n_rows = column["t"].size
         quanta = [_untoken(m.group(1)) for name in header
                   if (m := re.fullmatch(r"P_(m?\d+)", name))]
-        missing = [k for k in ("t", *CUMULANTS) if k not in column]
-        if missing or not quanta:
-            names = ", ".join(missing) or "P_0, ..."
-            raise not_ours(f"missing column(s) {names} (it has {', '.join(header)})")
-        probs = np.array([column[f"P_{_token(q)}"] for q in quanta]).T
-        cums = np.array([column[k] for k in CUMULANTS]).T
-        has_err = "kappa_1_stderr" in column
+        if not quanta:
+            raise error(f"it has no P_<q> column (it has {', '.join(header)})")
+        q_max = max(abs(q) for q in quanta)
+        expected = [f"P_{_token(q)}" for q in range(-q_max, q_max + 1)]
+        names = [f"P_{_token(q)}" for q in quanta]
+        if names != expected:
+            absent = [k for k in expected if k not in column]
+            raise error(f"its P columns must be P_{_token(-q_max)} .. P_{q_max}, one per "
+                        f"integer in order; got {', '.join(names)}"
+                        + (f" (missing {', '.join(absent)})" if absent else ""))
+        has_err = any(name.endswith("_stderr") for name in header)
+        err_names = [f"{k}_stderr" for k in CUMULANTS] + [f"{k}_stderr" for k in names]
         joint_names = [name for name in header
                        if re.fullmatch(r"Pjoint_(m?\d+_)*m?\d+", name)]
         joint = local = joint_err = None
@@ -426,21 +466,41 @@ class HeatStatistics:
             points = [[_untoken(x) for x in name[len("Pjoint_"):].split("_")]
                       for name in joint_names]
             n = len(points[0])
-            local = np.array(sorted({p[-1] for p in points}), dtype=np.int64)
+            d1 = max(abs(x) for p in points for x in p)
+            local = np.arange(-d1, d1 + 1, dtype=np.int64)
+            grid = np.stack(np.meshgrid(*[local] * n, indexing="ij"), axis=-1).reshape(-1, n)
+            full = ["Pjoint_" + "_".join(_token(int(x)) for x in point) for point in grid]
+            if joint_names != full:
+                absent = [k for k in full if k not in column]
+                raise error(f"its Pjoint columns must be the full grid of {n} subsystems "
+                            f"over {_token(-d1)} .. {d1} in order ({len(full)} columns); "
+                            + (f"missing {', '.join(absent[:5])}" if absent else
+                               f"got {len(joint_names)} in another order or with other names"))
             shape = (n_rows,) + (local.size,) * n
-            joint = np.array([column[name] for name in joint_names]).T.reshape(shape)
+            joint = np.array([column[name] for name in full]).T.reshape(shape)
             if has_err:
-                joint_err = np.array([column[f"{name}_stderr"] for name in joint_names]
-                                     ).T.reshape(shape)
+                err_names += [f"{name}_stderr" for name in full]
+                joint_err = np.array([column.get(f"{name}_stderr", np.zeros(n_rows))
+                                      for name in full]).T.reshape(shape)
+        absent = [k for k in err_names if k not in column] if has_err else []
+        if absent:
+            raise error(f"missing standard-error column(s) {', '.join(absent[:5])}")
+        probs = np.array([column[k] for k in names]).T.reshape(n_rows, len(names))
+        cums = np.array([column[k] for k in CUMULANTS]).T.reshape(n_rows, 4)
         stderr = None
         if has_err:
             stderr = CountingErrors(
-                np.array([column[f"P_{_token(q)}_stderr"] for q in quanta]).T,
-                np.array([column[f"{k}_stderr"] for k in CUMULANTS]).T, joint_err)
-        return cls(column["t"], np.array(quanta, dtype=np.int64),
-                   probs.reshape(n_rows, len(quanta)), cums.reshape(n_rows, 4),
-                   stderr=stderr, joint=joint, local_quanta=local, parameters=parameters,
-                   partial=partial)
+                np.array([column[f"{k}_stderr"] for k in names]).T.reshape(n_rows, -1),
+                np.array([column[f"{k}_stderr"] for k in CUMULANTS]).T.reshape(n_rows, 4),
+                joint_err)
+        quanta = np.array(quanta, dtype=np.int64)
+        _check_file(path, column["t"], quanta, probs, cums, stderr, joint, local,
+                    parameters, partial)
+        result = cls(column["t"], quanta, probs, cums, stderr=stderr, joint=joint,
+                     local_quanta=local, parameters=parameters, partial=partial)
+        if not verified:
+            warn_unverified(path)
+        return result
 
     # --- plotting ---------------------------------------------------------------------------
     def plot(self, axes=None, reference: HeatStatistics | None = None, times=None,
@@ -522,6 +582,109 @@ class HeatStatistics:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             ax_p.figure.savefig(path, dpi=130)
         return ax_p, ax_k
+
+
+def _check_grid(quanta: np.ndarray, name: str, q_max: int | None, path: Path) -> None:
+    """``quanta`` is the contiguous integer range ``-m .. m`` (``m = q_max`` if given)."""
+    m = (quanta.size - 1) // 2
+    if quanta.ndim != 1 or quanta.size % 2 == 0 or \
+            not np.array_equal(quanta, np.arange(-m, m + 1)):
+        raise file_error(path, f"'{name}' must be the integers -m .. m in order, got "
+                               f"{quanta.tolist()[:12]}")
+    if q_max is not None and m != q_max:
+        raise file_error(path, f"'{name}' spans -{m} .. {m}, but the parameters imply "
+                               f"-{q_max} .. {q_max}")
+
+
+def _check_distribution(p: np.ndarray, name: str, signed: bool, path: Path) -> None:
+    """Probabilities finite, in [-TOL, 1 + TOL] (``signed``: extrapolated results, whose
+    entries may dip below 0 by the extrapolation's error), every row summing to 1."""
+    check_numbers(p, name, path)
+    flat = p.reshape(p.shape[0], -1)
+    low = -TOL if not signed else np.minimum(flat.min(axis=1, keepdims=True), 0) - TOL
+    high = 1 + TOL - (0 if not signed else np.minimum(flat.min(axis=1, keepdims=True), 0))
+    bad = (flat < low) | (flat > high)
+    if np.any(bad):
+        k, j = (int(i) for i in np.argwhere(bad)[0])
+        raise file_error(path, f"'{name}' must lie in [0, 1], got {float(flat[k, j])!r} "
+                               f"(time index {k})")
+    sums = flat.sum(axis=1)
+    off = np.abs(sums - 1) > TOL
+    if np.any(off):
+        k = int(np.argmax(off))
+        raise file_error(path, f"'{name}' must sum to 1 at every time (within {TOL:g}), got "
+                               f"{float(sums[k])!r} at time index {k}")
+
+
+def _check_file(path: Path, t: Any, quanta: np.ndarray, probabilities: Any, cums: Any,
+                stderr: CountingErrors | None, joint: Any, local_quanta: Any,
+                parameters: dict[str, Any], partial: bool) -> None:
+    """Everything a saved :class:`HeatStatistics` must satisfy, checked before it is built.
+
+    Times finite, >= 0 and strictly increasing; ``quanta`` the range ``-q_max .. q_max``
+    with ``q_max = n_systems (d - 1)`` when the parameters record them; probabilities of
+    shape (n_t, n_q), in [0, 1] within :data:`TOL` (below 0 allowed for extrapolated
+    results) and normalised; cumulants equal to those of the probabilities
+    (:data:`CUMULANT_RTOL`); standard errors of matching shapes, >= 0 or NaN; the joint
+    distribution of independent reservoirs on ``-(d - 1) .. d - 1`` per subsystem,
+    normalised, its total equal to ``probabilities``; as many times as a finished engine
+    run saves.  Raises ``ValueError`` naming ``path`` and the problem.
+    """
+    t = as_array(t, "t", 1, path)
+    check_times(t, path)
+    n, d = recorded_int(parameters, "n_systems"), local_dimension(parameters)
+    _check_grid(np.asarray(quanta), "quanta", None if n is None or d is None
+                else n * (d - 1), path)
+    p = as_array(probabilities, "probabilities", 2, path)
+    if p.shape != (t.size, quanta.size):
+        raise file_error(path, f"'probabilities' has shape {p.shape}, expected (n_t, n_q) "
+                               f"= ({t.size}, {quanta.size})")
+    signed = bool(parameters.get("extrapolate"))
+    _check_distribution(p, "probabilities", signed, path)
+    k = as_array(cums, "cumulants", 2, path)
+    if k.shape != (t.size, 4):
+        raise file_error(path, f"'cumulants' has shape {k.shape}, expected ({t.size}, 4)")
+    check_numbers(k, "cumulants", path)
+    again = cumulants(quanta, p)
+    off = np.abs(k - again) > CUMULANT_RTOL * np.maximum(np.abs(again), 1.0)
+    if np.any(off):
+        i, j = (int(x) for x in np.argwhere(off)[0])
+        raise file_error(path, f"'{CUMULANTS[j]}' = {float(k[i, j])!r} at time index {i} is not "
+                               f"the cumulant of the saved probabilities ({float(again[i, j])!r})")
+    if stderr is not None:
+        for name, arr, want in (("stderr_probabilities", stderr.probabilities, p.shape),
+                                ("stderr_cumulants", stderr.cumulants, k.shape)):
+            arr = np.asarray(arr)
+            if arr.dtype.kind not in "fiu" or arr.shape != want:
+                raise file_error(path, f"'{name}' must be a real array of shape {want}, "
+                                       f"got dtype {arr.dtype} and shape {arr.shape}")
+            check_numbers(arr.astype(float), name, path, stderr=True)
+    if joint is not None:
+        local = np.asarray(local_quanta)
+        if local.dtype.kind not in "iu":
+            raise file_error(path, f"'local_quanta' must be integers, got dtype {local.dtype}")
+        _check_grid(local, "local_quanta", None if d is None else d - 1, path)
+        joint = np.asarray(joint)
+        if joint.dtype.kind not in "fiu" or joint.ndim < 2 or \
+                joint.shape != (t.size,) + (local.size,) * (joint.ndim - 1):
+            raise file_error(path, f"'joint' has shape {joint.shape}, expected (n_t, m, ..., m) "
+                                   f"with n_t = {t.size}, m = {local.size}")
+        if n is not None and joint.ndim - 1 != n:
+            raise file_error(path, f"'joint' holds {joint.ndim - 1} subsystems, but the "
+                                   f"parameters record n_systems = {n}")
+        joint = joint.astype(float)
+        _check_distribution(joint, "joint", signed, path)
+        total_q, total_p = total_from_joint(joint, local)
+        if not np.array_equal(total_q, quanta) or np.any(np.abs(total_p - p) > TOL):
+            raise file_error(path, "'probabilities' is not the distribution of the total "
+                                   "heat of 'joint'")
+        if stderr is not None and stderr.joint is not None:
+            arr = np.asarray(stderr.joint)
+            if arr.dtype.kind not in "fiu" or arr.shape != joint.shape:
+                raise file_error(path, f"'stderr_joint' must have shape {joint.shape}, "
+                                       f"got {arr.shape}")
+            check_numbers(arr.astype(float), "stderr_joint", path, stderr=True)
+    check_row_count(t.size, parameters, partial, path)
 
 
 def _json(parameters: dict) -> str:

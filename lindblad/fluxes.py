@@ -19,20 +19,34 @@ so that ``J2 + J12`` is S2's own flux (eq 17).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._files import (
+    as_array,
+    check_final_state,
+    check_numbers,
+    check_row_count,
+    check_times,
+    file_error,
+    npz_partial,
+    read_csv_table,
+    read_npz_arrays,
+    recorded_int,
+    warn_unverified,
+    write_csv_table,
+    write_npz,
+)
+from ._files import not_ours as _not_ours
+from ._files import parse_parameters as _parse_parameters
+
 FIELDS = ("J1", "J2", "J12", "total")
 SUFFIXES = (".csv", ".npz")
-_PARAMETERS = "# parameters: "
-_PARTIAL = "# partial: "
 
 
 @dataclass(eq=False)
@@ -211,8 +225,7 @@ class HeatFluxes:
                 arrays["final_state"] = np.asarray(self.final_state)
             if self.in_flight is not None:
                 arrays["in_flight"] = self.in_flight
-            np.savez(path, **arrays)
-            return path
+            return write_npz(path, arrays)
         return write_csv_table(path, self._csv_columns(), params, self.partial)
 
     def _csv_columns(self) -> dict[str, np.ndarray]:
@@ -260,24 +273,31 @@ class HeatFluxes:
         if path.suffix != ".npz":
             raise ValueError(f"load() reads .csv or .npz files written by save(), got "
                              f"{path.name!r} (suffix {path.suffix!r})")
-        arrays = read_npz_arrays(path, "HeatFluxes",
-                                 ("t", "local", "correlated", "parameters", "partial"))
+        arrays, verified = read_npz_arrays(
+            path, "HeatFluxes", ("t", "local", "correlated", "parameters", "partial"))
+        parameters = _parse_parameters(str(arrays["parameters"]), path)
+        partial = npz_partial(arrays["partial"], path)
+        errors = {k: v for k, v in arrays.items() if k.startswith("stderr_")}
+        _check_file(path, arrays["t"], arrays["local"], arrays["correlated"], errors,
+                    arrays.get("in_flight"), arrays.get("final_state"), parameters, partial)
         stderr = None
         if "stderr_local" in arrays:
             sums = {k[len("stderr_sum_"):]: v for k, v in arrays.items()
                     if k.startswith("stderr_sum_")}
             stderr = FluxStandardErrors(arrays["t"], arrays["stderr_local"],
                                         arrays["stderr_correlated"], sums=sums)
-        return cls(arrays["t"], arrays["local"], arrays["correlated"], stderr=stderr,
-                   parameters=_parse_parameters(str(arrays["parameters"]), path),
-                   partial=bool(arrays["partial"]), final_state=arrays.get("final_state"),
-                   in_flight=arrays.get("in_flight"))
+        result = cls(arrays["t"], arrays["local"], arrays["correlated"], stderr=stderr,
+                     parameters=parameters, partial=partial,
+                     final_state=arrays.get("final_state"), in_flight=arrays.get("in_flight"))
+        if not verified:
+            warn_unverified(path)
+        return result
 
     @classmethod
     def _load_csv(cls, path: Path) -> HeatFluxes:
         """Read the CSV layout of the class Notes (comment lines may stand anywhere)."""
         not_ours = _not_ours(path, "HeatFluxes")
-        header, column, parameters, partial = read_csv_table(path, "HeatFluxes")
+        header, column, parameters, partial, verified = read_csv_table(path, "HeatFluxes")
 
         n = sum(1 for name in header if re.fullmatch(r"local_\d+", name))
         expected = ["t", *(f"{name}_{i}" for name in ("local", "correlated")
@@ -301,10 +321,22 @@ class HeatFluxes:
             stderr = FluxStandardErrors(column["t"], stack("local", "_stderr"),
                                         stack("correlated", "_stderr"), sums=sums)
         in_flight = None
-        if "in_flight_1" in column:
-            in_flight = np.array([column[f"in_flight_{i}"] for i in range(1, n)])
-        return cls(column["t"], stack("local"), stack("correlated"), stderr=stderr,
-                   parameters=parameters, partial=partial, in_flight=in_flight)
+        if any(name.startswith("in_flight_") for name in header):
+            absent = [f"in_flight_{i}" for i in range(1, n) if f"in_flight_{i}" not in column]
+            if absent:
+                raise not_ours(f"missing column(s) {', '.join(absent)}")
+            in_flight = np.array([column[f"in_flight_{i}"] for i in range(1, n)]
+                                 ).reshape(n - 1, column["t"].size)
+        errors = {} if stderr is None else {
+            "stderr_local": stderr.local, "stderr_correlated": stderr.correlated,
+            **{f"stderr_sum_{k}": v for k, v in stderr.sums.items()}}
+        _check_file(path, column["t"], stack("local"), stack("correlated"), errors,
+                    in_flight, None, parameters, partial)
+        result = cls(column["t"], stack("local"), stack("correlated"), stderr=stderr,
+                     parameters=parameters, partial=partial, in_flight=in_flight)
+        if not verified:
+            warn_unverified(path)
+        return result
 
     # plotting ------------------------------------------------------------------
     def plot(self, ax=None, reference: HeatFluxes | None = None, title: str | None = None,
@@ -376,6 +408,55 @@ class FluxStandardErrors(HeatFluxes):
         return self.sums["subsystem"] if "subsystem" in self.sums else super().subsystem
 
 
+def _check_file(path: Path, t: Any, local: Any, correlated: Any, errors: dict[str, Any],
+                in_flight: Any, final_state: Any, parameters: dict[str, Any],
+                partial: bool) -> None:
+    """Everything a saved :class:`HeatFluxes` must satisfy, checked before it is built.
+
+    Times finite, >= 0 and strictly increasing; ``local`` and ``correlated`` 2-D of shape
+    (n_systems, n_t) (``parameters["n_systems"]`` when recorded) and finite; standard
+    errors (``errors``: ``stderr_local``, ``stderr_correlated``, ``stderr_sum_*``) of the
+    shapes of what they qualify, >= 0 or NaN; ``in_flight`` (n_systems - 1, n_t) and
+    finite; ``final_state`` square of the recorded dimension; as many times as a finished
+    engine run saves.  Raises ``ValueError`` naming ``path`` and the problem.
+    """
+    t = as_array(t, "t", 1, path)
+    check_times(t, path)
+    local = as_array(local, "local", 2, path)
+    correlated = as_array(correlated, "correlated", 2, path)
+    n = local.shape[0]
+    shape = (n, t.size)
+    for name, arr in (("local", local), ("correlated", correlated)):
+        if arr.shape != shape:
+            raise file_error(path, f"'{name}' has shape {arr.shape}, but local has {n} "
+                                   f"rows and there are {t.size} times: expected {shape}")
+        check_numbers(arr, name, path)
+    recorded = recorded_int(parameters, "n_systems")
+    if recorded is not None and recorded != n:
+        raise file_error(path, f"it holds {n} subsystems, but its parameters record "
+                               f"n_systems = {recorded}")
+    if errors and not {"stderr_local", "stderr_correlated"} <= set(errors):
+        raise file_error(path, "standard errors need both stderr_local and "
+                               "stderr_correlated")
+    for name, arr in errors.items():
+        arr = np.asarray(arr)
+        want = (t.size,) if name in ("stderr_sum_J2", "stderr_sum_J12",
+                                     "stderr_sum_total") else shape
+        if arr.dtype.kind not in "fiu" or arr.shape != want:
+            raise file_error(path, f"'{name}' must be a real array of shape {want}, got "
+                                   f"dtype {arr.dtype} and shape {arr.shape}")
+        check_numbers(arr.astype(float), name, path, stderr=True)
+    if in_flight is not None:
+        in_flight = as_array(np.asarray(in_flight), "in_flight", 2, path)
+        if in_flight.shape != (n - 1, t.size):
+            raise file_error(path, f"'in_flight' has shape {in_flight.shape}, expected "
+                                   f"(n_systems - 1, n_t) = ({n - 1}, {t.size})")
+        check_numbers(in_flight, "in_flight", path)
+    if final_state is not None:
+        check_final_state(np.asarray(final_state), parameters, path)
+    check_row_count(t.size, parameters, partial, path)
+
+
 def _plain(obj: Any) -> Any:
     """``obj`` in plain JSON types: numpy scalars and arrays as Python numbers and lists,
     tuples as lists, mapping keys as strings, anything else (complex numbers, paths,
@@ -391,93 +472,3 @@ def _plain(obj: Any) -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     return str(obj)
-
-
-def _parse_parameters(text: str, path: Path) -> dict[str, Any]:
-    """The parameters JSON of a saved result (``NaN`` and ``Infinity`` allowed)."""
-    try:
-        parameters = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: the saved parameters are not valid JSON ({exc})") from exc
-    if not isinstance(parameters, dict):
-        raise ValueError(f"{path}: the saved parameters are a {type(parameters).__name__}, "
-                         f"not a JSON object")
-    return parameters
-
-
-def _not_ours(path: Path, what: str):
-    def error(why: str) -> ValueError:
-        return ValueError(f"{path} is not a {what} CSV written by save(): {why}")
-    return error
-
-
-def write_csv_table(path: Path, columns: dict[str, np.ndarray], parameters_json: str,
-                    partial: bool) -> Path:
-    """Write a result CSV of this package: the column names, ``# parameters:`` (JSON),
-    ``# partial:`` when interrupted, then one row per entry with exact ``repr`` floats."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        fh.write(f"{_PARAMETERS}{parameters_json}\n")
-        if partial:
-            fh.write(f"{_PARTIAL}the run was interrupted before it finished\n")
-        for row in zip(*columns.values(), strict=True):
-            writer.writerow([repr(float(v)) for v in row])
-    return path
-
-
-def read_npz_arrays(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The arrays of a result ``.npz`` of this package, by name.
-
-    Raises ``ValueError`` naming the file if it is not a ``.npz`` archive (or is a single
-    ``.npy`` array) or lacks one of the ``required`` arrays (``what`` names the expected
-    result type).
-    """
-    try:
-        archive = np.load(path)
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a .npz archive written by {what}.save "
-                         f"({exc})") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} is a single .npy array, not a .npz archive written "
-                         f"by {what}.save")
-    with archive:
-        arrays = {k: archive[k] for k in archive.files}
-    missing = [k for k in required if k not in arrays]
-    if missing:
-        raise ValueError(f"{path} is not a {what} .npz file: it has no "
-                         f"{', '.join(missing)} (it has {', '.join(arrays) or 'nothing'})")
-    return arrays
-
-
-def read_csv_table(path: Path, what: str) -> tuple[list[str], dict[str, np.ndarray],
-                                                  dict[str, Any], bool]:
-    """Read a result CSV of this package (names first, ``# `` comment lines anywhere,
-    numeric rows): ``(header, columns by name, parameters, partial)``.
-
-    Raises ``ValueError`` naming the file if it is not text, has no header, has ragged
-    rows or a value that is not a number (``what`` names the expected result type).
-    """
-    not_ours = _not_ours(path, what)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise not_ours("it is not text") from exc
-    parameters, partial, table = {}, False, []
-    for line in lines:
-        if line.startswith(_PARAMETERS):
-            parameters = _parse_parameters(line[len(_PARAMETERS):], path)
-        elif line.startswith(_PARTIAL):
-            partial = True
-        elif line.strip() and not line.startswith("#"):
-            table.append(line)
-    if not table:
-        raise not_ours("it has no row of column names")
-    header, *rows = csv.reader(table)
-    if any(len(row) != len(header) for row in rows):
-        raise not_ours(f"its rows do not all have the {len(header)} columns of its header")
-    try:
-        values = np.array(rows, dtype=float).reshape(len(rows), len(header))
-    except ValueError as exc:
-        raise not_ours(f"a value is not a number ({exc})") from exc
-    return header, dict(zip(header, values.T, strict=True)), parameters, partial

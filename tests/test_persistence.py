@@ -19,7 +19,7 @@ PARAMETERS = {"system": "qubit", "dt": 0.1, "n_systems": 3, "cascade": True, "cu
               "label": "run #3, first try", "seed_spawn_key": [1, 2]}
 
 
-def _result(n, stderr=True, partial=False, final_state=None):
+def _result(n, stderr=True, partial=False, final_state=None, **parameters):
     """A result with awkward numbers (full 17-digit mantissas, a NaN-free random mix)."""
     rng = np.random.default_rng(7)
     t = np.linspace(0, 0.3, 4)
@@ -34,7 +34,8 @@ def _result(n, stderr=True, partial=False, final_state=None):
                                        "J12": rng.uniform(size=t.size),
                                        "total": rng.uniform(size=t.size),
                                        "subsystem": rng.uniform(size=(n, t.size))})
-    return HeatFluxes(t, local, corr, stderr=err, parameters=dict(PARAMETERS, n_systems=n),
+    return HeatFluxes(t, local, corr, stderr=err,
+                      parameters=dict(PARAMETERS, n_systems=n, **parameters),
                       partial=partial, final_state=final_state)
 
 
@@ -100,13 +101,16 @@ def test_csv_comment_lines_hold_the_metadata(tmp_path):
     assert len(_data_lines(path)) == 1 + 4
 
 
-@pytest.mark.parametrize("state", [
-    None,
-    np.array([[0.7, 0.1 - 0.2j], [0.1 + 0.2j, 0.3]]),
-    np.diag([1.5, 1.5, 0.5, 0.5]) + 0.25 * np.eye(4, k=2) + 0.25 * np.eye(4, k=-2),
+@pytest.mark.parametrize("state, system", [
+    (None, "qubit"),
+    # two qubits: a 4 x 4 density matrix (the loader checks the dimension)
+    (np.kron(np.array([[0.7, 0.1 - 0.2j], [0.1 + 0.2j, 0.3]]), np.diag([0.6, 0.4])), "qubit"),
+    # two oscillators of a Gaussian model: a real 4 x 4 covariance matrix
+    (np.diag([1.5, 1.5, 0.5, 0.5]) + 0.25 * np.eye(4, k=2) + 0.25 * np.eye(4, k=-2),
+     "oscillator"),
 ], ids=["none", "density-matrix", "covariance"])
-def test_npz_keeps_final_state(tmp_path, state):
-    hf = _result(2, final_state=state)
+def test_npz_keeps_final_state(tmp_path, state, system):
+    hf = _result(2, final_state=state, system=system)
     back = HeatFluxes.load(hf.save(tmp_path / "r.npz"))
     if state is None:
         assert back.final_state is None

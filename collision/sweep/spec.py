@@ -256,7 +256,7 @@ def read_spec(source) -> dict[str, Any]:
     if path.suffix not in (".toml", ".json"):
         raise ValueError(f"spec file {path} must end in .toml or .json")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
     except OSError as exc:
         raise ValueError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
     try:
