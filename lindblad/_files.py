@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import math
 import struct
@@ -59,11 +60,13 @@ def not_ours(path: Path, what: str):
     return error
 
 
-def _rows_digest(rows: list[str]) -> str:
-    """SHA-256 of the data rows, each followed by a newline (UTF-8)."""
+def _rows_digest(rows: list[str], header: str, parameters: str, partial: bool) -> str:
+    """SHA-256 of what a CSV says: its column names, its parameters (the JSON text as
+    written), whether it is partial, and its data rows, each followed by a newline
+    (UTF-8).  Editing any of them, not only a number, breaks the checksum."""
     digest = hashlib.sha256()
-    for row in rows:
-        digest.update(row.encode("utf-8") + b"\n")
+    for line in (header, parameters, "partial" if partial else "complete", *rows):
+        digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
 
 
@@ -74,12 +77,14 @@ def write_csv_table(path: Path, columns: dict[str, np.ndarray], parameters_json:
     one row per entry with exact ``repr`` floats."""
     rows = [",".join(repr(float(v)) for v in row)
             for row in zip(*columns.values(), strict=True)]
+    header = io.StringIO()
+    csv.writer(header, lineterminator="").writerow(columns)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerow(columns)
+        fh.write(header.getvalue() + "\n")
         fh.write(f"{PARAMETERS}{parameters_json}\n")
         if partial:
             fh.write(f"{PARTIAL}the run was interrupted before it finished\n")
-        fh.write(f"{CHECKSUM}{_rows_digest(rows)}\n")
+        fh.write(f"{CHECKSUM}{_rows_digest(rows, header.getvalue(), parameters_json, partial)}\n")
         fh.writelines(row + "\n" for row in rows)
     return path
 
@@ -114,18 +119,20 @@ def read_csv_table(path: Path, what: str
     if "," not in table[0] and ";" in table[0]:
         raise ValueError(f"{path} is not a comma-separated file written by save(): its "
                          f"column names are separated by ';' (write it back with ',')")
-    parameters, partial, checksum = {}, False, None
+    parameters, partial, checksum, parameters_text = {}, False, None, ""
     for line in lines:
         if line.startswith(PARAMETERS):
-            parameters = parse_parameters(line[len(PARAMETERS):], path)
+            parameters_text = line[len(PARAMETERS):]
+            parameters = parse_parameters(parameters_text, path)
         elif line.startswith(PARTIAL):
             partial = True
         elif line.startswith(CHECKSUM):
             checksum = line[len(CHECKSUM):].strip()
     header_line, *rows = table
-    if checksum is not None and _rows_digest(rows) != checksum:
+    actual = _rows_digest(rows, header_line, parameters_text, partial)
+    if checksum is not None and actual != checksum:
         raise ValueError(f"{path} was modified or truncated after it was written (checksum "
-                         f"of its data rows {_rows_digest(rows)[:12]}..., recorded "
+                         f"of its names, parameters and rows {actual[:12]}..., recorded "
                          f"{checksum[:12]}...)")
     header = next(csv.reader([header_line]))
     repeated = sorted({name for name in header if header.count(name) > 1})

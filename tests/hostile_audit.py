@@ -8,7 +8,8 @@ Each case says what a careful user should get:
 * ``error``: a ``ValueError`` (a ``SystemExit`` with exit code 2 for the command line) whose
   message is not empty;
 * ``ok``: a result that its check accepts (for example a file that loads bit for bit);
-* ``either``: one of the two (a file a text editor re-saved, say).
+* ``either``: one of the two (a file a text editor re-saved, or a flipped byte in a
+  part of a ``.npz`` container that holds no data: it must then load unchanged).
 
 and is classified as
 
@@ -336,9 +337,9 @@ def _npz_edits() -> dict[str, tuple[str, Callable[[Path], None]]]:
     return {
         "empty-file": ("error", lambda p: p.write_bytes(b"")),
         "truncated-half": ("error", truncate),
-        "byte-flipped-early": ("error", flip(0.1)),
-        "byte-flipped-middle": ("error", flip(0.5)),
-        "byte-flipped-late": ("error", flip(0.97)),
+        "byte-flipped-early": ("either", flip(0.1)),
+        "byte-flipped-middle": ("either", flip(0.5)),
+        "byte-flipped-late": ("either", flip(0.97)),
         "not-a-zip": ("error", lambda p: p.write_text("t,J1\n0,1\n")),
         "nan-value": ("error", rewrite(nan)),
         "value-edited": ("error", rewrite(edit_value)),
@@ -567,8 +568,10 @@ def _delay_cases() -> None:
             finite_fluxes)
     add("delay", "delay-not-multiple-of-dt", "error",
         lambda: collision.CascadeCollisionModel("qubit", delay=0.013).run(RHO_Q, T_MAX, DT))
-    add("delay", "delay-1e300-not-multiple", "error",
-        lambda: collision.CascadeCollisionModel("qubit", delay=1e300).run(RHO_Q, T_MAX, 0.03))
+    # beyond the run any delay gives the same run, whole number of steps or not
+    add("delay", "delay-1e300-not-multiple", "ok",
+        lambda: collision.CascadeCollisionModel("qubit", delay=1e300).run(RHO_Q, T_MAX, 0.03),
+        finite_fluxes)
 
 
 # --- 4. merging Monte Carlo runs ------------------------------------------------------------
@@ -732,13 +735,16 @@ def _cli_cases() -> None:
         ("run", "--n-systems", "1"), ("run", "--system", "qutrit"), ("run", "--cutoff", "1"),
         ("run", "--method", "foo"), ("run", "--save-every", "0"), ("run", "--seed", "-1"),
         ("run", "--delay", "-1"), ("run", "--delay", "nan"), ("run", "--rho23", "5"),
-        ("run", "--system", "oscillator"), ("statistics", "--dt", "0"),
+        ("statistics", "--dt", "0"),
         ("converge", "--dts", "0.1,-0.1"), ("converge", "--dts", ""),
         ("sweep", "missing.toml", "--out", "TMP/x"), ("nonsense",),
     ]
     for argv in bad:
         add("cli", " ".join(argv), "error", lambda argv=argv: main(*argv, "--out", "TMP")
             if argv[0] in ("run", "statistics") else main(*argv))
+    add("cli", "run --system oscillator (automatic cutoff)", "ok",
+        lambda: main("run", "--system", "oscillator", "--t-max", "0.5", "--quiet", "--out",
+                     "TMP"))
     add("cli", "run --delay 1e300", "ok",
         lambda: main("run", "--delay", "1e300", "--t-max", "0.5", "--quiet", "--out", "TMP"))
     add("cli", "--version", "ok", lambda: _version_exit(main))

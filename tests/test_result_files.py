@@ -9,7 +9,6 @@ that a careless writer could also produce is "re-signed" (the checksum recompute
 the damaged data), so the structural checks must catch it on their own.
 """
 
-import hashlib
 import warnings
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 import collision
 import lindblad
 from lindblad import states
-from lindblad._files import NPZ_CHECKSUM, _arrays_digest, write_npz
+from lindblad._files import NPZ_CHECKSUM, _arrays_digest, _rows_digest, write_npz
 from lindblad.counting import HeatStatistics
 from lindblad.fluxes import HeatFluxes
 
@@ -157,8 +156,11 @@ def _write_csv(path, header, rows, comments, resign):
     """Write the table back; ``resign``: a new checksum over the damaged rows (as a
     careless writer would), else the old one is kept."""
     texts = [",".join(row) for row in rows]
-    if resign:
-        digest = hashlib.sha256("".join(t + "\n" for t in texts).encode()).hexdigest()
+    if resign:  # the checksum a writer would compute for the damaged table
+        params = next(c[len("# parameters: "):] for c in comments
+                      if c.startswith("# parameters: "))
+        partial = any(c.startswith("# partial") for c in comments)
+        digest = _rows_digest(texts, ",".join(header), params, partial)
         comments = [c for c in comments if not c.startswith("# sha256:")] + \
             [f"# sha256: {digest}"]
     path.write_text("\n".join([",".join(header), *comments, *texts]) + "\n")
@@ -267,7 +269,20 @@ def _bytes_text(path):
     path.write_text("not an archive\n")
 
 
+def _text_mark_partial(path):
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], "# partial: true", *lines[1:]]) + "\n")
+
+
+def _text_edit_parameters(path):
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(ln.replace('"omega": 1.0', '"omega": 2.0')
+                              if ln.startswith("# parameters") else ln for ln in lines) + "\n")
+
+
 FILE_CASES = [  # (id, suffix, damage of the file itself)
+    ("marked-partial", ".csv", _text_mark_partial),
+    ("parameters-edited", ".csv", _text_edit_parameters),
     ("truncate-mid-number", ".csv", _text_truncate_mid_number),
     ("semicolon-csv", ".csv", _text_semicolons),
     ("empty-csv", ".csv", _bytes_empty),
