@@ -70,20 +70,12 @@ from ._loop import BatchStops, run_in_chunks
 from .density import DensityEngine
 from .extrapolate import richardson_statistics
 from .initial import initial_state, state_digest
+from .montecarlo import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
 from .options import engine_options
 from .plans.exchange import time_grid
 from .resources import N_GROUPS, check_run_memory
 from .statistics import check_disjoint, check_same_run
-from .trajectories import (
-    _ThreadCount,
-    batch_size,
-    build_tables,
-    check_n_trajectories,
-    initial_ensemble,
-    sampled_ensemble,
-    seed_prefix,
-    seed_sequence,
-)
+from .trajectories import batch_size, build_tables, initial_ensemble, sampled_ensemble
 
 METHODS = ("density", "trajectories")
 # N_GROUPS, the groups of trajectories for the jackknife standard errors of the

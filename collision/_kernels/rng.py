@@ -190,7 +190,7 @@ def seed_children(prefix, pool_size, first_child, states):
     ----------
     prefix : ndarray of uint64
         Parent's run entropy (zero-padded to ``pool_size`` words) and spawn-key words,
-        see :func:`collision.trajectories.seed_prefix`.
+        see :func:`collision.montecarlo.seed_prefix`.
     pool_size : int
         The parent's ``pool_size`` (4 unless chosen otherwise).
     first_child : int

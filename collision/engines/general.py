@@ -24,11 +24,11 @@ import numpy as np
 from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
+from ..montecarlo import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
 from ..plans.general import GeneralPlan
 from ..resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
 from ..results import Result, ResultErrors
 from ..statistics import LEAF, Moments, TrajectoryStatistics
-from ..trajectories import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
 
 #: Memory budget of one batch's per-trajectory outputs (bytes).
 BATCH_BYTES = 64 * 2**20
