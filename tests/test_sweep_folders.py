@@ -358,3 +358,27 @@ def _parent(pid: int) -> int | None:
             return int(fh.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def test_batches_that_cannot_be_merged_are_set_aside_and_the_point_recomputed(tmp_path):
+    """Batches that load but refuse to merge (written by a version that recorded no
+    initial-state digest, say) fail the point with a message, are moved to damaged/, and
+    the next run computes the point anew; no traceback."""
+    spec = {"sweep": {"model": "CascadeCollisionModel", "seed": 5},
+            "model": {"system": "qubit", "temperature": 1.0},
+            "initial": {"state": "thermal", "temperature": 0.5},
+            "run": {"t_max": 0.3, "dt": 0.01, "save_every": 10, "method": "trajectories",
+                    "n_trajectories": 128, "n_threads": 1, "batches": 2},
+            "grid": {"model.gamma": [1.0]}}
+
+    def refuse(first, second):
+        raise ValueError("cannot merge: the results do not both record initial_state")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("collision.sweep.runner.merge_results", refuse)
+        with pytest.warns(DamagedFileWarning):
+            table = sweep.run(spec, tmp_path, workers=1, progress=False)
+    assert list(table["status"]) == ["failed"]
+    assert len(list((tmp_path / "damaged").iterdir())) == 2
+    again = sweep.run(spec, tmp_path, workers=1, progress=False)
+    assert set(again["status"]) == {"ok"}  # one row per saved time

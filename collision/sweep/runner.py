@@ -236,7 +236,20 @@ class _Bookkeeping:
         warned = []
         for s in stamps:
             warned += [w for w in s.get("warnings", []) if w not in warned]
-        merged = functools.reduce(merge_results, parts)
+        try:
+            merged = functools.reduce(merge_results, parts)
+        except ValueError as exc:  # e.g. batches written by an older version: no digest
+            for path in self.folder.batches(point.id).values():
+                self.folder.set_aside(path, f"batch {path.name} of point {point.id} cannot be "
+                                           f"merged with the others ({exc})")
+            self.failed.add(point.id)
+            self.folder.write_failure(point.id, {
+                **self._metadata(point, wall, warned), "status": "failed",
+                "error": f"ValueError: its saved batches cannot be merged ({exc}); they were "
+                         "set aside in damaged/, and running the sweep again computes the "
+                         "point anew", "traceback": ""})
+            self._advance()
+            return
         params = dict(merged.parameters)
         params["options"] = {**params["options"], "first_trajectory": 0,
                              "n_trajectories": merged.parameters["n_trajectories"]}
