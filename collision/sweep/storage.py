@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from lindblad import __version__
 from lindblad.fluxes import HeatFluxes, _plain
 
 from ..statistics import Moments, TrajectoryStatistics, fluxes_from_moments
@@ -89,13 +90,9 @@ def check_out_dir(out_dir) -> Path:
 
 @functools.lru_cache(maxsize=1)
 def package_version() -> str:
-    """The installed version of this package (``"unknown"`` from a bare checkout)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("cascade-collisions")
-    except PackageNotFoundError:
-        return "unknown"
+    """This package's version (:data:`lindblad.__version__`: the installed metadata, or
+    ``pyproject.toml`` in a source checkout)."""
+    return __version__
 
 
 def _atomic(path: Path, write) -> None:
