@@ -382,3 +382,10 @@ def test_batches_that_cannot_be_merged_are_set_aside_and_the_point_recomputed(tm
     assert len(list((tmp_path / "damaged").iterdir())) == 2
     again = sweep.run(spec, tmp_path, workers=1, progress=False)
     assert set(again["status"]) == {"ok"}  # one row per saved time
+
+
+def test_a_spec_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_bytes(b"[sweep]\nmodel = \"\xff\xfe\"\n")
+    with pytest.raises(ValueError, match=r"spec\.toml is not UTF-8 text"):
+        sweep.validate(str(path))

@@ -259,6 +259,9 @@ def read_spec(source) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
     except OSError as exc:
         raise ValueError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"spec file {path} is not UTF-8 text ({exc.reason} at byte "
+                         f"{exc.start})") from None
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
