@@ -17,12 +17,14 @@ from ._loop import AccuracyWarning, TruncationWarning
 from .gaussian import GaussianCollisionModel
 from .model import CascadeCollisionModel, CollisionPlan
 from .models.general import Collision, CollisionModel
+from .models.memory import Memory, PseudomodeMasterEquation, partial_swap
 from .options import ENGINES, DensityOptions, GaussianOptions, TrajectoryOptions
 from .results import Result, ResultErrors
 from .statistics import TrajectoryStatistics, merge_results
 
 __all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "Collision",
            "CollisionModel", "CollisionPlan", "DensityOptions", "GaussianCollisionModel",
-           "GaussianOptions", "HeatFluxes", "HeatStatistics", "Result", "ResultErrors",
-           "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "__version__",
-           "merge_results"]
+           "GaussianOptions", "HeatFluxes", "HeatStatistics", "Memory",
+           "PseudomodeMasterEquation", "Result", "ResultErrors", "TrajectoryOptions",
+           "TrajectoryStatistics", "TruncationWarning", "__version__", "merge_results",
+           "partial_swap"]

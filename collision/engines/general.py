@@ -11,9 +11,13 @@ drawn from its stream's state and every leaving one measured in its stream's ene
 basis (the computational basis without a Hamiltonian).  Any such unravelling averages to
 the density engine's map.  Outputs per trajectory: ``<psi|O|psi>`` at the saved times and
 the energy each stream's ancilla carries away in expectation over the measurement, given
-the level it was drawn in.  Statistics are kept in leaves of 64 trajectories
-(:mod:`collision.statistics`), so results do not depend on threads or batches and runs
-over disjoint ranges of one seed merge exactly.
+the level it was drawn in.  With memory (:mod:`collision.models.memory`) the state
+vectors hold the subsystems and the carried ancillas: a carried ancilla stays in the
+state vector from step to step, its initial level drawn with the subsystems' from
+``rho0 x eta``, and only the ancilla that leaves is measured; ``final_state`` is reduced
+to the subsystems (:meth:`GeneralPlan.reduce`).  Statistics are kept in leaves of 64
+trajectories (:mod:`collision.statistics`), so results do not depend on threads or
+batches and runs over disjoint ranges of one seed merge exactly.
 """
 
 from __future__ import annotations
@@ -170,7 +174,8 @@ def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
     n_done = n_saved if not partial else min(n_saved, -(-finished // plan.save_every))
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
     return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy), None if partial else out_state, partial=partial)
+                  _heat_dict(plan, energy), None if partial else plan.reduce(out_state),
+                  partial=partial)
 
 
 def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
@@ -197,7 +202,8 @@ def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
     n_done = finished if partial else n_saved
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
     return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy), None if partial else final.reshape(dim, dim),
+                  _heat_dict(plan, energy),
+                  None if partial else plan.reduce(final.reshape(dim, dim)),
                   partial=partial)
 
 
@@ -300,7 +306,7 @@ def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics) -> Re
     values = mean[:, :n_ops] + 1j * mean[:, n_ops:2 * n_ops]
     errors = err[:, :n_ops] + 1j * err[:, n_ops:2 * n_ops]
     energy = mean[:, 2 * n_ops:]
-    final = total.rho_sum / total.count if total.rho_sum.size else None
+    final = plan.reduce(total.rho_sum / total.count) if total.rho_sum.size else None
     out = Result(plan.times.copy(), _expect_dict(plan, values), _heat_dict(plan, energy),
                  final, stderr=ResultErrors(_expect_dict(plan, errors),
                                             _heat_dict(plan, err[:, 2 * n_ops:])))
