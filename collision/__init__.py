@@ -19,12 +19,14 @@ from .drivers import ENGINES
 from .model import CascadeCollisionModel, CollisionPlan, merge_results
 from .models.gaussian import GaussianCollisionModel
 from .models.general import Collision, CollisionModel
+from .models.memory import Memory, PseudomodeMasterEquation, partial_swap
 from .options import DensityOptions, GaussianOptions, TrajectoryOptions
 from .results import Result, ResultErrors
 from .statistics import TrajectoryStatistics
 
 __all__ = ["ENGINES", "AccuracyWarning", "CascadeCollisionModel", "Collision",
            "CollisionModel", "CollisionPlan", "DensityOptions", "GaussianCollisionModel",
-           "GaussianOptions", "HeatFluxes", "HeatStatistics", "Result", "ResultErrors",
-           "TrajectoryOptions", "TrajectoryStatistics", "TruncationWarning", "__version__",
-           "merge_results", "presets"]
+           "GaussianOptions", "HeatFluxes", "HeatStatistics", "Memory",
+           "PseudomodeMasterEquation", "Result", "ResultErrors", "TrajectoryOptions",
+           "TrajectoryStatistics", "TruncationWarning", "__version__", "merge_results",
+           "partial_swap", "presets"]

@@ -1,5 +1,5 @@
-"""Command line: ``collision run | converge | figures | statistics | delay | bench |
-sweep``.
+"""Command line: ``collision run | converge | figures | statistics | delay | memory |
+bench | sweep``.
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
@@ -457,6 +457,18 @@ def cmd_delay(args) -> int:
     return 0
 
 
+def cmd_memory(args) -> int:
+    from .studies.memory import run_study
+
+    out = _writable_folder(args.out)
+    with _staged(out) as stage:
+        study = run_study(stage, quick=args.quick)
+    for path in study.files:
+        print(f"wrote {out / path.name}")
+    print(f"memory study done in {study.seconds:.1f} s; numbers in {out / 'REPORT.md'}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import format_rows, suites
 
@@ -794,6 +806,14 @@ def build_parser() -> argparse.ArgumentParser:
     _study_options(dly)
     _common(dly)
     dly.set_defaults(func=cmd_delay)
+
+    mem = sub.add_parser("memory", formatter_class=fmt,
+                         help="a reservoir with memory (ancilla-ancilla collisions): S1's "
+                              "decay and heat from Markovian to revivals, and the cascade "
+                              "S1 -> S2 in it; CSV + PNG + REPORT.md")
+    mem.add_argument("--quick", action="store_true", help="dt = 0.02 instead of 0.005")
+    _common(mem, progress_bar=False)
+    mem.set_defaults(func=cmd_memory)
 
     bench = sub.add_parser("bench", formatter_class=fmt,
                            help="throughput and the QuTiP comparison (needs the 'bench' extra "

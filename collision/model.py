@@ -234,6 +234,7 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
     stream_hamiltonians = property(lambda self: self._description["stream_hamiltonians"])
     collisions = property(lambda self: self._description["collisions"])
     stream_dims = property(lambda self: {k: v.shape[0] for k, v in self.streams.items()})
+    memory = property(lambda self: {})  # the paper's reservoir has no memory
 
     @property
     def continuum_order(self) -> float:

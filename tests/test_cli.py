@@ -273,7 +273,8 @@ _IDS = [name.replace(" ", "-") for name, _ in _PARSERS]
 def test_every_subcommand_is_covered():
     assert {name for name, _ in _PARSERS} == {
         "collision", *(f"collision {c}" for c in (
-            "run", "converge", "figures", "statistics", "delay", "bench", "sweep"))}
+            "run", "converge", "figures", "statistics", "delay", "memory", "bench",
+            "sweep"))}
 
 
 @pytest.mark.parametrize("name, parser", _PARSERS, ids=_IDS)
@@ -319,7 +320,8 @@ _WARNINGS = [(UserWarning, "plain"), (RuntimeWarning, "numpy-like"),
              ("AccuracyWarning", "engine"), ("TruncationWarning", "engine cutoff")]
 _COMMANDS = [("run", "cmd_run", []), ("converge", "cmd_converge", []),
              ("figures", "cmd_figures", []), ("statistics", "cmd_statistics", []),
-             ("delay", "cmd_delay", []), ("bench", "cmd_bench", []),
+             ("delay", "cmd_delay", []), ("memory", "cmd_memory", []),
+             ("bench", "cmd_bench", []),
              ("sweep", "cmd_sweep", ["spec.toml"])]
 
 

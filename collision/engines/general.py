@@ -11,9 +11,13 @@ drawn from its stream's state and every leaving one measured in its stream's ene
 basis (the computational basis without a Hamiltonian).  Any such unravelling averages to
 the density engine's map.  Outputs per trajectory: ``<psi|O|psi>`` at the saved times and
 the energy each stream's ancilla carries away in expectation over the measurement, given
-the level it was drawn in.  Statistics are kept in leaves of 64 trajectories
-(:mod:`collision.statistics`), so results do not depend on threads or batches and runs
-over disjoint ranges of one seed merge exactly.
+the level it was drawn in.  With memory (:mod:`collision.models.memory`) the state
+vectors hold the subsystems and the carried ancillas: a carried ancilla stays in the
+state vector from step to step, its initial level drawn with the subsystems' from
+``rho0 x eta``, and only the ancilla that leaves is measured; ``final_state`` is reduced
+to the subsystems (:meth:`GeneralPlan.reduce`).  Statistics are kept in leaves of 64
+trajectories (:mod:`collision.statistics`), so results do not depend on threads or
+batches and runs over disjoint ranges of one seed merge exactly.
 """
 
 from __future__ import annotations
@@ -170,7 +174,8 @@ def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
     n_done = n_saved if not partial else min(n_saved, -(-finished // plan.save_every))
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
     return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy), None if partial else out_state, partial=partial)
+                  _heat_dict(plan, energy), None if partial else plan.reduce(out_state),
+                  partial=partial)
 
 
 def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
@@ -197,7 +202,8 @@ def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
     n_done = finished if partial else n_saved
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
     return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy), None if partial else final.reshape(dim, dim),
+                  _heat_dict(plan, energy),
+                  None if partial else plan.reduce(final.reshape(dim, dim)),
                   partial=partial)
 
 
@@ -301,17 +307,19 @@ def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics) -> Re
     return statistics_result(stats, plan.times, list(plan.e_names),
                              _hermitian_ops(plan).tolist(), list(plan.streams),
                              [r for r, has in zip(plan.streams, plan.has_energy, strict=True)
-                              if has], plan.dt)
+                              if has], plan.dt, plan.system_dim)
 
 
 def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: list[str],
                       hermitian: list[bool], streams: list[str], heat_streams: list[str],
-                      dt: float) -> Result:
+                      dt: float, system_dim: int) -> Result:
     """The :class:`Result` of trajectory statistics (after a run, and after a merge).
 
     The quantities are, in order, the real and the imaginary parts of every expectation
     value (``e_names``), then the energy every stream (``streams``, in order) carries
-    away; the streams with a Hamiltonian (``heat_streams``) are reported as heat.
+    away; the streams with a Hamiltonian (``heat_streams``) are reported as heat.  The
+    final state is traced over the carried ancillas down to the subsystems' dimension
+    ``system_dim``.
     """
     total = stats.total()
     n_ops = len(e_names)
@@ -324,7 +332,11 @@ def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: l
     values = mean[:, :n_ops] + 1j * mean[:, n_ops:2 * n_ops]
     errors = err[:, :n_ops] + 1j * err[:, n_ops:2 * n_ops]
     column = {r: 2 * n_ops + streams.index(r) for r in heat_streams}
-    final = total.rho_sum / total.count if total.rho_sum.size else None
+    final = None
+    if total.rho_sum.size:  # traced over the carried ancillas (memory streams) if any
+        final = total.rho_sum / total.count
+        rest = final.shape[0] // system_dim
+        final = np.einsum("iaja->ij", final.reshape(system_dim, rest, system_dim, rest))
     out = Result(np.asarray(times, dtype=float).copy(), expect(values),
                  {r: mean[:, k] / dt for r, k in column.items()}, final,
                  stderr=ResultErrors(expect(errors), {r: err[:, k] / dt
@@ -332,5 +344,5 @@ def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: l
     out.statistics = stats
     out.parameters = {"n_trajectories": total.count, "ranges": stats.ranges(),
                       "hermitian": list(hermitian), "stream_order": list(streams),
-                      "heat_streams": list(heat_streams)}
+                      "heat_streams": list(heat_streams), "system_dim": int(system_dim)}
     return out

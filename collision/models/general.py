@@ -7,8 +7,12 @@ ordered list of *collisions* that one step applies.  One step of length ``dt``:
 1. the collisions in their order, each ``U = exp(-i s V)`` on its subsystems x the current
    ancilla of its stream, with ``s = sqrt(dt)`` (``scale="sqrt_dt"``, a reservoir-type
    collision: the paper's ``theta = sqrt(gamma dt)`` is ``V = sqrt(gamma) (a^dag b +
-   a b^dag)``) or ``s = dt`` (``scale="dt"``, a weak collision of Hamiltonian type);
-2. every ancilla leaves (it is traced out);
+   a b^dag)``), ``s = dt`` (``scale="dt"``, a weak collision of Hamiltonian type) or
+   ``s = 1`` (``scale="none"``, a collision of fixed strength, which has no continuum
+   limit);
+2. every ancilla leaves (it is traced out) -- except with ``memory``
+   (:mod:`collision.models.memory`): a stream's outgoing ancilla then collides with the
+   next incoming one, which becomes the ancilla the subsystems meet in the next step;
 3. the subsystems evolve by ``exp(-i H dt)``.
 
 Conventions (DESIGN.md section 3): hbar = 1, subsystem 0 (S1) is the most significant
@@ -16,7 +20,8 @@ factor of every Kronecker product, and an interaction ``V`` acts on (its subsyst
 the order given) x (the stream's ancilla), the ancilla least significant.
 
 This module validates the description; :mod:`collision.models.limit` derives its
-continuum limit.
+continuum limit, :mod:`collision.models.memory` that of models with memory (through
+their composite, memoryless picture).
 """
 
 from __future__ import annotations
@@ -43,9 +48,17 @@ from ..results import Result
 from ..statistics import check_disjoint
 from ._operators import embed, hermitian
 from .limit import continuum_limit, continuum_order
+from .memory import (
+    Memory,
+    PseudomodeMasterEquation,
+    carried_unitary,
+    carry,
+    check_memory,
+    embedding_problem,
+)
 
 #: How a collision's strength scales with the time step.
-SCALES = ("sqrt_dt", "dt")
+SCALES = ("sqrt_dt", "dt", "none")
 #: The stream a single ancilla state (not a dict) is given the name of.
 DEFAULT_STREAM = "bath"
 #: Largest joint dimension of the subsystems a general model accepts (its density
@@ -68,10 +81,11 @@ class Collision:
         ``sqrt(dt) V`` is dimensionless), ``1/time`` for ``scale="dt"``.
     stream : str
         The name of the stream whose ancilla takes part (default ``"bath"``).
-    scale : {"sqrt_dt", "dt"}
+    scale : {"sqrt_dt", "dt", "none"}
         ``U = exp(-i sqrt(dt) V)`` (reservoir-type; the collision survives the continuum
-        limit as dissipation) or ``U = exp(-i dt V)`` (a weak collision: in the limit
-        only its mean field acts, as a Hamiltonian).
+        limit as dissipation), ``U = exp(-i dt V)`` (a weak collision: in the limit
+        only its mean field acts, as a Hamiltonian) or ``U = exp(-i V)`` (fixed strength;
+        no continuum limit).
 
     Shapes against the model's dimensions are checked by :class:`CollisionModel`.
     """
@@ -136,17 +150,25 @@ class CollisionModel:
     stream_hamiltonians : dict of str to array_like, optional
         Energies of the streams' ancillas (``d_A x d_A`` Hermitian); needed for the heat a
         stream carries away.
+    memory : dict of str to Memory, optional
+        Streams with memory (:mod:`collision.models.memory`): after the stream's last
+        collision of a step, its outgoing ancilla and a fresh incoming one undergo
+        ``W = SWAP^swap exp(-i s V_AA)``; the outgoing one leaves and the incoming one is
+        the ancilla the subsystems meet in the next step.  The engines then carry
+        subsystems x one ancilla per memory stream; ``e_ops``, ``final_state`` and the
+        result refer to the subsystems.
 
     Raises
     ------
     ValueError
         Before any work, for a wrong shape, a non-Hermitian operator, an ancilla state that
         is not a density matrix, a subsystem index out of range, a stream name that does
-        not exist, a collision list that is empty.
+        not exist, a collision list that is empty, a memory on a stream that does not
+        exist or has no collision, a ``V_AA`` of the wrong shape.
     """
 
     def __init__(self, dims, hamiltonian=None, streams=None, collisions=(),
-                 stream_hamiltonians: Mapping | None = None):
+                 stream_hamiltonians: Mapping | None = None, memory: Mapping | None = None):
         self.dims = _dims(dims)
         self.dim = math.prod(self.dims)
         self.streams = _streams(streams)
@@ -154,6 +176,13 @@ class CollisionModel:
         self.hamiltonian = self._hamiltonian(hamiltonian)
         self.collisions = self._collisions(collisions)
         self.stream_hamiltonians = self._stream_hamiltonians(stream_hamiltonians)
+        self.memory = check_memory(memory, self.streams, self.stream_dims,
+                                   [c.stream for c in self.collisions])
+        joint = self.dim * math.prod(self.stream_dims[r] for r in self.memory)
+        if joint > MAX_DIMENSION:
+            raise ValueError(f"memory: the subsystems ({self.dim}) and the carried ancillas "
+                             f"give a joint dimension {joint}, above {MAX_DIMENSION}, the "
+                             "largest dense state a general model keeps")
 
     # --- validation --------------------------------------------------------------------
     def _hamiltonian(self, hamiltonian) -> np.ndarray:
@@ -231,7 +260,9 @@ class CollisionModel:
                 "collisions": [{"subsystems": list(c.subsystems),
                                 "interaction": _matrix_record(c.interaction),
                                 "stream": c.stream, "scale": c.scale}
-                               for c in self.collisions]}
+                               for c in self.collisions],
+                "memory": {r: {"interaction": _matrix_record(m.interaction), "scale": m.scale,
+                               "swap": bool(m.swap)} for r, m in self.memory.items()}}
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> CollisionModel:
@@ -239,12 +270,14 @@ class CollisionModel:
         try:
             energies = {r: _matrix(h) for r, h in parameters["stream_hamiltonians"].items()
                         if h is not None}
+            memory = {r: Memory(_matrix(m["interaction"]), m["scale"], m["swap"])
+                      for r, m in parameters.get("memory", {}).items()}
             return CollisionModel(
                 parameters["dims"], _matrix(parameters["hamiltonian"]),
                 {r: _matrix(eta) for r, eta in parameters["streams"].items()},
                 [Collision(tuple(c["subsystems"]), _matrix(c["interaction"]), c["stream"],
                            c["scale"]) for c in parameters["collisions"]],
-                stream_hamiltonians=energies)
+                stream_hamiltonians=energies, memory=memory or None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"these parameters do not describe a CollisionModel (missing or "
                              f"malformed {exc})") from None
@@ -258,23 +291,95 @@ class CollisionModel:
     def continuum_order(self) -> float:
         """The order in ``dt`` at which runs converge to :meth:`master_equation`: 1.0 when
         the ``dt^{3/2}`` part of the step map vanishes (e.g. exchange collisions with
-        thermal ancillas), 0.5 otherwise (:mod:`collision.models.limit`)."""
-        return continuum_order(self)
+        thermal ancillas), 0.5 otherwise (:mod:`collision.models.limit`; for a model
+        with memory, that of its :meth:`composite` model)."""
+        return continuum_order(self._embedding()) if self.memory else continuum_order(self)
+
+    def composite(self) -> CollisionModel:
+        """The same model in the composite picture: memoryless, on subsystems x one
+        pseudomode per memory stream (:mod:`collision.models.memory`).
+
+        Every memory must have ``swap=True``.  The pseudomode of stream ``r`` is the
+        subsystem after the model's subsystems (in the streams' order), of dimension
+        ``d_A``; the stream's collisions ``V_c`` become collisions on (subsystems,
+        pseudomode) through ``V_c x 1_A`` (the fresh ancilla is left alone), and
+        ``Collision(pseudomode, V_AA, r, scale)`` follows the stream's last collision.
+        Start it from ``rho0 x eta_r`` (:meth:`composite_state`); its subsystems' state,
+        expectation values and heat equal this model's at every step.
+
+        Raises
+        ------
+        ValueError
+            If the model has no memory, or a memory has ``swap=False``.
+        """
+        if not self.memory:
+            raise ValueError("composite() needs a model with memory (memory={stream: "
+                             "collision.Memory(...)}); this one is memoryless already")
+        no_swap = [r for r, m in self.memory.items() if not m.swap]
+        if no_swap:
+            raise ValueError(f"composite(): memory[{no_swap[0]!r}] has swap=False; the "
+                             "pseudomode picture (a persistent mode that collides with the "
+                             "fresh ancilla through exp(-i s V_AA)) needs swap=True")
+        n = len(self.dims)
+        modes = {r: n + k for k, r in enumerate(self.memory)}
+        dims = list(self.dims) + [self.stream_dims[r] for r in self.memory]
+        rest = math.prod(dims[n:])
+        last = {c.stream: j for j, c in enumerate(self.collisions)}
+        collisions = []
+        for j, c in enumerate(self.collisions):
+            if c.stream not in self.memory:
+                collisions.append(c)
+                continue
+            d_a = self.stream_dims[c.stream]
+            collisions.append(Collision((*c.subsystems, modes[c.stream]),
+                                        np.kron(c.interaction, np.eye(d_a)), c.stream,
+                                        c.scale))
+            if last[c.stream] == j:
+                mem = self.memory[c.stream]
+                collisions.append(Collision(modes[c.stream], mem.interaction, c.stream,
+                                            mem.scale))
+        return CollisionModel(dims, np.kron(self.hamiltonian, np.eye(rest)), self.streams,
+                              collisions, self.stream_hamiltonians)
+
+    def composite_state(self, rho0) -> np.ndarray:
+        """``rho0 x eta_r x ...``: an initial state of the subsystems joined by the
+        pseudomodes' (the carried ancillas') initial states, for :meth:`composite`."""
+        state = initial_state(rho0, self.dims).dense()
+        return carry(state, np.zeros((0, self.dim, self.dim), dtype=complex),
+                     [self.streams[r] for r in self.memory])[0]
+
+    def _embedding(self) -> CollisionModel:
+        """The composite model, or ``ValueError`` if it has no continuum limit."""
+        problem = embedding_problem(self.memory, self.streams, self.collisions)
+        if problem is not None:
+            raise ValueError("the collision model with memory has no Markovian embedding the "
+                             f"package knows: {problem}")
+        return self.composite()
 
     def master_equation(self) -> MasterEquation:
         """The Lindblad generator of the ``dt -> 0`` limit of the step map.
 
         Includes the Hamiltonian that the order of the collisions produces (for the
         paper's cascade, the cascade term) and the mean field of ``scale="dt"``
-        collisions; derivation in :mod:`collision.models.limit`.
+        collisions; derivation in :mod:`collision.models.limit`.  For a model with memory,
+        the generator of its :meth:`composite` model: a
+        :class:`collision.models.memory.PseudomodeMasterEquation` on subsystems x
+        pseudomodes, whose ``evolve_reduced`` / ``expect_reduced`` give the subsystems'
+        state from theirs.
 
         Raises
         ------
         ValueError
             If a stream's ``sqrt_dt`` collisions have a non-zero first moment in the
             stream's state: the limit does not exist (the message names the collisions
-            and how to rescale them).
+            and how to rescale them); a collision has ``scale="none"``; a model with
+            memory has no Markovian embedding the package knows (the message says why).
         """
+        if self.memory:
+            composite = self._embedding()
+            h, jumps = continuum_limit(composite)
+            return PseudomodeMasterEquation(h, jumps, list(composite.dims), len(self.dims),
+                                            [self.streams[r] for r in self.memory])
         h, jumps = continuum_limit(self)
         return MasterEquation(h, jumps, dims=list(self.dims))
 
@@ -295,17 +400,22 @@ class CollisionModel:
         check_output_memory(steps, save_every, 16 * (len(ops) + len(self.streams)) + 8)
         n_saved = steps // save_every + 1
         order = list(self.streams)
+        carried = {order.index(r): carried_unitary(m, self.stream_dims[r], dt)
+                   for r, m in self.memory.items()}
         program = compile_step(self.dims, [self.stream_dims[r] for r in order],
                                [(c.subsystems, c.interaction, order.index(c.stream), c.scale)
-                                for c in self.collisions], self.hamiltonian, dt)
+                                for c in self.collisions], self.hamiltonian, dt, carried)
         etas, probs, vecs, measure, energies, fresh, has = stream_arrays(
             [self.streams[r] for r in order], [self.stream_hamiltonians[r] for r in order])
+        if self.memory:  # the engines' state: subsystems x carried ancillas
+            state, ops = carry(state, ops, [self.streams[r] for r in self.memory])
         return GeneralPlan(program=program, dims=self.dims, dt=dt,
                            n_steps=(n_saved - 1) * save_every + 1, save_every=save_every,
                            times=np.arange(n_saved) * save_every * dt, rho0=state,
                            streams=order, etas=etas, eta_probs=probs, eta_vectors=vecs,
                            measure=measure, stream_energies=energies, fresh_energy=fresh,
-                           has_energy=has, e_ops=ops, e_names=names)
+                           has_energy=has, e_ops=ops, e_names=names,
+                           carried_dims=tuple(self.stream_dims[r] for r in self.memory))
 
     def run(self, rho0, t_max: float, dt: float, method: str = "density", e_ops=None,
             save_every: int = 1, n_trajectories: int | None = None, seed=None,
@@ -383,8 +493,9 @@ class CollisionModel:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {d}" for k, d in self.stream_dims.items())
+        mem = f", memory on {list(self.memory)}" if self.memory else ""
         return (f"{type(self).__name__}(dims={list(self.dims)}, streams={{{parts}}}, "
-                f"{len(self.collisions)} collisions)")
+                f"{len(self.collisions)} collisions{mem})")
 
 
 def _dims(dims) -> tuple[int, ...]:
@@ -479,7 +590,8 @@ def merge_general(first: Result, second: Result) -> Result:
     check_disjoint(first, second)
     stats = first.statistics.merge(second.statistics)
     out = statistics_result(stats, first.t, list(pa["e_ops"]), pa["hermitian"],
-                            pa["stream_order"], pa["heat_streams"], pa["dt"])
+                            pa["stream_order"], pa["heat_streams"], pa["dt"],
+                            pa["system_dim"])
     out.parameters = {**pa, **out.parameters, "first_trajectory": stats.ranges()[0][0]}
     out.partial = first.partial or second.partial
     return out

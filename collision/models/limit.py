@@ -83,7 +83,13 @@ def first_moments(model) -> dict[str, np.ndarray]:
 
 
 def check_first_moments(model) -> None:
-    """``ValueError`` unless every stream's ``sqrt_dt`` collisions have zero first moment."""
+    """``ValueError`` unless every stream's ``sqrt_dt`` collisions have zero first moment
+    (and no collision has ``scale="none"``, a unitary of fixed strength per step)."""
+    fixed = [j for j, c in enumerate(model.collisions) if c.scale == "none"]
+    if fixed:
+        raise ValueError(f"the collision model has no continuum limit: collisions[{fixed[0]}] "
+                         "has scale='none', a unitary of fixed strength at every step, which "
+                         "does not vanish as dt -> 0; give it scale='sqrt_dt' or 'dt'")
     tol = MOMENT_RTOL * _scale(model)
     for r, moment in first_moments(model).items():
         size = float(np.max(np.abs(moment)))

@@ -17,6 +17,16 @@ kernels of :mod:`collision._kernels.general` execute with plain loops:
 An ancilla is in play only between its stream's first and last collision of the step, so
 the joint dimension stays as small as the order of the collisions allows.
 
+Memory (:mod:`collision.models.memory`).  A stream with memory has a *carried* ancilla,
+a persistent factor of the state after the subsystems (one per memory stream, in the
+streams' order): the engines' state is subsystems x carried ancillas.  Its collisions act
+on the carried factor (no ``TENSOR`` before them); after its last collision a fresh
+ancilla joins (``TENSOR``), ``SWAP W`` acts on (carried, fresh) (``W`` on outgoing x
+incoming; the ``SWAP`` moves the incoming ancilla into the carried slot and the outgoing
+one into the fresh slot), and the fresh slot leaves (``TRACE``).  So the layout of the
+persistent factors is the same at the start of every step, and the kernels need nothing
+new.  The final ``exp(-i H dt)`` acts on the subsystems' factors only.
+
 Index tables.  A stage on the factors ``targets`` of a joint state with factor dimensions
 ``layout`` has a table ``idx`` of shape ``(n_rest, d_loc)``: ``idx[r, l]`` is the joint
 index of local index ``l`` (over ``targets``, the first the most significant) and rest
@@ -101,8 +111,14 @@ class StepProgram:
                                       strict=True)]
 
 
+def step_scale(scale: str, dt: float) -> float:
+    """``s`` of a collision ``exp(-i s V)``: ``sqrt(dt)``, ``dt`` or 1 (``"none"``)."""
+    return {"sqrt_dt": math.sqrt(dt), "dt": dt, "none": 1.0}[scale]
+
+
 def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list[tuple],
-                 hamiltonian: np.ndarray, dt: float) -> StepProgram:
+                 hamiltonian: np.ndarray, dt: float,
+                 carried: dict[int, np.ndarray] | None = None) -> StepProgram:
     """The :class:`StepProgram` of one step of length ``dt``.
 
     Parameters
@@ -117,35 +133,54 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
         The subsystems' Hamiltonian (``exp(-i H dt)`` ends the step; skipped if zero).
     dt : float
         The time step.
+    carried : dict of int to ndarray, optional
+        Streams with memory (by index): the unitary ``SWAP W`` on (carried, fresh), shape
+        ``(d_A^2, d_A^2)`` (module docstring).  Their carried ancillas are persistent
+        factors after the subsystems, in increasing stream index.
     """
+    carried = dict(sorted((carried or {}).items()))
     first = {}
     last = {}
     for j, (_, _, r, _) in enumerate(collisions):
         first.setdefault(r, j)
         last[r] = j
     rows: list[tuple[int, int, int, int, int, np.ndarray | None, np.ndarray | None]] = []
-    layout = list(dims)
-    owners: list[int] = [-1] * len(dims)  # the stream of each factor (-1: a subsystem)
+    layout = list(dims) + [stream_dims[r] for r in carried]
+    # the stream of each factor (-1: a subsystem; -2: a memory stream's fresh ancilla)
+    owners: list[int] = [-1] * len(dims) + list(carried)
     for j, (subs, v, r, scale) in enumerate(collisions):
         size = math.prod(layout)
-        if first[r] == j:
+        if first[r] == j and r not in carried:
             rows.append((TENSOR, r, stream_dims[r], size, 1, None, None))
             layout.append(stream_dims[r])
             owners.append(r)
             size = math.prod(layout)
-        s = math.sqrt(dt) if scale == "sqrt_dt" else dt
         targets = [*subs, owners.index(r)]
         table = index_table(layout, targets)
         rows.append((UNITARY, -1, table.shape[1], size, table.shape[0], table,
-                     unitary(np.asarray(v, dtype=complex), s)))
-        if last[r] == j:
+                     unitary(np.asarray(v, dtype=complex), step_scale(scale, dt))))
+        if last[r] == j and r in carried:  # fresh joins, SWAP W, the outgoing one leaves
+            rows.append((TENSOR, r, stream_dims[r], size, 1, None, None))
+            layout.append(stream_dims[r])
+            owners.append(-2)
+            size = math.prod(layout)
+            table = index_table(layout, [owners.index(r), len(layout) - 1])
+            rows.append((UNITARY, -1, table.shape[1], size, table.shape[0], table,
+                         np.asarray(carried[r], dtype=complex)))
+            table = index_table(layout, [len(layout) - 1])
+            rows.append((TRACE, r, stream_dims[r], size, table.shape[0], table, None))
+            layout.pop()
+            owners.pop()
+        elif last[r] == j:
             table = index_table(layout, [owners.index(r)])
             rows.append((TRACE, r, stream_dims[r], size, table.shape[0], table, None))
             del layout[owners.index(r)]
             owners.remove(r)
     if np.any(hamiltonian):
         size = math.prod(layout)
-        rows.append((UNITARY, -1, size, size, 1, np.arange(size, dtype=np.int64)[None, :],
+        table = np.arange(size, dtype=np.int64)[None, :] if not carried else \
+            index_table(layout, list(range(len(dims))))
+        rows.append((UNITARY, -1, table.shape[1], size, table.shape[0], table,
                      unitary(np.asarray(hamiltonian, dtype=complex), dt)))
     idx_parts, u_parts = [], []
     idx_offset, u_offset = [], []
@@ -205,6 +240,11 @@ class GeneralPlan:
     has_energy : ndarray of bool, shape (n_streams,)
     e_ops : ndarray, shape (n_ops, D, D)
     e_names : list of str
+    carried_dims : tuple of int
+        Dimensions of the carried ancillas of the streams with memory (empty without
+        memory).  Then ``rho0`` and ``e_ops`` live on subsystems x carried ancillas
+        (``D`` is that joint dimension, ``e_ops`` are ``O x 1``), and the drivers reduce
+        the final state to the subsystems (:meth:`reduce`).
     """
 
     program: StepProgram
@@ -224,10 +264,24 @@ class GeneralPlan:
     has_energy: np.ndarray
     e_ops: np.ndarray
     e_names: list[str]
+    carried_dims: tuple[int, ...] = ()
 
     @property
     def dim(self) -> int:
+        """The dimension of the engines' state (subsystems x carried ancillas)."""
         return int(self.rho0.shape[0])
+
+    @property
+    def system_dim(self) -> int:
+        """The subsystems' dimension ``D``."""
+        return self.dim // math.prod(self.carried_dims)
+
+    def reduce(self, state: np.ndarray | None) -> np.ndarray | None:
+        """The engines' final state traced over the carried ancillas (``None`` stays)."""
+        if state is None or not self.carried_dims:
+            return state
+        d, rest = self.system_dim, math.prod(self.carried_dims)
+        return np.einsum("iaja->ij", state.reshape(d, rest, d, rest))
 
 
 def stream_arrays(etas: list[np.ndarray], energies: list[np.ndarray | None]):

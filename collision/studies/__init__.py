@@ -8,6 +8,9 @@
 * :mod:`collision.studies.heat_statistics`: heat fluctuations against the correlations of
   Fig. 3 and the exchange fluctuation theorem (``python -m
   collision.studies.heat_statistics``; :mod:`collision.studies.heat_statistics_plots`).
+* :mod:`collision.studies.memory`: a reservoir with memory (ancilla-ancilla collisions),
+  from Markovian decay to revivals, and the cascade in it (``collision memory``;
+  :mod:`collision.studies.memory_plots`).
 
 The studies import the engines (:mod:`collision.model`, :mod:`collision.gaussian`) and
 :mod:`lindblad`; no engine imports a study.  Only the ``*plots`` modules use matplotlib.
