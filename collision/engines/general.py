@@ -207,6 +207,71 @@ def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
                   partial=partial)
 
 
+def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
+    """The density engine with travel times between collisions: the process-time run of
+    ``plan.delay`` (:mod:`collision.plans.delay`), piece by piece, with every observable
+    and every stream's leaving energy recorded at each process step and read off at the
+    saved real times; ``final_state`` is the equal-time state at ``t[-1]``."""
+    sched = plan.delay
+    n_proc = sched.p_end - sched.p_start
+    dim, n_ops, n_streams = plan.dim, plan.e_ops.shape[0], len(plan.streams)
+    rec_expect = np.zeros((n_proc, n_ops), dtype=np.complex128)
+    rec_energy = np.zeros((n_proc, n_streams), dtype=np.complex128)
+    rho = np.array(plan.rho0, dtype=np.complex128)
+    buffers = [np.zeros(sched.max_size**2, dtype=np.complex128) for _ in range(3)]
+    col = np.zeros(sched.max_size, dtype=np.complex128)
+    scratch = np.zeros((dim, dim), dtype=np.complex128)
+    pieces = []
+    for p0, p1, program in sched.segments:  # split where the equal-time state branches
+        cuts = [p0, *([sched.branch] if p0 < sched.branch < p1 else []), p1]
+        pieces += [(a, b, program) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    state = {"done": sched.p_start, "branch": None}
+
+    def run_piece(r, a, b, program, record: bool) -> None:
+        p = program
+        lo, hi = a - sched.p_start, b - sched.p_start
+        _k.density_steps(r, 0, b - a, 1, (b - a) if record else 0, p.kind, p.stream, p.d_loc,
+                         p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx, p.unitaries,
+                         plan.etas, plan.stream_energies, plan.e_ops, rec_expect[lo:hi],
+                         rec_energy[lo:hi], scratch, *buffers, col)
+
+    def advance(start: int, stop: int) -> None:
+        for a, b, program in pieces[start:stop]:
+            if a == sched.branch:
+                state["branch"] = rho.copy()
+            run_piece(rho, a, b, program, True)
+            state["done"] = b
+
+    finished, partial = run_in_chunks(advance, np.arange(1, len(pieces) + 1),
+                                      lambda: sum(1 for _, b, _ in pieces
+                                                  if b <= state["done"]),
+                                      progress=progress, desc="density (delayed)",
+                                      unit="segment")
+    real = np.arange(plan.times.size) * plan.save_every
+    sites = sched.sigma[sched.e_sites] if n_ops else np.zeros(0, dtype=np.int64)
+    # a saved time is complete when every record it reads is
+    need = [real - s for s in sites] + [real - o for o in sched.heat_offsets]
+    complete = np.all([row < state["done"] for row in need], axis=0) if need else \
+        np.ones(real.size, bool)
+    n_done = int(np.argmin(complete)) if not complete.all() else real.size
+    rows = real[:n_done] - sched.p_start
+    values = np.stack([rec_expect[rows - sites[o], o] for o in range(n_ops)], axis=1) \
+        if n_ops else np.zeros((n_done, 0), dtype=np.complex128)
+    energy = np.stack([rec_energy[rows - sched.heat_offsets[r], r].real
+                       for r in range(n_streams)], axis=1) - plan.fresh_energy[None, :]
+    final = None
+    if not partial and state["branch"] is not None:
+        final = state["branch"]
+        for a, b, program in sched.end_segments:
+            run_piece(final, a, b, program, False)
+    elif not partial and sched.branch == sched.p_end:
+        final = rho.copy()
+    out = Result(plan.times[:n_done].copy(), _expect_dict(plan, values),
+                 _heat_dict(plan, energy), final, partial=partial)
+    out.parameters["scheme"] = "sequential, delayed"
+    return out
+
+
 def batch_size(plan: GeneralPlan, n_trajectories: int) -> int:
     """Trajectories per parallel region: a multiple of 64, within :data:`BATCH_BYTES`."""
     per = 16 * plan.times.size * (plan.e_ops.shape[0] + len(plan.streams)) + 16 * plan.dim

@@ -34,19 +34,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lindblad import MasterEquation
-from lindblad._validate import as_matrix, choice, describe, integer
+from lindblad._validate import as_matrix, as_real, choice, describe, integer, real_scalar
 from lindblad.states import validate_density_matrix
 
 from .._loop import warn
-from ..engines.general import run_density, run_trajectories, statistics_result
+from .._operators import embed, hermitian
+from ..engines.general import (
+    run_density,
+    run_density_delayed,
+    run_trajectories,
+    statistics_result,
+)
 from ..initial import initial_state, state_digest
 from ..options import DensityOptions, TrajectoryOptions, engine_options
-from ..plans.exchange import time_grid
+from ..plans.delay import is_sum_of_local, schedule, site_of
+from ..plans.exchange import delay_steps, time_grid
 from ..plans.general import GeneralPlan, compile_step, stream_arrays
 from ..resources import check_output_memory
 from ..results import Result
 from ..statistics import check_disjoint
-from ._operators import embed, hermitian
 from .limit import continuum_limit, continuum_order
 from .memory import (
     Memory,
@@ -168,7 +174,8 @@ class CollisionModel:
     """
 
     def __init__(self, dims, hamiltonian=None, streams=None, collisions=(),
-                 stream_hamiltonians: Mapping | None = None, memory: Mapping | None = None):
+                 stream_hamiltonians: Mapping | None = None, memory: Mapping | None = None,
+                 delay=0.0):
         self.dims = _dims(dims)
         self.dim = math.prod(self.dims)
         self.streams = _streams(streams)
@@ -176,6 +183,7 @@ class CollisionModel:
         self.hamiltonian = self._hamiltonian(hamiltonian)
         self.collisions = self._collisions(collisions)
         self.stream_hamiltonians = self._stream_hamiltonians(stream_hamiltonians)
+        self.delay, self._links = self._delays(delay)
         self.memory = check_memory(memory, self.streams, self.stream_dims,
                                    [c.stream for c in self.collisions])
         joint = self.dim * math.prod(self.stream_dims[r] for r in self.memory)
@@ -246,6 +254,56 @@ class CollisionModel:
             out[key] = hermitian(h, f"stream_hamiltonians[{key!r}]", self.stream_dims[key])
         return out
 
+    def _delays(self, delay) -> tuple[dict[str, tuple[float, ...]], dict[int, float]]:
+        """``delay``: one travel time (1/gamma units of the model's time) between
+        consecutive collisions of every stream, or ``{stream: one time or one per link}``;
+        returns the links per stream and each collision's offset time
+        (:mod:`collision.plans.delay`: which models can be delayed, and how)."""
+        per_stream = {r: [j for j, c in enumerate(self.collisions) if c.stream == r]
+                      for r in self.streams}
+        given = delay if isinstance(delay, Mapping) else dict.fromkeys(self.streams, delay)
+        out: dict[str, tuple[float, ...]] = {}
+        offsets: dict[int, float] = {}
+        for r, value in given.items():
+            if r not in self.streams:
+                raise ValueError(f"delay names stream {r!r}, which does not exist (streams: "
+                                 f"{sorted(self.streams)})")
+            links = max(len(per_stream[r]) - 1, 0)
+            values = list(value) if isinstance(value, (list, tuple, np.ndarray)) \
+                else [value] * links
+            if len(values) != links:
+                raise ValueError(f"delay of stream {r!r} needs one travel time per link "
+                                 f"between its {len(per_stream[r])} collisions ({links}), got "
+                                 f"{len(values)}")
+            times = tuple(_travel_time(v, f"delay of stream {r!r}") for v in values)
+            out[r] = times
+            total = 0.0
+            for k, j in enumerate(per_stream[r]):
+                offsets[j] = total
+                if k < links:
+                    total += times[k]
+        if any(t > 0 for times in out.values() for t in times):
+            self._check_delayable(offsets)
+        return out, offsets
+
+    def _check_delayable(self, offsets: dict[int, float]) -> None:
+        """The conditions of :mod:`collision.plans.delay`, or a ValueError naming the one
+        that fails."""
+        for j, c in enumerate(self.collisions):
+            if len(c.subsystems) != 1:
+                raise ValueError(f"delay: collisions[{j}] acts on subsystems {c.subsystems}; "
+                                 "a delayed model needs every collision on one subsystem")
+        if not is_sum_of_local(self.hamiltonian, self.dims):
+            raise ValueError("delay: the subsystems' Hamiltonian couples them; a delayed "
+                             "model needs a sum of local Hamiltonians (the subsystems then "
+                             "interact only through the ancillas)")
+        for i in range(len(self.dims)):
+            times = {offsets[j] for j, c in enumerate(self.collisions) if c.subsystems[0] == i}
+            if len(times) > 1:
+                raise ValueError(f"delay: subsystem {i} meets collisions at different travel "
+                                 f"times {sorted(times)}; a delayed model needs one per "
+                                 "subsystem")
+
     # --- the record ---------------------------------------------------------------------
     @property
     def parameters(self) -> dict:
@@ -262,7 +320,8 @@ class CollisionModel:
                                 "stream": c.stream, "scale": c.scale}
                                for c in self.collisions],
                 "memory": {r: {"interaction": _matrix_record(m.interaction), "scale": m.scale,
-                               "swap": bool(m.swap)} for r, m in self.memory.items()}}
+                               "swap": bool(m.swap)} for r, m in self.memory.items()},
+                "delay": {r: list(times) for r, times in self.delay.items() if times}}
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> CollisionModel:
@@ -277,7 +336,8 @@ class CollisionModel:
                 {r: _matrix(eta) for r, eta in parameters["streams"].items()},
                 [Collision(tuple(c["subsystems"]), _matrix(c["interaction"]), c["stream"],
                            c["scale"]) for c in parameters["collisions"]],
-                stream_hamiltonians=energies, memory=memory or None)
+                stream_hamiltonians=energies, memory=memory or None,
+                delay=parameters.get("delay") or 0.0)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"these parameters do not describe a CollisionModel (missing or "
                              f"malformed {exc})") from None
@@ -407,6 +467,10 @@ class CollisionModel:
                                 for c in self.collisions], self.hamiltonian, dt, carried)
         etas, probs, vecs, measure, energies, fresh, has = stream_arrays(
             [self.streams[r] for r in order], [self.stream_hamiltonians[r] for r in order])
+        delayed = None
+        if any(t > 0 for times in self.delay.values() for t in times):
+            delayed = self._schedule(order, dt, (n_saved - 1) * save_every + 1,
+                                     (n_saved - 1) * save_every, names, ops)
         if self.memory:  # the engines' state: subsystems x carried ancillas
             state, ops = carry(state, ops, [self.streams[r] for r in self.memory])
         return GeneralPlan(program=program, dims=self.dims, dt=dt,
@@ -415,7 +479,37 @@ class CollisionModel:
                            streams=order, etas=etas, eta_probs=probs, eta_vectors=vecs,
                            measure=measure, stream_energies=energies, fresh_energy=fresh,
                            has_energy=has, e_ops=ops, e_names=names,
-                           carried_dims=tuple(self.stream_dims[r] for r in self.memory))
+                           carried_dims=tuple(self.stream_dims[r] for r in self.memory),
+                           delay=delayed)
+
+    def _schedule(self, order: list[str], dt: float, n_steps: int, last_saved: int,
+                  names: list[str], ops: np.ndarray):
+        """The process-time run of a delayed model (:mod:`collision.plans.delay`)."""
+        if self.memory:
+            raise ValueError("delay and memory together are not available: the carried "
+                             "ancilla of a memory stream is not in flight")
+        sites = []
+        for name, op in zip(names, ops, strict=True):
+            site = site_of(op, self.dims)
+            if site is None:
+                raise ValueError(f"with delay, e_ops[{name!r}] must act on one subsystem: the "
+                                 "subsystems are at different process steps, and their joint "
+                                 "state at equal times is only final_state")
+            sites.append(site)
+        offsets = [0] * len(self.collisions)
+        last = {}
+        for r in order:
+            mine = [j for j, c in enumerate(self.collisions) if c.stream == r]
+            steps = delay_steps(self.delay.get(r, (0.0,) * (len(mine) - 1)), dt, cap=n_steps)
+            total = 0
+            for k, j in enumerate(mine):
+                offsets[j] = min(total, n_steps)
+                total += steps[k] if k < len(steps) else 0
+            last[r] = offsets[mine[-1]] if mine else 0
+        return schedule(self.dims, [self.stream_dims[r] for r in order],
+                        [(c.subsystems, c.interaction, order.index(c.stream), c.scale)
+                         for c in self.collisions], self.hamiltonian, dt, offsets, n_steps,
+                        last_saved, sites, [last[r] for r in order])
 
     def run(self, rho0, t_max: float, dt: float, method: str = "density", e_ops=None,
             save_every: int = 1, n_trajectories: int | None = None, seed=None,
@@ -472,7 +566,13 @@ class CollisionModel:
                                  "kernels of the paper's cascade; a general CollisionModel "
                                  f"runs its own kernels: leave {name}='auto'")
         plan = self.plan(rho0, t_max, dt, save_every, e_ops)
-        if method == "density":
+        if plan.delay is not None and method == "trajectories":
+            raise ValueError("a general collision model with delay runs on method='density' "
+                             "(its process-time reordering is not available to the trajectory "
+                             "engine yet)")
+        if plan.delay is not None:
+            result = run_density_delayed(plan, progress=opts.progress)
+        elif method == "density":
             result = run_density(plan, progress=opts.progress, scheme=opts.scheme)
         else:
             result = run_trajectories(plan, opts.n_trajectories, opts.seed,
@@ -600,3 +700,10 @@ def merge_general(first: Result, second: Result) -> Result:
 def _plain(value):
     """JSON-normal form, so that parameters read from files compare with those in memory."""
     return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _travel_time(value, name: str) -> float:
+    """A delay: a real number >= 0, or ``inf`` (never arrives)."""
+    if as_real(value, name) == math.inf:
+        return math.inf
+    return real_scalar(value, name, minimum=0.0, note=" (a travel time, or inf: never arrives)")

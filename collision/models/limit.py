@@ -47,7 +47,7 @@ import math
 
 import numpy as np
 
-from ._operators import embed
+from .._operators import embed
 
 #: First moments below this, relative to the scale of the interactions, count as zero.
 MOMENT_RTOL = 1e-10

@@ -83,8 +83,8 @@ import numpy as np
 from lindblad import MasterEquation
 from lindblad._validate import choice, describe, real_scalar
 
+from .._operators import hermitian
 from ..plans.general import unitary
-from ._operators import hermitian
 
 #: How the strength of the ancilla-ancilla collision scales with the time step.
 MEMORY_SCALES = ("none", "sqrt_dt", "dt")

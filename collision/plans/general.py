@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -245,6 +246,9 @@ class GeneralPlan:
         memory).  Then ``rho0`` and ``e_ops`` live on subsystems x carried ancillas
         (``D`` is that joint dimension, ``e_ops`` are ``O x 1``), and the drivers reduce
         the final state to the subsystems (:meth:`reduce`).
+    delay : collision.plans.delay.DelaySchedule or None
+        With travel times between collisions: the process-time run that replaces
+        ``program`` (:mod:`collision.plans.delay`).
     """
 
     program: StepProgram
@@ -265,6 +269,7 @@ class GeneralPlan:
     e_ops: np.ndarray
     e_names: list[str]
     carried_dims: tuple[int, ...] = ()
+    delay: Any = None
 
     @property
     def dim(self) -> int:
