@@ -178,7 +178,8 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
     step ``k`` it writes ``out_expect[k, o] = <psi|e_ops[o]|psi>`` (before the step) and
     ``out_energy[k, r]``: the energy of stream ``r``'s outgoing ancilla in expectation
     over the measurement, ``<Psi|H_r|Psi>`` just before it, minus the energy of the level
-    drawn for it (an unbiased estimator of the density engine's energy flow).
+    drawn for it (an unbiased estimator of the density engine's energy flow).  Returns
+    the state after the last step (a view of ``buf_a`` or ``buf_b``).
     """
     dim = psi0.size
     n_ops = e_ops.shape[0]
@@ -254,6 +255,7 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                     nxt[q] = v * norm
                 n = m
                 cur, nxt = nxt, cur
+    return cur[:dim]
 
 
 @njit(parallel=True)
@@ -286,6 +288,67 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
                        n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
                        measure, stream_energies, e_ops, out_expect[t], out_energy[t],
                        final_psi[t], buf_a, buf_b, col, drawn, outcome)
+            t = fetch_add(counter, 1)
+
+
+@njit(parallel=True)
+def delayed_trajectory_batch(psi_init, init_probs, states, seg_bounds, seg_prog, end_bounds,
+                             end_prog, branch, stage_start, kind, stream, d_loc, n_rest,
+                             idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
+                             measure, stream_energies, e_ops, out_expect, out_energy,
+                             final_psi, max_size, n_workers):
+    """Trajectories of a delayed general model (:mod:`collision.plans.delay`): each runs
+    the process-time segments ``seg_bounds[g] = (p0, p1)`` (process steps counted from the
+    first) with program ``seg_prog[g]`` (its stages ``stage_start[q]:stage_start[q + 1]``
+    of the concatenated stage arrays), recording every process step; at process step
+    ``branch`` a copy continues through the end phases to the equal-time state
+    (``final_psi``).  Self-scheduled workers, as :func:`trajectory_batch`."""
+    n_traj = states.shape[0]
+    n_streams = eta_probs.shape[0]
+    dim = psi_init.shape[0]
+    counter = np.zeros(1, dtype=np.int64)
+    for _ in numba.prange(max(min(n_workers, n_traj), 1)):
+        buf_a = np.empty(max_size, dtype=np.complex128)
+        buf_b = np.empty(max_size, dtype=np.complex128)
+        col = np.empty(max_size, dtype=np.complex128)
+        drawn = np.zeros(max(n_streams, 1), dtype=np.int64)
+        outcome = np.empty(eta_probs.shape[1], dtype=np.float64)
+        psi = np.empty(dim, dtype=np.complex128)
+        at_branch = np.empty(dim, dtype=np.complex128)
+        scratch = np.empty(dim, dtype=np.complex128)
+        t = fetch_add(counter, 1)
+        while t < n_traj:
+            k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
+            for i in range(dim):
+                psi[i] = psi_init[i, k0]
+                at_branch[i] = psi[i]
+            for g in range(seg_bounds.shape[0]):
+                a, b = seg_bounds[g, 0], seg_bounds[g, 1]
+                if a == branch:
+                    for i in range(dim):
+                        at_branch[i] = psi[i]
+                q0, q1 = stage_start[seg_prog[g]], stage_start[seg_prog[g] + 1]
+                after = trajectory(psi, states[t], b - a, 1, b - a, kind[q0:q1],
+                                   stream[q0:q1], d_loc[q0:q1], n_rest[q0:q1],
+                                   idx_offset[q0:q1], u_offset[q0:q1], idx, unitaries,
+                                   eta_probs, eta_vectors, measure, stream_energies, e_ops,
+                                   out_expect[t, a:b], out_energy[t, a:b], scratch, buf_a,
+                                   buf_b, col, drawn, outcome)
+                for i in range(dim):
+                    psi[i] = after[i]
+            for g in range(end_bounds.shape[0]):
+                a, b = end_bounds[g, 0], end_bounds[g, 1]
+                q0, q1 = stage_start[end_prog[g]], stage_start[end_prog[g] + 1]
+                after = trajectory(at_branch, states[t], b - a, 1, 0, kind[q0:q1],
+                                   stream[q0:q1], d_loc[q0:q1], n_rest[q0:q1],
+                                   idx_offset[q0:q1], u_offset[q0:q1], idx, unitaries,
+                                   eta_probs, eta_vectors, measure, stream_energies, e_ops,
+                                   out_expect[t, 0:0], out_energy[t, 0:0], scratch, buf_a,
+                                   buf_b, col, drawn, outcome)
+                for i in range(dim):
+                    at_branch[i] = after[i]
+            for i in range(dim):
+                final_psi[t, i] = at_branch[i]
             t = fetch_add(counter, 1)
 
 

@@ -317,22 +317,32 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
     probs = np.clip(probs, 0.0, None)
     probs /= probs.sum()
     keep_final = bool(final_state) and plan.dim <= MAX_FINAL_STATE_DIM
-    batch = batch_size(plan, n_max)
+    delayed = _DelayedTables(plan) if plan.delay is not None else None
+    n_rows = delayed.n_proc if delayed else n_saved
+    batch = batch_size(plan, n_max) if delayed is None else \
+        max(LEAF, min(batch_size(plan, n_max), BATCH_BYTES // (16 * n_rows * (n_ops + n_streams)
+                                                                + 16 * plan.dim) // LEAF * LEAF))
     states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
-    out_expect = np.zeros((batch, n_saved, n_ops), dtype=np.complex128)
-    out_energy = np.zeros((batch, n_saved, n_streams))
+    out_expect = np.zeros((batch, n_rows, n_ops), dtype=np.complex128)
+    out_energy = np.zeros((batch, n_rows, n_streams))
     final_psi = np.zeros((batch, plan.dim), dtype=np.complex128)
     stats = [TrajectoryStatistics()]
 
     def advance(start: int, stop: int) -> None:
         b = stop - start
         _rng.seed_children(prefix, ss.pool_size, first_child + start, states[:b])
-        _k.trajectory_batch(vecs, probs, states[:b], plan.n_steps, plan.save_every, n_saved,
-                            p.kind, p.stream, p.d_loc, p.n_rest, p.idx_offset, p.u_offset,
-                            p.idx, p.unitaries, plan.eta_probs, plan.eta_vectors,
-                            plan.measure, plan.stream_energies, plan.e_ops, out_expect,
-                            out_energy, final_psi, p.max_size, numba.get_num_threads())
-        rows = np.concatenate([out_expect[:b].real, out_expect[:b].imag, out_energy[:b]],
+        if delayed is None:
+            _k.trajectory_batch(vecs, probs, states[:b], plan.n_steps, plan.save_every,
+                                n_saved, p.kind, p.stream, p.d_loc, p.n_rest, p.idx_offset,
+                                p.u_offset, p.idx, p.unitaries, plan.eta_probs,
+                                plan.eta_vectors, plan.measure, plan.stream_energies,
+                                plan.e_ops, out_expect, out_energy, final_psi, p.max_size,
+                                numba.get_num_threads())
+            expect, energy = out_expect[:b], out_energy[:b]
+        else:
+            delayed.run(vecs, probs, states[:b], out_expect, out_energy, final_psi)
+            expect, energy = delayed.real_time(out_expect[:b], out_energy[:b])
+        rows = np.concatenate([expect.real, expect.imag, energy],
                               axis=2).transpose(0, 2, 1)  # (b, quantities, n_saved)
         new = TrajectoryStatistics(dict(stats[0].nodes))
         for lo in range(0, b, LEAF):
@@ -361,6 +371,76 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
                               "first_trajectory": int(first_trajectory),
                               "final_state": keep_final})
     return result
+
+
+class _DelayedTables:
+    """The process-time run of a delayed plan (:mod:`collision.plans.delay`) as flat
+    arrays for :func:`collision._kernels.general.delayed_trajectory_batch`, and the map of
+    its per-process-step records to the saved real times."""
+
+    def __init__(self, plan: GeneralPlan):
+        sched = self.sched = plan.delay
+        self.plan = plan
+        self.n_proc = sched.p_end - sched.p_start
+        pieces = []
+        for p0, p1, program in sched.segments:  # split where the equal-time state branches
+            cuts = [p0, *([sched.branch] if p0 < sched.branch < p1 else []), p1]
+            pieces += [(a, b, program) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        programs: list = []
+        for _, _, program in [*pieces, *sched.end_segments]:
+            if all(program is not q for q in programs):
+                programs.append(program)
+
+        def index(program) -> int:
+            return next(k for k, q in enumerate(programs) if q is program)
+
+        origin = sched.p_start
+        self.seg_bounds = np.array([(a - origin, b - origin) for a, b, _ in pieces],
+                                   dtype=np.int64).reshape(-1, 2)
+        self.seg_prog = np.array([index(q) for _, _, q in pieces], dtype=np.int64)
+        self.end_bounds = np.array([(a - origin, b - origin) for a, b, _ in
+                                    sched.end_segments], dtype=np.int64).reshape(-1, 2)
+        self.end_prog = np.array([index(q) for _, _, q in sched.end_segments], dtype=np.int64)
+        self.branch = sched.branch - origin
+        stage_start, idx_shift, u_shift = [0], 0, 0
+        fields = {k: [] for k in ("kind", "stream", "d_loc", "n_rest", "idx_offset",
+                                  "u_offset")}
+        idx, unitaries = [], []
+        for q in programs:
+            for k in ("kind", "stream", "d_loc", "n_rest"):
+                fields[k].append(getattr(q, k))
+            fields["idx_offset"].append(q.idx_offset + idx_shift)
+            fields["u_offset"].append(q.u_offset + u_shift)
+            idx.append(q.idx)
+            unitaries.append(q.unitaries)
+            idx_shift += q.idx.size
+            u_shift += q.unitaries.size
+            stage_start.append(stage_start[-1] + q.kind.size)
+        self.stage_start = np.array(stage_start, dtype=np.int64)
+        self.fields = {k: np.concatenate(v).astype(np.int64) for k, v in fields.items()}
+        self.idx = np.concatenate(idx).astype(np.int64)
+        self.unitaries = np.concatenate(unitaries).astype(np.complex128)
+        self.max_size = sched.max_size
+        real = np.arange(plan.times.size) * plan.save_every - origin
+        self.expect_rows = real[None, :] - sched.sigma[sched.e_sites][:, None]
+        self.energy_rows = real[None, :] - sched.heat_offsets[:, None]
+
+    def run(self, vecs, probs, states, out_expect, out_energy, final_psi) -> None:
+        f, plan = self.fields, self.plan
+        _k.delayed_trajectory_batch(
+            vecs, probs, states, self.seg_bounds, self.seg_prog, self.end_bounds,
+            self.end_prog, self.branch, self.stage_start, f["kind"], f["stream"], f["d_loc"],
+            f["n_rest"], f["idx_offset"], f["u_offset"], self.idx, self.unitaries,
+            plan.eta_probs, plan.eta_vectors, plan.measure, plan.stream_energies, plan.e_ops,
+            out_expect, out_energy, final_psi, self.max_size, numba.get_num_threads())
+
+    def real_time(self, expect: np.ndarray, energy: np.ndarray):
+        """Records per process step -> values at the saved real times, per trajectory."""
+        n_ops, n_streams = expect.shape[2], energy.shape[2]
+        values = np.stack([expect[:, self.expect_rows[o], o] for o in range(n_ops)], axis=2) \
+            if n_ops else np.zeros((expect.shape[0], self.plan.times.size, 0), complex)
+        heat = np.stack([energy[:, self.energy_rows[r], r] for r in range(n_streams)], axis=2)
+        return values, heat
 
 
 def _worst(total: Moments) -> float:

@@ -566,11 +566,7 @@ class CollisionModel:
                                  "kernels of the paper's cascade; a general CollisionModel "
                                  f"runs its own kernels: leave {name}='auto'")
         plan = self.plan(rho0, t_max, dt, save_every, e_ops)
-        if plan.delay is not None and method == "trajectories":
-            raise ValueError("a general collision model with delay runs on method='density' "
-                             "(its process-time reordering is not available to the trajectory "
-                             "engine yet)")
-        if plan.delay is not None:
+        if plan.delay is not None and method == "density":
             result = run_density_delayed(plan, progress=opts.progress)
         elif method == "density":
             result = run_density(plan, progress=opts.progress, scheme=opts.scheme)
