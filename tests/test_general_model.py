@@ -405,3 +405,27 @@ def test_damaged_result_files_are_refused(tmp_path, suffix, damage):
         path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=str(path.name)):
         collision.Result.load(path)
+
+
+class _Qobj:
+    """Anything with ``.full()`` is read as an operator, as QuTiP's ``Qobj``."""
+
+    def __init__(self, m):
+        self.m = np.asarray(m)
+
+    def full(self):
+        return self.m
+
+
+def test_operators_may_be_qobj_like():
+    model, parts, rho0 = build("2x2-one-qubit-stream")
+    dims, h, streams, collisions, energies = parts
+    wrapped = CollisionModel(dims, _Qobj(h), {r: _Qobj(e) for r, e in streams.items()},
+                             [Collision(s, _Qobj(v), r, scale) for s, v, r, scale in collisions],
+                             stream_hamiltonians={r: _Qobj(e) for r, e in energies.items()})
+    ops = {"A": np.eye(model.dim)}
+    a = model.run(rho0, 0.2, 0.02, e_ops=ops)
+    b = wrapped.run(_Qobj(rho0), 0.2, 0.02, e_ops={"A": _Qobj(np.eye(model.dim))})
+    for r in a.heat:
+        assert np.array_equal(a.heat[r], b.heat[r])
+    assert np.array_equal(a.final_state, b.final_state)

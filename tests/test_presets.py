@@ -101,3 +101,12 @@ def test_preset_runs_the_gaussian_engine_of_today():
     np.testing.assert_array_equal(a.final_state, b.final_state)
     with pytest.raises(ValueError, match="oscillators with a boson bath"):
         collision.presets.cascade("qubit", 2).run(cov0, 1.0, 0.05, method="gaussian")
+
+
+def test_preset_counting_statistics_are_todays():
+    preset = collision.presets.cascade("qubit", 2, temperature=1.0)
+    today = collision.CascadeCollisionModel("qubit", 2, temperature=1.0)
+    a = preset.heat_statistics(QUBITS, 0.5, 0.05)
+    b = today.heat_statistics(QUBITS, 0.5, 0.05)
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    np.testing.assert_array_equal(a.cumulants, b.cumulants)
