@@ -811,6 +811,23 @@ def _general_cases() -> None:
         "master-equation-first-moment": lambda: collision.CollisionModel(
             [2], None, np.full((2, 2), 0.5), [collision.Collision(0, np.kron(
                 np.array([[0, 1], [1, 0]]), np.array([[0, 1], [1, 0]])))]).master_equation(),
+        "memory-wrong-shape": lambda: model(memory={"bath": collision.Memory(np.eye(3))}),
+        "memory-not-hermitian": lambda: model(memory={"bath": collision.Memory(
+            np.triu(np.ones((4, 4))))}),
+        "memory-unknown-stream": lambda: model(memory={"hot": collision.Memory(np.eye(4))}),
+        "memory-scale": lambda: collision.Memory(np.eye(4), scale="sqrt"),
+        "memory-swap-not-bool": lambda: collision.Memory(np.eye(4), swap="yes"),
+        "partial-swap-d-1": lambda: collision.partial_swap(1, 0.3),
+        "delay-negative": lambda: model(delay=-0.1),
+        "delay-nan": lambda: model(delay=float("nan")),
+        "delay-coupled-hamiltonian": lambda: model(hamiltonian=np.kron(sm, sm.T)
+                                                   + np.kron(sm.T, sm), delay=0.1),
+        "delay-unknown-stream": lambda: model(delay={"hot": 0.1}),
+        "delay-not-whole-steps": lambda: model(delay=0.013).run(np.eye(4) / 4, 0.1, 0.01),
+        "delay-joint-e_op": lambda: model(delay=0.1).run(np.eye(4) / 4, 0.5, 0.05,
+                                                         e_ops={"zz": np.kron(sm, sm.T)}),
+        "delay-with-memory": lambda: model(delay=0.1, memory={"bath": collision.Memory(
+            np.eye(4))}).run(np.eye(4) / 4, 0.5, 0.05),
         "converge-model-file-missing": lambda: __import__(
             "collision.studies.model_convergence", fromlist=["load_setup"]).load_setup(
             "/nonexistent/model.py"),
@@ -825,6 +842,9 @@ def _general_cases() -> None:
             np.array([[0, 1], [1, 0]]), np.array([[0, 1], [1, 0]])))],
         stream_hamiltonians={"bath": np.diag([0.0, 1.0])}).run(np.eye(2) / 2, 0.2, 0.01),
         heat_ok)
+    add("general", "delay-beyond-the-run", "ok", lambda: model(delay=1e300).run(
+        np.eye(4) / 4, 0.2, 0.01, e_ops={"z1": np.kron(np.diag([0.0, 1.0]), np.eye(2))}),
+        lambda r: None if np.all(np.isfinite(r.expect["z1"])) else "not finite")
     add("general", "qobj-like-operators", "ok", lambda: model(
         collisions=[collision.Collision(0, _FakeQobj(v))]).run(np.eye(4) / 4, 0.1, 0.01))
 
