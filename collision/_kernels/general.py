@@ -291,6 +291,20 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
             t = fetch_add(counter, 1)
 
 
+@njit
+def _segment(psi, state, n_steps, n_saved, q0, q1, kind, stream, d_loc, n_rest, idx_offset,
+             u_offset, idx, unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
+             out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome):
+    """``psi <- `` ``n_steps`` steps of the program whose stages are ``q0:q1`` of the
+    concatenated stage arrays, recording ``n_saved`` of them (every step, or none)."""
+    after = trajectory(psi, state, n_steps, 1, n_saved, kind[q0:q1], stream[q0:q1],
+                       d_loc[q0:q1], n_rest[q0:q1], idx_offset[q0:q1], u_offset[q0:q1], idx,
+                       unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
+                       out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome)
+    for i in range(psi.size):
+        psi[i] = after[i]
+
+
 @njit(parallel=True)
 def delayed_trajectory_batch(psi_init, init_probs, states, seg_bounds, seg_prog, end_bounds,
                              end_prog, branch, stage_start, kind, stream, d_loc, n_rest,
@@ -327,26 +341,18 @@ def delayed_trajectory_batch(psi_init, init_probs, states, seg_bounds, seg_prog,
                 if a == branch:
                     for i in range(dim):
                         at_branch[i] = psi[i]
-                q0, q1 = stage_start[seg_prog[g]], stage_start[seg_prog[g] + 1]
-                after = trajectory(psi, states[t], b - a, 1, b - a, kind[q0:q1],
-                                   stream[q0:q1], d_loc[q0:q1], n_rest[q0:q1],
-                                   idx_offset[q0:q1], u_offset[q0:q1], idx, unitaries,
-                                   eta_probs, eta_vectors, measure, stream_energies, e_ops,
-                                   out_expect[t, a:b], out_energy[t, a:b], scratch, buf_a,
-                                   buf_b, col, drawn, outcome)
-                for i in range(dim):
-                    psi[i] = after[i]
+                _segment(psi, states[t], b - a, b - a, stage_start[seg_prog[g]],
+                         stage_start[seg_prog[g] + 1], kind, stream, d_loc, n_rest,
+                         idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors, measure,
+                         stream_energies, e_ops, out_expect[t, a:b], out_energy[t, a:b],
+                         scratch, buf_a, buf_b, col, drawn, outcome)
             for g in range(end_bounds.shape[0]):
                 a, b = end_bounds[g, 0], end_bounds[g, 1]
-                q0, q1 = stage_start[end_prog[g]], stage_start[end_prog[g] + 1]
-                after = trajectory(at_branch, states[t], b - a, 1, 0, kind[q0:q1],
-                                   stream[q0:q1], d_loc[q0:q1], n_rest[q0:q1],
-                                   idx_offset[q0:q1], u_offset[q0:q1], idx, unitaries,
-                                   eta_probs, eta_vectors, measure, stream_energies, e_ops,
-                                   out_expect[t, 0:0], out_energy[t, 0:0], scratch, buf_a,
-                                   buf_b, col, drawn, outcome)
-                for i in range(dim):
-                    at_branch[i] = after[i]
+                _segment(at_branch, states[t], b - a, 0, stage_start[end_prog[g]],
+                         stage_start[end_prog[g] + 1], kind, stream, d_loc, n_rest,
+                         idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors, measure,
+                         stream_energies, e_ops, out_expect[t, 0:0], out_energy[t, 0:0],
+                         scratch, buf_a, buf_b, col, drawn, outcome)
             for i in range(dim):
                 final_psi[t, i] = at_branch[i]
             t = fetch_add(counter, 1)
