@@ -429,3 +429,43 @@ def test_operators_may_be_qobj_like():
     for r in a.heat:
         assert np.array_equal(a.heat[r], b.heat[r])
     assert np.array_equal(a.final_state, b.final_state)
+
+
+def _interrupt_on(call: int, real):
+    calls = [0]
+
+    def kernel(*args):
+        calls[0] += 1
+        if calls[0] == call:
+            raise KeyboardInterrupt
+        return real(*args)
+    return kernel
+
+
+@pytest.mark.parametrize("method", ["density", "trajectories"])
+def test_ctrl_c_returns_the_finished_part(monkeypatch, method):
+    """Ctrl-C between chunks returns the finished saved times (density: the steps run;
+    trajectories: the finished batches) with ``partial=True`` and a warning."""
+    import collision.engines.general as engine
+
+    model, _, rho0 = build("2x2-one-qubit-stream")
+    e_ops = {"A": np.diag(np.arange(model.dim, dtype=float))}
+    if method == "density":
+        kw = {"options": DensityOptions(scheme="sequential")}
+        monkeypatch.setattr(engine._k, "density_steps",
+                            _interrupt_on(3, engine._k.density_steps))
+        t_max, dt = 60.0, 0.001
+    else:
+        kw = {"n_trajectories": 3 * 4096, "seed": 1}
+        monkeypatch.setattr(engine._k, "trajectory_batch",
+                            _interrupt_on(2, engine._k.trajectory_batch))
+        t_max, dt = 0.2, 0.01
+    with pytest.warns(UserWarning, match="interrupted"):
+        part = model.run(rho0, t_max, dt, method=method, e_ops=e_ops, **kw)
+    assert part.partial
+    if method == "density":
+        assert 0 < part.t.size < round(t_max / dt) + 1
+        again = model.run(rho0, float(part.t[-1]), dt, e_ops=e_ops, **kw)  # no interrupt now
+        assert np.array_equal(again.expect["A"], part.expect["A"])
+    else:
+        assert part.parameters["n_trajectories"] == 4096
