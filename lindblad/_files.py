@@ -19,8 +19,6 @@ import json
 import math
 import struct
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,6 @@ PARTIAL = "# partial: "
 CHECKSUM = "# sha256: "
 #: Name of the checksum array in a ``.npz`` file.
 NPZ_CHECKSUM = "sha256"
-#: What a damaged npz can raise while it is opened and read.
-_NPZ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, KeyError,
-               SyntaxError, struct.error, NotImplementedError, TypeError)
 
 
 def file_error(path: Path, why: str) -> ValueError:
@@ -107,8 +102,8 @@ def read_csv_table(path: Path, what: str
         that is not a number, or a checksum that does not match its rows.
     """
     error = not_ours(path, what)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    try:  # lines end in \n or \r\n only (not at \v, \f, ... as str.splitlines would)
+        lines = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
     except UnicodeDecodeError as exc:
         raise error("it is not UTF-8 text") from exc
     except OSError as exc:
@@ -119,6 +114,12 @@ def read_csv_table(path: Path, what: str
     if "," not in table[0] and ";" in table[0]:
         raise ValueError(f"{path} is not a comma-separated file written by save(): its "
                          f"column names are separated by ';' (write it back with ',')")
+    strange = [line for line in lines if line.startswith("#")
+               and not line.startswith((PARAMETERS, PARTIAL, CHECKSUM))]
+    if strange:  # e.g. a damaged checksum line, which must not pass for an absent one
+        raise error(f"it has a comment line save() does not write ({strange[0][:60]!r}; "
+                    f"save() writes '{PARAMETERS.strip()}', '{PARTIAL.strip()}' and "
+                    f"'{CHECKSUM.strip()}' lines only)")
     parameters, partial, checksum, parameters_text = {}, False, None, ""
     for line in lines:
         if line.startswith(PARAMETERS):
@@ -184,17 +185,37 @@ def read_npz_arrays(path: Path, what: str, required: tuple[str, ...]
         archive or is damaged (empty, truncated, a changed byte, an object array), lacks
         one of the ``required`` arrays, or its checksum does not match its arrays.
     """
-    try:
-        with np.load(path, allow_pickle=False) as archive:
+    def damaged(why: str) -> ValueError:
+        return ValueError(f"{path} is not a .npz file written by {what}.save ({why})")
+
+    try:  # opened here, so that it is closed whatever numpy or zipfile raise
+        fh = path.open("rb")
+    except OSError as exc:
+        raise damaged(f"{type(exc).__name__}: {exc}") from exc
+    with fh:
+        try:
+            archive = np.load(fh, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it is a single .npy array")
-            arrays = {k: archive[k] for k in archive.files}
-    except _NPZ_ERRORS as exc:
-        raise ValueError(f"{path} is not a .npz file written by {what}.save "
-                         f"({type(exc).__name__}: {exc})") from exc
-    except AttributeError as exc:  # np.load of a single .npy: no context manager
-        raise ValueError(f"{path} is not a .npz file written by {what}.save "
-                         f"(it is a single .npy array)") from exc
+                raise damaged("it is a single .npy array")
+            with archive:
+                listed = _zip_entries(fh)
+                if listed is None or (listed != 0xFFFF and listed != len(archive.files)):
+                    raise damaged(
+                        "its zip directory is damaged: its end record lists "
+                        f"{listed} entries, {len(archive.files)} can be read" if listed
+                        is not None else "no zip end record in its last 22 bytes, where "
+                        "numpy.savez writes it")
+                arrays = {k: archive[k] for k in archive.files}
+        except ValueError as exc:
+            if str(exc).startswith(str(path)):
+                raise
+            raise damaged(f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            # a damaged archive makes zipfile and numpy raise almost anything: BadZipFile
+            # (CRC), zlib.error, EOFError, RuntimeError (a flipped 'encrypted' flag),
+            # tokenize.TokenError or SyntaxError (a damaged .npy header), MemoryError (a
+            # damaged shape), ...
+            raise damaged(f"{type(exc).__name__}: {exc}") from exc
     missing = [k for k in required if k not in arrays]
     if missing:
         raise ValueError(f"{path} is not a {what} .npz file: it has no "
@@ -208,6 +229,21 @@ def read_npz_arrays(path: Path, what: str, required: tuple[str, ...]
                              f"(checksum of its arrays {actual[:12]}..., recorded "
                              f"{recorded[:12] or repr(checksum)[:40]}...)")
     return arrays, checksum is not None
+
+
+def _zip_entries(fh) -> int | None:
+    """The number of entries the zip end record lists (the last 22 bytes of an archive
+    written by ``numpy.savez``, which writes no comment); None if there is none.  zipfile
+    does not compare it with the entries it parses, so a damaged length in the central
+    directory silently hides the entries after it (the checksum, ``final_state``, ...)."""
+    fh.seek(0, 2)
+    if fh.tell() < 22:
+        return None
+    fh.seek(-22, 2)
+    record = fh.read(22)
+    if record[:4] != b"PK\x05\x06":
+        return None
+    return struct.unpack("<H", record[10:12])[0]
 
 
 def npz_partial(value: np.ndarray, path: Path) -> bool:

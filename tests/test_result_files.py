@@ -9,6 +9,7 @@ that a careless writer could also produce is "re-signed" (the checksum recompute
 the damaged data), so the structural checks must catch it on their own.
 """
 
+import re
 import warnings
 from pathlib import Path
 
@@ -391,3 +392,50 @@ def test_damaged_files_are_refused_naming_the_file(tmp_path, kind, suffix, case)
         with pytest.raises(ValueError) as info:
             _cls(kind).load(path)
     assert str(Path(path)) in str(info.value) or path.name in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES, ids=["csv", "npz"])
+@pytest.mark.parametrize("kind", ["flux-trajectories", "stats-independent"])
+def test_every_flipped_bit_and_every_cut_is_refused(tmp_path, kind, suffix):
+    """Bit flips spread over the whole file (every 3rd byte of a CSV, every 7th of an npz,
+    the bit cycling through all 8) and cuts (every 5th / 13th byte): each is refused with
+    a ValueError naming the file, never another exception (zipfile and numpy raise
+    RuntimeError, tokenize errors, ... for some) and never a silent load as a file
+    without checksum (a flipped length in the zip directory hides the entries after it;
+    a flipped letter of '# sha256:' hides the checksum line).  A flip in zip bookkeeping
+    numpy does not read (a timestamp, ...) may load: then every number is the saved one."""
+    res = _result(kind)
+    path = tmp_path / f"r{suffix}"
+    good = res.save(path).read_bytes()
+    flip_every, cut_every = (3, 5) if suffix == ".csv" else (7, 13)
+    loaded = 0
+    for pos in range(0, len(good), flip_every):
+        bad = bytearray(good)
+        bad[pos] ^= 1 << (pos % 8)
+        path.write_bytes(bytes(bad))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an unverified load would be an error too
+            try:
+                back = _cls(kind).load(path)
+            except ValueError as exc:
+                assert str(path) in str(exc)
+                continue
+        assert suffix == ".npz", f"a flipped bit at byte {pos} of the CSV loaded"
+        _assert_identical(back, res, suffix)
+        loaded += 1
+    assert loaded < len(good) // flip_every // 4  # the zip's bookkeeping, not its data
+    for cut in range(0, len(good) - 1, cut_every):
+        path.write_bytes(good[:cut])
+        with pytest.raises(ValueError, match=re.escape(str(path))):
+            _cls(kind).load(path)
+
+
+def test_long_counting_run_saves_and_loads(tmp_path):
+    """4e6 steps of the density engine (0.5-1 s): its rows sum to 1 only within 1.0e-9
+    (rounding accumulates ~1 eps per step), so the files' tolerance must grow with the
+    steps of the run (lindblad.counting.TOL_PER_STEP), or the run could not be saved."""
+    cm = collision.CascadeCollisionModel("qubit", temperature=1.0)
+    res = cm.heat_statistics(RHO0, 40.0, 1e-5, save_every=400_000)
+    for suffix in SUFFIXES:
+        back = _load_quietly(HeatStatistics, res.save(tmp_path / f"long{suffix}"))
+        _assert_identical(back, res, suffix)
