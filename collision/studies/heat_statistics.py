@@ -81,6 +81,7 @@ from lindblad.operators import excitations
 from lindblad.thermal import temperature_from_polarisation, thermal_populations
 from lindblad.tilted import _propagate_columns
 
+from .._cli_format import warning_printer
 from .._loop import AccuracyWarning
 from ..density import DensityEngine
 from ..model import CascadeCollisionModel
@@ -458,7 +459,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="results/heat_statistics")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    path = make_study(args.out, quick=args.quick)
+    with warnings.catch_warnings():  # one line per warning, as on the command line
+        warnings.showwarning = warning_printer(parser.prog)
+        path = make_study(args.out, quick=args.quick)
     print(f"wrote {path}")
     return 0
 
