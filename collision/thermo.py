@@ -90,7 +90,7 @@ class Ledger:
     relative_entropy : dict of str to ndarray, shape (n_t,)
         ``D(rho'_r || eta_r) / dt`` per stream.
     correlations : ndarray, shape (n_t,)
-        ``Sigma - sum_r relative_entropy[r]``.
+        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite).
     beta : dict of str to float or None
         Inverse temperature of each thermal stream (``None``: not thermal).
     heat_total : dict of str to ndarray, shape (n_t,)
@@ -238,9 +238,18 @@ def assemble(plan: GeneralPlan, system: np.ndarray, anc: np.ndarray,
                   entropy_production=sigma,
                   entropy_production_clausius=d_s + flow if thermal else None,
                   relative_entropy=relative,
-                  correlations=sigma - sum(relative.values(), np.zeros(n_t)), beta=beta,
+                  correlations=_rest(sigma, sum(relative.values(), np.zeros(n_t))),
+                  beta=beta,
                   heat_total=heat_total, work_total=work_total,
                   entropy_production_total=sigma_total)
+
+
+def _rest(sigma: np.ndarray, relative: np.ndarray) -> np.ndarray:
+    """``sigma - relative``, NaN where both are infinite (the split is then unknown)."""
+    out = np.full(sigma.shape, np.nan)
+    ok = np.isfinite(relative)
+    out[ok] = sigma[ok] - relative[ok]
+    return out
 
 
 def ledger_buffers(plan: GeneralPlan) -> tuple[np.ndarray, ...]:
