@@ -69,6 +69,9 @@ class Result:
         True when the run was interrupted (Ctrl-C) and covers the finished part.
     statistics : object or None
         Monte Carlo: the mergeable statistics (:mod:`collision.statistics`).
+    thermodynamics : collision.thermo.Ledger or None
+        The thermodynamic ledger (``run(..., thermodynamics=True)``): energy, work,
+        entropy production, cumulative sums.  Not written by :meth:`save`.
     """
 
     t: np.ndarray
@@ -79,6 +82,7 @@ class Result:
     stderr: ResultErrors | None = None
     partial: bool = False
     statistics: Any = field(default=None, repr=False, compare=False)
+    thermodynamics: Any = field(default=None, repr=False, compare=False)
 
     __hash__ = None  # a mutable container of arrays
 

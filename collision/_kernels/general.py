@@ -84,10 +84,59 @@ def _trace_density(cur, n, idx, off, d, n_rest, h_anc, out):
     return energy
 
 
+#: Bits of ``density_steps(ledger=...)``: the leaving ancillas' states, the subsystems'
+#: energy and entropy.
+LEDGER_ANCILLAS, LEDGER_SYSTEM = 1, 2
+
+
+def no_ledger() -> tuple:
+    """The ``ledger .. acc`` arguments of :func:`density_steps` that record nothing."""
+    return (0, np.zeros((0, 0), dtype=np.complex128), np.zeros((0, 4)),
+            np.zeros((0, 0, 0, 0), dtype=np.complex128),
+            np.zeros((0, 0, 0, 0), dtype=np.complex128),
+            np.zeros((0, 0, 0), dtype=np.complex128))
+
+
+@njit
+def entropy(rho):
+    """The von Neumann entropy ``-Tr[rho ln rho]`` (nats) of a Hermitian ``rho``; eigenvalues
+    at or below zero (rounding) contribute nothing."""
+    total = 0.0
+    for p in np.linalg.eigvalsh(rho):
+        if p > 0:
+            total -= p * math.log(p)
+    return total
+
+
+@njit
+def _energy(h, rho):
+    """``Re Tr[h rho]``."""
+    acc = 0.0
+    for i in range(rho.shape[0]):
+        for j in range(rho.shape[0]):
+            acc += (h[j, i] * rho[i, j]).real
+    return acc
+
+
+@njit
+def _marginal(cur, n, idx, off, d, n_rest, acc, out):
+    """The reduced state ``Tr_rest cur`` of the factor a ``TRACE`` stage removes: added to
+    ``acc`` and, if ``out`` is not empty, written to ``out`` (both ``d x d`` or larger)."""
+    for a in range(d):
+        for b in range(d):
+            v = 0j
+            for r in range(n_rest):
+                v += cur[idx[off + r * d + a] * n + idx[off + r * d + b]]
+            acc[a, b] += v
+            if out.shape[0]:
+                out[a, b] = v
+
+
 @njit
 def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream, d_loc,
                   n_rest, size, idx_offset, u_offset, idx, unitaries, etas, stream_energies,
-                  e_ops, out_expect, out_energy, out_state, buf_a, buf_b, tmp, col):
+                  e_ops, out_expect, out_energy, out_state, buf_a, buf_b, tmp, col,
+                  ledger, h_sys, out_system, out_anc, out_cum, anc_sum):
     """Run steps ``step_first .. step_stop - 1`` of the density engine on ``rho`` in place.
 
     At every saved step ``s = k save_every`` (``k < n_saved``) it writes, before the step,
@@ -95,6 +144,14 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
     energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla (complex arrays); at the
     last saved step
     ``out_state`` receives ``rho``.
+
+    The thermodynamic ledger (:mod:`collision.thermo`), ``ledger`` a bit mask:
+    ``LEDGER_ANCILLAS`` writes at saved step ``k`` the reduced state of stream ``r``'s
+    leaving ancilla, ``out_anc[k, r]`` (``d_A x d_A``, zero-padded), and their sum over
+    every step before it, ``out_cum[k, r]`` (kept across calls in ``anc_sum``);
+    ``LEDGER_SYSTEM`` writes ``out_system[k] = (Tr[h_sys rho], S(rho), Tr[h_sys rho'],
+    S(rho'))`` with ``rho`` the state before and ``rho'`` after the step (von Neumann
+    entropies in nats).
     """
     dim = rho.shape[0]
     n_ops = e_ops.shape[0]
@@ -110,6 +167,11 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
                 out_expect[k, o] = acc
             if k == n_saved - 1:
                 out_state[:, :] = rho
+            if ledger & LEDGER_SYSTEM:
+                out_system[k, 0] = _energy(h_sys, rho)
+                out_system[k, 1] = entropy(rho)
+            if ledger & LEDGER_ANCILLAS:
+                out_cum[k] = anc_sum
         cur, nxt = buf_a, buf_b
         for i in range(dim):
             for j in range(dim):
@@ -129,11 +191,18 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
                                    stream_energies[stream[st]], nxt)
                 if saving:
                     out_energy[k, stream[st]] = e
+                if ledger & LEDGER_ANCILLAS:
+                    r = stream[st]
+                    _marginal(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
+                              anc_sum[r], out_anc[k, r] if saving else anc_sum[r, :0, :0])
                 n = n_rest[st]
                 cur, nxt = nxt, cur
         for i in range(dim):
             for j in range(dim):
                 rho[i, j] = cur[i * dim + j]
+        if saving and ledger & LEDGER_SYSTEM:
+            out_system[k, 2] = _energy(h_sys, rho)
+            out_system[k, 3] = entropy(rho)
 
 
 # --- state vectors --------------------------------------------------------------------------

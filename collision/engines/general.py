@@ -25,6 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .. import thermo
 from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
@@ -90,47 +91,68 @@ def choose_scheme(plan: GeneralPlan) -> str:
     return "superoperator" if cost_super < cost_stages else "sequential"
 
 
-def _one_step(plan: GeneralPlan, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _one_step(plan: GeneralPlan, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                          np.ndarray]:
     """One step of the stage program from ``rho`` (any matrix, not only a state): the
-    matrix after it and the energy of every stream's outgoing ancilla."""
+    matrix after it, the energy of every stream's outgoing ancilla and its reduced state
+    (``(n_streams, d_max, d_max)``)."""
     p = plan.program
     dim = plan.dim
     state = np.array(rho, dtype=np.complex128)
     energy = np.zeros((1, len(plan.streams)), dtype=np.complex128)
+    k, d = len(plan.streams), plan.etas.shape[1]
+    ledger = (np.zeros((0, 0), dtype=np.complex128), np.zeros((0, 4)),
+              np.zeros((1, k, d, d), dtype=np.complex128),
+              np.zeros((1, k, d, d), dtype=np.complex128),
+              np.zeros((k, d, d), dtype=np.complex128))
     buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
     col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
     _k.density_steps(state, 0, 1, 1, 1, p.kind, p.stream, p.d_loc, p.n_rest, p.size,
                      p.idx_offset, p.u_offset, p.idx, p.unitaries, plan.etas,
                      plan.stream_energies, np.zeros((0, dim, dim), dtype=np.complex128),
                      np.zeros((1, 0), dtype=np.complex128), energy,
-                     np.zeros((dim, dim), dtype=np.complex128), *buffers, col)
-    return state, energy[0]
+                     np.zeros((dim, dim), dtype=np.complex128), *buffers, col,
+                     _k.LEDGER_ANCILLAS, *ledger[:3], ledger[3], ledger[4])
+    return state, energy[0], ledger[2][0]
 
 
 def step_superoperator(plan: GeneralPlan) -> tuple[np.ndarray, np.ndarray]:
     """The step as a matrix on row-major ``vec(rho)``, shape ``(D^2, D^2)``, and the
     energy of every stream's outgoing ancilla as rows on ``vec(rho)``, shape
     ``(n_streams, D^2)``: column ``k D + l`` is the step applied to ``|k><l|``."""
+    return _step_columns(plan)[:2]
+
+
+def _step_columns(plan: GeneralPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`step_superoperator` and the leaving ancillas' states as rows on
+    ``vec(rho)``, shape ``(n_streams * d_max^2, D^2)``."""
     dim = plan.dim
     sup = np.zeros((dim * dim, dim * dim), dtype=np.complex128)
     energy = np.zeros((len(plan.streams), dim * dim), dtype=np.complex128)
+    anc = np.zeros((len(plan.streams) * plan.etas.shape[1]**2, dim * dim),
+                   dtype=np.complex128)
     for k in range(dim):
         for m in range(dim):
             basis = np.zeros((dim, dim), dtype=np.complex128)
             basis[k, m] = 1.0
-            out, e = _one_step(plan, basis)
+            out, e, a = _one_step(plan, basis)
             sup[:, k * dim + m] = out.reshape(-1)
             energy[:, k * dim + m] = e
-    return sup, energy
+            anc[:, k * dim + m] = a.reshape(-1)
+    return sup, energy, anc
 
 
-def run_density(plan: GeneralPlan, progress: bool = False, scheme: str = "auto") -> Result:
+def run_density(plan: GeneralPlan, progress: bool = False, scheme: str = "auto",
+                thermodynamics: bool = False) -> Result:
     """The exact ensemble average of the collision model (module docstring).
 
     ``scheme``: ``"sequential"`` runs the step program at every step; ``"superoperator"``
     builds the step's ``D^2 x D^2`` matrix once (``D^2`` single steps) and jumps between
     saved times with its power; ``"auto"`` takes the cheaper (:func:`choose_scheme`).  The
-    two agree to rounding.
+    two agree to rounding.  ``thermodynamics``: also record the ledger of
+    :mod:`collision.thermo` (``Result.thermodynamics``): the leaving ancillas' states at
+    every step and two ``D x D`` eigenvalue problems per saved time (superoperator scheme:
+    the saved times run in numpy, with one more ``D^2 x D^2`` product each).
 
     Returns
     -------
@@ -141,13 +163,13 @@ def run_density(plan: GeneralPlan, progress: bool = False, scheme: str = "auto")
     """
     if scheme == "auto":
         scheme = choose_scheme(plan)
-    out = _run_superoperator(plan, progress) if scheme == "superoperator" else \
-        _run_sequential(plan, progress)
+    out = _run_superoperator(plan, progress, thermodynamics) if scheme == "superoperator" \
+        else _run_sequential(plan, progress, thermodynamics)
     out.parameters["scheme"] = scheme
     return out
 
 
-def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
+def _run_sequential(plan: GeneralPlan, progress: bool, thermodynamics: bool) -> Result:
     p = plan.program
     n_saved = plan.times.size
     dim = plan.dim
@@ -158,12 +180,14 @@ def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
     buffers = [np.zeros(p.max_size**2, dtype=np.complex128) for _ in range(3)]
     col = np.zeros(int(p.d_loc.max()) if p.d_loc.size else 1, dtype=np.complex128)
     done = np.zeros(1, dtype=np.int64)
+    ledger = (_k.LEDGER_ANCILLAS | _k.LEDGER_SYSTEM, *thermo.ledger_buffers(plan)) \
+        if thermodynamics else _k.no_ledger()
 
     def advance(start: int, stop: int) -> None:
         _k.density_steps(rho, start, stop, plan.save_every, n_saved, p.kind, p.stream,
                          p.d_loc, p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx,
                          p.unitaries, plan.etas, plan.stream_energies, plan.e_ops,
-                         out_expect, out_energy, out_state, *buffers, col)
+                         out_expect, out_energy, out_state, *buffers, col, *ledger)
         done[0] = stop
 
     stops = chunk_stops(n_saved, plan.save_every, plan.n_steps, step_cost(plan))
@@ -173,13 +197,17 @@ def _run_sequential(plan: GeneralPlan, progress: bool) -> Result:
     # k save_every has run; an interrupted run has no state at its last complete time
     n_done = n_saved if not partial else min(n_saved, -(-finished // plan.save_every))
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
-    return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy), None if partial else plan.reduce(out_state),
-                  partial=partial)
+    out = Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
+                 _heat_dict(plan, energy), None if partial else plan.reduce(out_state),
+                 partial=partial)
+    if thermodynamics:
+        out.thermodynamics = thermo.assemble(plan, ledger[2][:n_done], ledger[3][:n_done],
+                                             ledger[4][:n_done])
+    return out
 
 
-def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
-    sup, energy_rows = step_superoperator(plan)
+def _run_superoperator(plan: GeneralPlan, progress: bool, thermodynamics: bool) -> Result:
+    sup, energy_rows, anc_rows = _step_columns(plan)
     jump = np.linalg.matrix_power(sup, plan.save_every) if plan.save_every > 1 else sup
     n_saved = plan.times.size
     dim = plan.dim
@@ -191,9 +219,20 @@ def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
     tmp = np.zeros(dim * dim, dtype=np.complex128)
     done = np.zeros(1, dtype=np.int64)
 
+    if thermodynamics:
+        ledger = thermo.ledger_buffers(plan)
+        anc_sum_rows = anc_rows @ thermo.geometric_sum(sup, plan.save_every)
+
     def advance(start: int, stop: int) -> None:
-        _k.superoperator_steps(vec, start, stop, n_saved, jump, e_rows, energy_rows,
-                               out_expect, out_energy, final, tmp)
+        if thermodynamics:  # one saved time at a time, the ledger in numpy between jumps
+            for k in range(start, stop):
+                thermo.superoperator_record(k, vec, sup, anc_rows, anc_sum_rows,
+                                            ledger[0], ledger)
+                _k.superoperator_steps(vec, k, k + 1, n_saved, jump, e_rows, energy_rows,
+                                       out_expect, out_energy, final, tmp)
+        else:
+            _k.superoperator_steps(vec, start, stop, n_saved, jump, e_rows, energy_rows,
+                                   out_expect, out_energy, final, tmp)
         done[0] = stop
 
     stops = chunk_stops(n_saved, 1, n_saved, float(dim**4))
@@ -201,10 +240,14 @@ def _run_superoperator(plan: GeneralPlan, progress: bool) -> Result:
                                       progress=progress, desc="density", unit="saved time")
     n_done = finished if partial else n_saved
     energy = out_energy[:n_done].real - plan.fresh_energy[None, :]
-    return Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
-                  _heat_dict(plan, energy),
-                  None if partial else plan.reduce(final.reshape(dim, dim)),
-                  partial=partial)
+    out = Result(plan.times[:n_done].copy(), _expect_dict(plan, out_expect[:n_done]),
+                 _heat_dict(plan, energy),
+                 None if partial else plan.reduce(final.reshape(dim, dim)),
+                 partial=partial)
+    if thermodynamics:
+        out.thermodynamics = thermo.assemble(plan, ledger[1][:n_done], ledger[2][:n_done],
+                                             ledger[3][:n_done])
+    return out
 
 
 def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
@@ -233,7 +276,7 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
         _k.density_steps(r, 0, b - a, 1, (b - a) if record else 0, p.kind, p.stream, p.d_loc,
                          p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx, p.unitaries,
                          plan.etas, plan.stream_energies, plan.e_ops, rec_expect[lo:hi],
-                         rec_energy[lo:hi], scratch, *buffers, col)
+                         rec_energy[lo:hi], scratch, *buffers, col, *_k.no_ledger())
 
     def advance(start: int, stop: int) -> None:
         for a, b, program in pieces[start:stop]:

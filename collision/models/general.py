@@ -53,6 +53,7 @@ from ..plans.general import GeneralPlan, compile_step, stream_arrays
 from ..resources import check_output_memory
 from ..results import Result
 from ..statistics import check_disjoint
+from ..thermo import check_ledger
 from .limit import continuum_limit, continuum_order
 from .memory import (
     Memory,
@@ -480,7 +481,7 @@ class CollisionModel:
                            measure=measure, stream_energies=energies, fresh_energy=fresh,
                            has_energy=has, e_ops=ops, e_names=names,
                            carried_dims=tuple(self.stream_dims[r] for r in self.memory),
-                           delay=delayed)
+                           delay=delayed, hamiltonian=self.hamiltonian)
 
     def _schedule(self, order: list[str], dt: float, n_steps: int, last_saved: int,
                   names: list[str], ops: np.ndarray):
@@ -514,7 +515,8 @@ class CollisionModel:
     def run(self, rho0, t_max: float, dt: float, method: str = "density", e_ops=None,
             save_every: int = 1, n_trajectories: int | None = None, seed=None,
             target_stderr: float | None = None, progress: bool = False,
-            options: DensityOptions | TrajectoryOptions | None = None) -> Result:
+            options: DensityOptions | TrajectoryOptions | None = None,
+            thermodynamics: bool = False) -> Result:
         """Run the collision model.
 
         Parameters
@@ -544,6 +546,11 @@ class CollisionModel:
             ``"superoperator"`` (the step's ``D^2 x D^2`` matrix, built once) or
             ``"sequential"`` (the collisions applied to the joint state at every step);
             ``"auto"`` takes the cheaper.
+        thermodynamics : bool
+            Also compute the thermodynamic ledger (:mod:`collision.thermo`): energy,
+            switching work, entropy production (both forms), cumulative sums, in
+            ``result.thermodynamics``.  Off by default: it costs two ``D x D`` eigenvalue
+            problems per saved time.  Density engine only, without delay or memory.
 
         Returns
         -------
@@ -565,11 +572,16 @@ class CollisionModel:
                 raise ValueError(f"{name}={getattr(opts, name)!r} chooses among the exchange "
                                  "kernels of the paper's cascade; a general CollisionModel "
                                  f"runs its own kernels: leave {name}='auto'")
+        if not isinstance(thermodynamics, (bool, np.bool_)):
+            raise ValueError(f"thermodynamics must be True or False, got {thermodynamics!r}")
         plan = self.plan(rho0, t_max, dt, save_every, e_ops)
+        if thermodynamics:
+            check_ledger(plan, method)
         if plan.delay is not None and method == "density":
             result = run_density_delayed(plan, progress=opts.progress)
         elif method == "density":
-            result = run_density(plan, progress=opts.progress, scheme=opts.scheme)
+            result = run_density(plan, progress=opts.progress, scheme=opts.scheme,
+                                 thermodynamics=bool(thermodynamics))
         else:
             result = run_trajectories(plan, opts.n_trajectories, opts.seed,
                                       opts.first_trajectory, opts.target_stderr,

@@ -249,6 +249,9 @@ class GeneralPlan:
     delay : collision.plans.delay.DelaySchedule or None
         With travel times between collisions: the process-time run that replaces
         ``program`` (:mod:`collision.plans.delay`).
+    hamiltonian : ndarray, shape (D, D), or None
+        The subsystems' Hamiltonian (the thermodynamic ledger's energy,
+        :mod:`collision.thermo`).
     """
 
     program: StepProgram
@@ -270,6 +273,7 @@ class GeneralPlan:
     e_names: list[str]
     carried_dims: tuple[int, ...] = ()
     delay: Any = None
+    hamiltonian: np.ndarray | None = None
 
     @property
     def dim(self) -> int:

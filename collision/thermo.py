@@ -1,0 +1,290 @@
+"""The thermodynamic ledger of a collision model: energy, heat per stream, switching work
+and entropy production, per step and cumulative.
+
+One step of length ``dt`` from the subsystems' state ``rho`` (:mod:`collision.models.
+general`): fresh ancillas ``eta_r`` of every stream join in a product, the collisions act
+as one unitary ``U`` on the subsystems and the ancillas, the ancillas leave in the
+reduced states ``rho'_r`` (stream ``r``'s, ``d_A x d_A``), the subsystems are left in
+``rho_c`` and evolve by ``exp(-i H dt)`` to ``rho'``.  The free evolution changes neither
+``<H>`` nor the entropy, so "after the collisions" and "after the step" agree for both.
+
+Definitions, per unit time over the step that starts at a saved time ``t`` (``H`` the
+subsystems' Hamiltonian, ``H_r`` stream ``r``'s, ``S`` the von Neumann entropy in nats):
+
+``energy``
+    ``E(t) = Tr[H rho]``.
+``heat[r]``
+    ``Q_r = (Tr[H_r rho'_r] - Tr[H_r eta_r]) / dt``, positive into the stream's ancillas
+    (the Result's ``heat``).
+``work``
+    ``W = (Tr[H rho'] - Tr[H rho]) / dt + sum_r Q_r``: the energy the collisions add to
+    subsystems + ancillas, ``Tr[(H + sum H_r) (U X U^dag - X)]`` with ``X = rho x eta``,
+    supplied by switching the interactions on and off.  Zero when every collision
+    conserves ``H + H_r`` (``[V, H x 1 + 1 x H_r] = 0``), non-zero otherwise (``sigma_x x
+    sigma_x``).  Defined only when every stream has a Hamiltonian.
+``entropy_production``
+    ``Sigma = [I(S' : A') + D(rho'_A || eta_1 x ... x eta_k)] / dt`` with ``A'`` all the
+    leaving ancillas.  Because ``U`` is unitary, ``S(rho'_SA) = S(rho) + sum_r S(eta_r)``,
+    and ``ln(eta_1 x ... x eta_k) = sum_r ln eta_r`` (on the factors), so
+
+        I(S':A') + D(rho'_A || eta)
+          = S(rho') + S(rho'_A) - S(rho'_SA) - S(rho'_A) - sum_r Tr[rho'_r ln eta_r]
+          = S(rho') - S(rho) + sum_r Tr[(eta_r - rho'_r) ln eta_r]   (>= 0),
+
+    which needs only the subsystems' entropies and each leaving ancilla's reduced state:
+    that is what is computed.  When ``eta_r`` is not of full rank, ``ln eta_r`` is
+    ``-inf`` on its kernel: eigenvalues of ``eta_r`` at or below :data:`ZERO_EIGENVALUE`
+    count as zero, the kernel is dropped from the trace (``0 ln 0 = 0``) while the
+    weight ``Tr[P_ker rho'_r]`` stays at or below :data:`LEAK` (rounding), and ``Sigma =
+    +inf`` once the ancilla leaves the support by more (a zero-temperature stream that
+    absorbs energy).
+``entropy_production_clausius``
+    For thermal streams, ``eta_r = exp(-beta_r H_r) / Z_r``: ``ln eta_r = -beta_r H_r -
+    ln Z_r`` turns the last sum into ``sum_r beta_r Q_r dt``, so ``Sigma = dS/dt + sum_r
+    beta_r Q_r``, the Clausius form -- an identity at every finite ``dt``.  Given when
+    every stream with a collision is thermal (:func:`thermal_beta`), else ``None``.
+``relative_entropy[r]``
+    ``D(rho'_r || eta_r) / dt``, the distance of the outgoing ancilla from its incoming
+    state; ``correlations = Sigma - sum_r relative_entropy[r]`` is the rest, ``[I(S':A')
+    + I(A'_1 : ... : A'_k)] / dt`` (correlations created between the subsystems and the
+    ancillas, and among the ancillas; the second term is zero with one stream).
+
+Cumulative versions are step sums over ``[0, t)`` (every step, not only the saved ones),
+in energy and nats, not per unit time: ``heat_total[r]`` ``= sum Q_r dt``, ``work_total``
+``= E(t) - E(0) + sum_r heat_total[r]`` and ``entropy_production_total = S(t) - S(0) +
+sum_r Tr[(n eta_r - sum_steps rho'_r) ln eta_r]`` (``n`` steps), exact telescoping sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._kernels.general import entropy
+from .plans.general import TRACE, GeneralPlan
+
+#: Eigenvalues of an ancilla state at or below this count as zero (``ln eta``).
+ZERO_EIGENVALUE = 1e-14
+#: Weight of a leaving ancilla outside its stream's support still taken as rounding.
+LEAK = 1e-12
+#: Largest entry of ``eta - exp(-beta H_A) / Z`` for a stream to count as thermal.
+THERMAL_TOL = 1e-10
+
+
+@dataclass
+class Ledger:
+    """The thermodynamic ledger of a run at its saved times (module docstring).
+
+    Attributes
+    ----------
+    energy, entropy : ndarray, shape (n_t,)
+        ``<H>`` and the von Neumann entropy (nats) of the subsystems at ``t``.
+    work : ndarray, shape (n_t,), or None
+        Switching work per unit time over the step from ``t`` (``None`` when a stream
+        has no Hamiltonian).
+    entropy_production : ndarray, shape (n_t,)
+        ``Sigma`` per unit time over the step from ``t`` (nats per unit time).
+    entropy_production_clausius : ndarray, shape (n_t,), or None
+        ``dS/dt + sum_r beta_r Q_r`` (all streams thermal), else ``None``.
+    relative_entropy : dict of str to ndarray, shape (n_t,)
+        ``D(rho'_r || eta_r) / dt`` per stream.
+    correlations : ndarray, shape (n_t,)
+        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite).
+    beta : dict of str to float or None
+        Inverse temperature of each thermal stream (``None``: not thermal).
+    heat_total : dict of str to ndarray, shape (n_t,)
+        ``Q_r(t)``: energy into stream ``r`` over ``[0, t)``.
+    work_total, entropy_production_total : ndarray, shape (n_t,)
+        ``W(t)`` (``None`` with ``work``) and ``Sigma(t)`` over ``[0, t)``.
+    """
+
+    energy: np.ndarray
+    entropy: np.ndarray
+    work: np.ndarray | None
+    entropy_production: np.ndarray
+    entropy_production_clausius: np.ndarray | None
+    relative_entropy: dict[str, np.ndarray]
+    correlations: np.ndarray
+    beta: dict[str, float | None]
+    heat_total: dict[str, np.ndarray]
+    work_total: np.ndarray | None
+    entropy_production_total: np.ndarray
+    parameters: dict = field(default_factory=dict)
+
+
+def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):
+    """``beta`` with ``eta = exp(-beta h) / Z`` to ``tol`` (largest entry), or ``None``.
+
+    ``None`` without a Hamiltonian and for a state that is not of full rank (zero
+    temperature: the Clausius form is ``inf * 0`` there); ``0.0`` for ``h`` proportional
+    to the identity and ``eta = 1/d``.  ``beta`` is the least-squares slope of ``-ln p_i``
+    against the levels ``E_i`` of ``h``, then the whole matrix is compared.
+    """
+    if h is None:
+        return None
+    levels, vecs = np.linalg.eigh((h + h.conj().T) / 2)
+    pops = np.real(np.einsum("ai,ab,bi->i", vecs.conj(), eta, vecs))
+    if np.any(pops <= ZERO_EIGENVALUE):
+        return None
+    spread = levels - levels.mean()
+    if np.max(np.abs(spread)) <= 1e-14 * max(1.0, np.max(np.abs(levels))):
+        beta = 0.0
+    else:
+        beta = -float(np.dot(spread, np.log(pops)) / np.dot(spread, spread))
+    weights = np.exp(-beta * (levels - levels.min()))
+    candidate = (vecs * (weights / weights.sum())) @ vecs.conj().T
+    return beta if np.max(np.abs(candidate - eta)) <= tol else None
+
+
+def _log_support(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ln eta`` on its support and the projector on its kernel (module docstring)."""
+    p, v = np.linalg.eigh((eta + eta.conj().T) / 2)
+    keep = p > ZERO_EIGENVALUE
+    log = (v[:, keep] * np.log(p[keep])) @ v[:, keep].conj().T
+    kernel = v[:, ~keep] @ v[:, ~keep].conj().T
+    return log, kernel
+
+
+def traced_streams(plan: GeneralPlan) -> list[tuple[int, int]]:
+    """``(stream index, ancilla dimension)`` of every stream whose ancilla leaves in a step
+    (the streams with a collision)."""
+    p = plan.program
+    return [(int(r), int(d)) for k, r, d in zip(p.kind, p.stream, p.d_loc, strict=True)
+            if k == TRACE]
+
+
+def check_ledger(plan: GeneralPlan, method: str) -> None:
+    """Refuse the ledger where it is not implemented (before any work)."""
+    if plan.delay is not None:
+        raise ValueError("thermodynamics=True is not available with delay: the subsystems "
+                         "are at different process steps, and no state of theirs at equal "
+                         "times exists before the end of the run")
+    if plan.carried_dims:
+        raise ValueError("thermodynamics=True is not available with memory: the carried "
+                         "ancillas are part of the reservoir, and their entropy and energy "
+                         "would be booked to the subsystems")
+    if method != "density":
+        raise ValueError("thermodynamics=True needs method='density' (the entropies need "
+                         f"the density matrix), got method={method!r}")
+
+
+def _ancilla_terms(state: np.ndarray, eta: np.ndarray, count: float) -> tuple[float, float]:
+    """``Tr[(count eta - state) ln eta]`` and ``-Tr[state ln eta]``, ``+inf`` when
+    ``state`` leaves ``eta``'s support (module docstring)."""
+    log, kernel = _log_support(eta)
+    leak = float(np.real(np.trace(kernel @ state)))
+    if leak > LEAK * max(count, 1.0):
+        return np.inf, np.inf
+    cross = -float(np.real(np.trace(state @ log)))
+    return float(np.real(np.trace(eta @ log))) * count + cross, cross
+
+
+def assemble(plan: GeneralPlan, system: np.ndarray, anc: np.ndarray,
+             cum: np.ndarray) -> Ledger:
+    """The :class:`Ledger` from the engine's records at the saved times.
+
+    Parameters
+    ----------
+    plan : GeneralPlan
+    system : ndarray, shape (n_t, 4)
+        ``(E, S)`` before and ``(E, S)`` after the step from each saved time.
+    anc : ndarray, shape (n_t, n_streams, d_max, d_max)
+        The leaving ancillas' reduced states in that step.
+    cum : ndarray, shape (n_t, n_streams, d_max, d_max)
+        Their sums over every step before the saved time.
+    """
+    dt = plan.dt
+    n_t = system.shape[0]
+    steps = np.arange(n_t) * plan.save_every
+    d_s = (system[:, 3] - system[:, 1]) / dt
+    sigma = d_s.copy()
+    sigma_total = system[:, 1] - system[0, 1] if n_t else np.zeros(0)
+    sigma_total = sigma_total.copy()
+    flow = np.zeros(n_t)
+    heat_sum = np.zeros(n_t)
+    heat_total_sum = np.zeros(n_t)
+    relative, heat_total, beta = {}, {}, {}
+    all_energy = True
+    for r, d in traced_streams(plan):
+        name = plan.streams[r]
+        eta, h = plan.etas[r, :d, :d], plan.stream_energies[r, :d, :d]
+        has = bool(plan.has_energy[r])
+        all_energy &= has
+        beta[name] = thermal_beta(eta, h if has else None)
+        rel = np.zeros(n_t)
+        for k in range(n_t):
+            state = anc[k, r, :d, :d]
+            term, cross = _ancilla_terms(state, eta, 1.0)
+            sigma[k] += term / dt
+            rel[k] = (cross - entropy(np.ascontiguousarray(state))) / dt
+            sigma_total[k] += _ancilla_terms(cum[k, r, :d, :d], eta, float(steps[k]))[0]
+        relative[name] = rel
+        if has:
+            q = (np.real(np.einsum("kab,ba->k", anc[:, r, :d, :d], h))
+                 - plan.fresh_energy[r]) / dt
+            heat_sum += q
+            total = np.real(np.einsum("kab,ba->k", cum[:, r, :d, :d], h)) \
+                - steps * plan.fresh_energy[r]
+            heat_total[name] = total
+            heat_total_sum += total
+            if beta[name] is not None:
+                flow += beta[name] * q
+    thermal = bool(beta) and all(b is not None for b in beta.values())
+    energy = system[:, 0].copy()
+    work = (system[:, 2] - system[:, 0]) / dt + heat_sum if all_energy else None
+    work_total = energy - energy[0] + heat_total_sum if all_energy and n_t else None
+    return Ledger(energy=energy, entropy=system[:, 1].copy(), work=work,
+                  entropy_production=sigma,
+                  entropy_production_clausius=d_s + flow if thermal else None,
+                  relative_entropy=relative,
+                  correlations=_rest(sigma, sum(relative.values(), np.zeros(n_t))),
+                  beta=beta,
+                  heat_total=heat_total, work_total=work_total,
+                  entropy_production_total=sigma_total)
+
+
+def _rest(sigma: np.ndarray, relative: np.ndarray) -> np.ndarray:
+    """``sigma - relative``, NaN where both are infinite (the split is then unknown)."""
+    out = np.full(sigma.shape, np.nan)
+    ok = np.isfinite(relative)
+    out[ok] = sigma[ok] - relative[ok]
+    return out
+
+
+def ledger_buffers(plan: GeneralPlan) -> tuple[np.ndarray, ...]:
+    """``(h_sys, out_system, out_anc, out_cum, acc)`` for the density kernels."""
+    n_t, k, d = plan.times.size, len(plan.streams), plan.etas.shape[1]
+    h = plan.hamiltonian if plan.hamiltonian is not None else np.zeros((plan.dim, plan.dim))
+    return (np.ascontiguousarray(h, dtype=np.complex128), np.zeros((n_t, 4)),
+            np.zeros((n_t, k, d, d), dtype=np.complex128),
+            np.zeros((n_t, k, d, d), dtype=np.complex128),
+            np.zeros((k, d, d), dtype=np.complex128))
+
+
+def geometric_sum(a: np.ndarray, m: int) -> np.ndarray:
+    """``sum_{j < m} a^j`` by doubling (``O(log m)`` products)."""
+    eye = np.eye(a.shape[0], dtype=a.dtype)
+    total, power = np.zeros_like(a), eye.copy()  # sum of the first `count`, a^count
+    count = 0
+    for bit in bin(m)[2:]:
+        total, power, count = total + total @ power, power @ power, 2 * count
+        if bit == "1":
+            total, power, count = eye + a @ total, a @ power, count + 1
+    return total
+
+
+def superoperator_record(k: int, vec: np.ndarray, sup: np.ndarray, anc_rows: np.ndarray,
+                         anc_sum_rows: np.ndarray, h: np.ndarray, buffers: tuple) -> None:
+    """Write saved time ``k`` of the ledger from ``vec(rho)`` (superoperator scheme):
+    ``anc_rows`` give the leaving ancillas' states after one step, ``anc_sum_rows`` their
+    sum over the ``save_every`` steps to the next saved time."""
+    _, system, anc, cum, acc = buffers
+    dim = h.shape[0]
+    rho = vec.reshape(dim, dim)
+    after = (sup @ vec).reshape(dim, dim)
+    system[k] = (np.real(np.trace(h @ rho)), entropy(np.ascontiguousarray(rho)),
+                 np.real(np.trace(h @ after)), entropy(np.ascontiguousarray(after)))
+    anc[k] = (anc_rows @ vec).reshape(anc.shape[1:])
+    cum[k] = acc
+    acc += (anc_sum_rows @ vec).reshape(acc.shape)

@@ -1,0 +1,317 @@
+"""The thermodynamic ledger of general collision models (collision/thermo.py).
+
+Checked by the laws it must obey -- the first law at every step, zero switching work for
+energy-conserving collisions, the Clausius form of the entropy production equal to the
+information form for thermal streams, Sigma >= 0 -- and against a dense reference written
+here: the joint state of the subsystems and every stream's ancilla after the collisions,
+von Neumann entropies from ``eigvalsh``, ``Sigma dt = I(S':A') + D(rho'_A || eta)``.
+
+Tolerances: the ledger's quantities are differences of O(1) energies and entropies
+divided by ``dt = 0.05``, so rounding (~1e-15) becomes ~1e-13 per unit time; 1e-12 for
+the first law and 1e-10 for the entropies (eigenvalues near zero enter as ``p ln p``) leave
+a factor of ten to a hundred.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from dense_collision import embed_tensor, random_hermitian, random_state
+from scipy.linalg import expm
+
+from collision import CollisionModel
+from collision.models.general import Collision
+from collision.models.memory import Memory
+from collision.options import DensityOptions
+from collision.thermo import thermal_beta
+
+DT = 0.05
+SM = np.array([[0, 1], [0, 0]], dtype=complex)
+SX = np.array([[0, 1], [1, 0]], dtype=complex)
+SZ = np.diag([1.0, -1.0]).astype(complex)
+
+
+def thermal(h: np.ndarray, beta: float) -> np.ndarray:
+    w, v = np.linalg.eigh(h)
+    p = np.exp(-beta * (w - w.min()))
+    return (v * (p / p.sum())) @ v.conj().T
+
+
+def exchange(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a^dag b + a b^dag`` on (system) x (ancilla)."""
+    return np.kron(a.conj().T, b) + np.kron(a, b.conj().T)
+
+
+def ladder(d: int) -> np.ndarray:
+    return np.diag(np.sqrt(np.arange(1, d)), 1).astype(complex)
+
+
+def qubit(beta=0.7, w=1.0, v=None):
+    h = w / 2 * SZ
+    v = exchange(SM, SM) if v is None else v
+    return CollisionModel([2], h, {"bath": thermal(h, beta)}, [Collision([0], v, "bath")],
+                          stream_hamiltonians={"bath": h}), h, np.diag([0.2, 0.8])
+
+
+def qutrit(beta=0.4):
+    h = np.diag([0.0, 1.3, 2.6]).astype(complex)  # equally spaced: a^dag b resonant
+    model = CollisionModel([3], h, {"bath": thermal(h, beta)},
+                           [Collision([0], 0.8 * exchange(ladder(3), ladder(3)), "bath")],
+                           stream_hamiltonians={"bath": h})
+    return model, h, random_state(np.random.default_rng(3), 3)
+
+
+def two_streams():
+    h = 0.5 * SZ
+    streams = {"hot": thermal(h, 0.2), "cold": thermal(h, 2.0)}
+    model = CollisionModel([2], h, streams,
+                           [Collision([0], exchange(SM, SM), "hot"),
+                            Collision([0], 0.6 * exchange(SM, SM), "cold")],
+                           stream_hamiltonians={"hot": h, "cold": h})
+    return model, h, np.diag([0.5, 0.5])
+
+
+def coupled():
+    """Two qubits with an exchange coupling, each with its own thermal stream: the
+    local collisions do not conserve the coupled Hamiltonian (non-zero work)."""
+    h1, h2 = 0.5 * SZ, 0.5 * SZ
+    coupling = 0.3 * exchange(SM, SM)
+    h = np.kron(h1, np.eye(2)) + np.kron(np.eye(2), h2) + coupling
+    model = CollisionModel([2, 2], h, {"left": thermal(h1, 0.3), "right": thermal(h2, 1.5)},
+                           [Collision([0], exchange(SM, SM), "left"),
+                            Collision([1], exchange(SM, SM), "right")],
+                           stream_hamiltonians={"left": h1, "right": h2})
+    return model, h, random_state(np.random.default_rng(5), 4)  # coherences: <coupling> moves
+
+
+def xx():
+    return qubit(beta=1.1, v=np.kron(SX, SX))
+
+
+def coherent_stream():
+    """A non-thermal stream: a random full-rank ancilla state (coherences included)."""
+    rng = np.random.default_rng(11)
+    h = 0.5 * SZ
+    model = CollisionModel([2], h, {"bath": random_state(rng, 2)},
+                           [Collision([0], exchange(SM, SM) + 0.4 * np.kron(SZ, SX), "bath")],
+                           stream_hamiltonians={"bath": h})
+    return model, h, random_state(rng, 2)
+
+
+THERMAL = {"qubit": qubit, "qutrit": qutrit, "two streams": two_streams, "coupled": coupled,
+           "sigma_x x sigma_x": xx}
+ALL = {**THERMAL, "coherent stream": coherent_stream}
+SCHEMES = ("sequential", "superoperator")
+
+
+def run(factory, scheme="sequential", save_every=1, t_max=1.0):
+    model, h, rho0 = factory()
+    result = model.run(rho0, t_max, DT, e_ops={"H": h}, save_every=save_every,
+                       options=DensityOptions(scheme=scheme), thermodynamics=True)
+    assert result.parameters["scheme"] == scheme
+    return result
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("name", list(ALL))
+def test_first_law_at_every_step(name, scheme):
+    """``W = dE/dt + sum_r Q_r`` with ``dE`` from the engine's own states (the saved
+    ``<H>``), and the cumulative sums are the step sums of the rates."""
+    r = run(ALL[name], scheme)
+    led = r.thermodynamics
+    energy = r.expect["H"]
+    assert np.max(np.abs(led.energy - energy)) < 1e-12
+    heat = sum(r.heat.values())
+    first_law = np.diff(energy) / DT + heat[:-1]
+    assert np.max(np.abs(led.work[:-1] - first_law)) < 1e-12
+    for stream, q in r.heat.items():
+        steps = np.concatenate([[0.0], np.cumsum(q[:-1] * DT)])
+        assert np.max(np.abs(led.heat_total[stream] - steps)) < 1e-12
+    steps = np.concatenate([[0.0], np.cumsum(led.work[:-1] * DT)])
+    assert np.max(np.abs(led.work_total - steps)) < 1e-12
+    steps = np.concatenate([[0.0], np.cumsum(led.entropy_production[:-1] * DT)])
+    assert np.max(np.abs(led.entropy_production_total - steps)) < 1e-10
+
+
+@pytest.mark.parametrize("name", ["qubit", "qutrit", "two streams"])
+def test_no_work_for_energy_conserving_collisions(name):
+    assert np.max(np.abs(run(ALL[name]).thermodynamics.work)) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["sigma_x x sigma_x", "coupled"])
+def test_work_for_collisions_that_do_not_conserve_energy(name):
+    assert np.max(np.abs(run(ALL[name]).thermodynamics.work)) > 1e-2
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("name", list(THERMAL))
+def test_clausius_form_equals_information_form(name, scheme):
+    led = run(THERMAL[name], scheme).thermodynamics
+    assert all(b is not None for b in led.beta.values())
+    assert np.max(np.abs(led.entropy_production_clausius - led.entropy_production)) < 1e-10
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_entropy_production_is_non_negative(name):
+    led = run(ALL[name]).thermodynamics
+    assert np.min(led.entropy_production) >= -1e-12
+    assert np.min(led.correlations) >= -1e-12
+    assert all(np.min(v) >= -1e-12 for v in led.relative_entropy.values())
+    assert np.min(np.diff(led.entropy_production_total)) >= -1e-12
+
+
+def test_non_thermal_stream_has_no_clausius_form():
+    led = run(coherent_stream).thermodynamics
+    assert led.beta == {"bath": None}
+    assert led.entropy_production_clausius is None
+    assert np.max(led.entropy_production) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["two streams", "coherent stream"])
+def test_save_every_and_schemes_agree(name):
+    """Saving every third step reads the same ledger off the same steps, and the
+    cumulative sums still cover every step (the superoperator scheme's geometric sum)."""
+    every = run(ALL[name])
+    for scheme in SCHEMES:
+        sparse = run(ALL[name], scheme, save_every=3)
+        a, b = sparse.thermodynamics, every.thermodynamics
+        for field in ("energy", "work", "entropy_production", "work_total",
+                      "entropy_production_total", "correlations"):
+            assert np.max(np.abs(getattr(a, field) - getattr(b, field)[::3])) < 1e-10, field
+
+
+# --- dense reference ------------------------------------------------------------------
+
+def _entropy(rho: np.ndarray) -> float:
+    p = np.linalg.eigvalsh(rho)
+    p = p[p > 1e-300]
+    return float(-np.sum(p * np.log(p)))
+
+
+def _log(rho: np.ndarray) -> np.ndarray:
+    p, v = np.linalg.eigh(rho)
+    return (v * np.log(p)) @ v.conj().T
+
+
+def dense_sigma(dims, h, streams, collisions, rho0, dt, n_steps):
+    """``[I(S':A') + D(rho'_A || eta)] / dt`` per step from the joint state of the
+    subsystems and every stream's ancilla (full-rank ancilla states)."""
+    names = list(streams)
+    n = len(dims)
+    joint_dims = list(dims) + [streams[r].shape[0] for r in names]
+    d, d_anc = math.prod(dims), math.prod(joint_dims[n:])
+    step = np.eye(d * d_anc, dtype=complex)
+    for subs, v, r in collisions:
+        u = embed_tensor(expm(-1j * math.sqrt(dt) * v), [*subs, n + names.index(r)],
+                         joint_dims)
+        step = u @ step
+    eta = np.ones((1, 1), dtype=complex)
+    for r in names:
+        eta = np.kron(eta, streams[r])
+    uh = expm(-1j * dt * h)
+    rho, out = np.asarray(rho0, dtype=complex), []
+    for _ in range(n_steps):
+        joint = step @ np.kron(rho, eta) @ step.conj().T
+        t = joint.reshape(d, d_anc, d, d_anc)
+        sys, anc = np.einsum("iaja->ij", t), np.einsum("iaib->ab", t)
+        mutual = _entropy(sys) + _entropy(anc) - _entropy(joint)
+        relative = -_entropy(anc) - float(np.real(np.trace(anc @ _log(eta))))
+        out.append((mutual + relative) / dt)
+        rho = uh @ sys @ uh.conj().T
+    return np.array(out)
+
+
+CASES = {"qubit, qutrit stream": ([2], [3]), "qutrit, two streams": ([3], [2, 2]),
+         "two qubits, two streams": ([2, 2], [2, 3])}
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_against_dense_joint_state(case, scheme):
+    """Random Hamiltonians, interactions, ancilla states and initial states; a stream
+    may collide twice per step and with any subsystem."""
+    dims, stream_dims = CASES[case]
+    rng = np.random.default_rng(sum(map(ord, case)))
+    d = math.prod(dims)
+    h = random_hermitian(rng, d)
+    streams = {f"s{k}": random_state(rng, da) for k, da in enumerate(stream_dims)}
+    collisions = []
+    for k, da in enumerate(stream_dims):
+        for sub in ([0], [len(dims) - 1]):
+            collisions.append((sub, random_hermitian(rng, dims[sub[0]] * da), f"s{k}"))
+    rho0 = random_state(rng, d)
+    model = CollisionModel(dims, h, streams, [Collision(s, v, r) for s, v, r in collisions],
+                           stream_hamiltonians={r: random_hermitian(rng, e.shape[0])
+                                                for r, e in streams.items()})
+    r = model.run(rho0, 0.5, DT, options=DensityOptions(scheme=scheme), thermodynamics=True)
+    expected = dense_sigma(dims, h, streams, collisions, rho0, DT, r.t.size)
+    assert np.max(np.abs(r.thermodynamics.entropy_production - expected)) < 1e-10
+
+
+# --- streams that are not of full rank, thermal detection, refusals -----------------------
+
+def test_zero_temperature_stream():
+    """A pure (ground-state) ancilla: Sigma is zero while the outgoing ancilla stays in
+    its state (the system in its ground state too) and +inf once the ancilla absorbs
+    energy and leaves the support of ``eta``."""
+    h = 0.5 * SZ
+    ground = np.diag([0.0, 1.0]).astype(complex)  # sigma_z = -1 is the ground level
+    model = CollisionModel([2], h, {"bath": ground}, [Collision([0], exchange(SM, SM),
+                                                                "bath")],
+                           stream_hamiltonians={"bath": h})
+    led = model.run(np.diag([0.0, 1.0]), 0.2, DT, thermodynamics=True).thermodynamics
+    assert led.beta == {"bath": None}
+    assert np.all(np.abs(led.entropy_production) < 1e-12)  # ground state: nothing happens
+    led = model.run(np.diag([1.0, 0.0]), 0.2, DT, thermodynamics=True).thermodynamics
+    assert np.all(np.isinf(led.entropy_production)) and np.all(led.entropy_production > 0)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 2.5, -0.8])
+def test_thermal_beta_detected(beta):
+    h = np.diag([0.0, 0.7, 2.1]).astype(complex)
+    u = np.linalg.qr(random_hermitian(np.random.default_rng(1), 3) + 3j * np.eye(3))[0]
+    h = u @ h @ u.conj().T
+    assert thermal_beta(thermal(h, beta), h) == pytest.approx(beta, abs=1e-12)
+    off = np.zeros((3, 3))
+    off[0, 2] = off[2, 0] = 1e-8  # not diagonal with h: not thermal
+    assert thermal_beta(thermal(h, beta) + u @ off @ u.conj().T, h) is None
+
+
+def test_ledger_refused_where_not_implemented():
+    model, h, rho0 = qubit()
+    with pytest.raises(ValueError, match="method='density'"):
+        model.run(rho0, 0.2, DT, method="trajectories", n_trajectories=64, seed=1,
+                  thermodynamics=True)
+    with pytest.raises(ValueError, match="thermodynamics must be True or False"):
+        model.run(rho0, 0.2, DT, thermodynamics="yes")
+    delayed = CollisionModel([2, 2], None, {"bath": thermal(h, 1.0)},
+                             [Collision([0], exchange(SM, SM), "bath"),
+                              Collision([1], exchange(SM, SM), "bath")],
+                             stream_hamiltonians={"bath": h}, delay={"bath": [0.1]})
+    with pytest.raises(ValueError, match="not available with delay"):
+        delayed.run(np.eye(4) / 4, 0.2, DT, thermodynamics=True)
+    memory = CollisionModel([2], h, {"bath": thermal(h, 1.0)},
+                            [Collision([0], exchange(SM, SM), "bath")],
+                            stream_hamiltonians={"bath": h},
+                            memory={"bath": Memory(np.kron(SX, SX), swap=True)})
+    with pytest.raises(ValueError, match="not available with memory"):
+        memory.run(rho0, 0.2, DT, thermodynamics=True)
+
+
+@pytest.mark.parametrize("name", ["sigma_x x sigma_x", "two streams"])
+def test_trajectories_estimate_the_heat(name):
+    """The trajectory engine's heat per stream against the density engine's, within five
+    standard errors at every saved time (1000 trajectories, fixed seed)."""
+    model, h, rho0 = ALL[name]()
+    exact = model.run(rho0, 0.5, DT, thermodynamics=True)
+    mc = model.run(rho0, 0.5, DT, method="trajectories", n_trajectories=1000, seed=7)
+    for stream, q in exact.heat.items():
+        err = mc.stderr.heat[stream]
+        assert np.all(err > 0)
+        assert np.all(np.abs(mc.heat[stream] - q) < 5 * err + 1e-12)
+    # the ledger's cumulative heat is the step sum of the same heat
+    for stream, q in exact.heat.items():
+        assert exact.thermodynamics.heat_total[stream][-1] == pytest.approx(
+            np.sum(q[:-1]) * DT, abs=1e-12)
