@@ -245,6 +245,7 @@ def _reference_times(t: np.ndarray) -> np.ndarray:
 
 
 def cmd_run(args) -> int:
+    """``collision run``: one simulation, CSV and PNG with the Lindblad reference."""
     _check_run_options(args)
     out = _writable_folder(args.out)
     model, master = _models(args)
@@ -307,6 +308,7 @@ def _report_written(result, t_max: float, written) -> int:
 # --- the other commands ----------------------------------------------------------------------
 
 def cmd_converge(args) -> int:
+    """``collision converge``: error against dt and against the number of trajectories."""
     from .studies.convergence import dt_convergence, trajectory_convergence
 
     if len(set(args.dts)) != len(args.dts) or len(args.dts) < 2:
@@ -404,6 +406,7 @@ def _kept_runs(command: str, sweeps: Path) -> None:
 
 
 def cmd_figures(args) -> int:
+    """``collision figures``: the paper's figures and REPORT.md."""
     from .studies.paper import make_all
 
     workers, scheduler = _study_execution(args)
@@ -429,6 +432,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_delay(args) -> int:
+    """``collision delay``: the delay study."""
     from .studies.delay_report import run_study
 
     workers, scheduler = _study_execution(args)
@@ -458,6 +462,7 @@ def cmd_delay(args) -> int:
 
 
 def cmd_memory(args) -> int:
+    """``collision memory``: the study of a reservoir with memory."""
     from .studies.memory import run_study
 
     out = _writable_folder(args.out)
@@ -470,6 +475,7 @@ def cmd_memory(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    """``collision bench``: the benchmarks and the peer comparison."""
     from .bench import format_rows, suites
 
     out = _writable_folder(args.out)
@@ -572,6 +578,7 @@ def cmd_statistics(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    """``collision sweep``: a parameter sweep from a specification file."""
     from .sweep import run, validate
     from .sweep.spec import MAX_POINTS
 
@@ -674,6 +681,7 @@ _BATH_DEFAULT = "qubit for qubits, boson for oscillators"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``collision`` command and its subcommands."""
     fmt = HelpFormatter
     parser = _Parser(
         prog="collision", formatter_class=fmt,

@@ -243,6 +243,9 @@ def report(dec: Decay, cas: Cascade, dt: float, seconds: float) -> str:
 
 @dataclass
 class Study:
+    """What :func:`run_study` computed: both parts, the files it wrote and its wall time
+    in seconds."""
+
     decay: Decay
     cascade: Cascade
     files: list

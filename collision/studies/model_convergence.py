@@ -57,6 +57,7 @@ class ModelConvergence:
         return out
 
     def table(self) -> str:
+        """The table printed by ``collision converge``: every output's error per time step."""
         names = [*self.errors, "state"]
         lines = ["dt        " + "  ".join(f"{n:>12s}" for n in names)]
         for i, dt in enumerate(self.dts):

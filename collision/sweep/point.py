@@ -93,6 +93,7 @@ class Task:
 
     @property
     def key(self) -> tuple[str, int | None, int | None]:
+        """``(point_id, first, count)``: identifies the task."""
         return (self.point_id, self.first, self.count)
 
 
