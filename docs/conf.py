@@ -105,20 +105,29 @@ def _import_dotted(dotted: str):
     return None
 
 
+def _named(obj) -> bool:
+    """A class, routine or property: an object with an identity of its own (a value such
+    as ``()`` or ``1`` is shared by unrelated names)."""
+    return isinstance(obj, (type, property, staticmethod, classmethod)) or callable(obj) \
+        and hasattr(obj, "__qualname__")
+
+
 def _page_of_object() -> dict[int, str]:
-    """id(object) -> documented dotted name, for every documented class, function and
-    member of a documented class."""
+    """id(object) -> documented dotted name, for every documented class and function and
+    every method and property of a documented class."""
     pages: dict[int, str] = {}
     for target in _home.values():
         obj = _import_dotted(target)
-        if obj is None or isinstance(obj, (int, float, str, tuple, bool)):
+        if not _named(obj):
             continue
         pages.setdefault(id(obj), target)
         if isinstance(obj, type):
             for name, member in vars(obj).items():
-                if not name.startswith("_"):
-                    member = getattr(member, "fget", None) or getattr(member, "__func__", member)
+                if not name.startswith("_") and _named(member):
                     pages.setdefault(id(member), f"{target}.{name}")
+                    inner = getattr(member, "fget", None) or getattr(member, "__func__", None)
+                    if inner is not None:
+                        pages.setdefault(id(inner), f"{target}.{name}")
     return pages
 
 
@@ -139,7 +148,7 @@ def _resolve_missing(app, env, node, contnode):
             f"{module}.{target}", f"{module.rsplit('.', 1)[0]}.{target}", target]
     for candidate in candidates:
         obj = _import_dotted(candidate)
-        new = None if obj is None else _PAGES.get(id(obj))
+        new = _PAGES.get(id(obj)) if _named(obj) else None
         if new is None and obj is not None and candidate in _home:
             new = _home[candidate]
         if new is not None and new != node["reftarget"]:
@@ -153,7 +162,7 @@ def _resolve_missing(app, env, node, contnode):
         if name.endswith(suffix) and (kinds is None or objtype in kinds) \
                 and not any(p.startswith("_") for p in name.split(".")):
             obj = _import_dotted(name)
-            matches.setdefault(_PAGES.get(id(obj), name) if obj is not None else name, name)
+            matches.setdefault(_PAGES.get(id(obj), name) if _named(obj) else name, name)
     if len(matches) == 1:
         return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
                                    next(iter(matches.values())), node, contnode)
@@ -179,10 +188,11 @@ _KINDS = {"func": {"function", "method"}, "meth": {"method", "function"},
 
 def _plain_values(app, what, name, obj, options, lines):
     """A constant without a doc-comment shows nothing, not its type's docstring."""
-    if what in ("data", "attribute") and lines and not isinstance(obj, type):
-        doc = type(obj).__doc__
-        own = doc.strip().splitlines() if isinstance(doc, str) else []
-        if own and lines[0].strip() == own[0].strip():
+    doc = type(obj).__doc__
+    if what in ("data", "attribute") and lines and isinstance(doc, str) \
+            and not isinstance(obj, type):
+        own = {line.strip() for line in doc.splitlines() if len(line.strip()) > 20}
+        if sum(line.strip() in own for line in lines) >= 2 or " ".join(lines).strip() in own:
             lines[:] = []
 
 
