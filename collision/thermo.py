@@ -79,38 +79,70 @@ class Ledger:
     Attributes
     ----------
     energy, entropy : ndarray, shape (n_t,)
-        ``<H>`` and the von Neumann entropy (nats) of the subsystems at ``t``.
+        ``<H>`` and the von Neumann entropy (nats) of the subsystems at ``t``
+        (``entropy`` is ``None`` for trajectories: not an expectation value).
     work : ndarray, shape (n_t,), or None
         Switching work per unit time over the step from ``t`` (``None`` when a stream
         has no Hamiltonian).
-    entropy_production : ndarray, shape (n_t,)
-        ``Sigma`` per unit time over the step from ``t`` (nats per unit time).
+    entropy_production : ndarray, shape (n_t,), or None
+        ``Sigma`` per unit time over the step from ``t`` (nats per unit time); ``None``
+        for trajectories.
     entropy_production_clausius : ndarray, shape (n_t,), or None
-        ``dS/dt + sum_r beta_r Q_r`` (all streams thermal), else ``None``.
-    relative_entropy : dict of str to ndarray, shape (n_t,)
-        ``D(rho'_r || eta_r) / dt`` per stream.
-    correlations : ndarray, shape (n_t,)
-        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite).
+        ``dS/dt + sum_r beta_r Q_r`` (all streams thermal, density engine), else ``None``.
+    relative_entropy : dict of str to ndarray, shape (n_t,), or None
+        ``D(rho'_r || eta_r) / dt`` per stream (``None`` for trajectories).
+    correlations : ndarray, shape (n_t,), or None
+        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite;
+        ``None`` for trajectories).
     beta : dict of str to float or None
         Inverse temperature of each thermal stream (``None``: not thermal).
     heat_total : dict of str to ndarray, shape (n_t,)
         ``Q_r(t)``: energy into stream ``r`` over ``[0, t)``.
-    work_total, entropy_production_total : ndarray, shape (n_t,)
-        ``W(t)`` (``None`` with ``work``) and ``Sigma(t)`` over ``[0, t)``.
+    work_total, entropy_production_total : ndarray, shape (n_t,), or None
+        ``W(t)`` (``None`` with ``work``) and ``Sigma(t)`` over ``[0, t)`` (``None`` for
+        trajectories).
+    parameters : dict
+    heat : dict of str to ndarray, shape (n_t,)
+        ``Q_r`` per unit time over the step from ``t`` (the Result's ``heat``), so that
+        the ledger is complete on its own (:meth:`efficiency` and friends).
+    stderr : LedgerErrors or None
+        Standard errors of the expectation-value quantities (trajectories), else
+        ``None``.
+
+    Trajectories (``method="trajectories"``) estimate the quantities that are
+    expectation values -- ``energy``, ``heat``, ``work``, ``heat_total``,
+    ``work_total`` -- as means over trajectories with standard errors (``stderr``).  The
+    entropies are functions of the density matrix, not averages over trajectories: their
+    fields are ``None`` there (run the density engine for them).
     """
 
     energy: np.ndarray
-    entropy: np.ndarray
+    entropy: np.ndarray | None
     work: np.ndarray | None
-    entropy_production: np.ndarray
+    entropy_production: np.ndarray | None
     entropy_production_clausius: np.ndarray | None
-    relative_entropy: dict[str, np.ndarray]
-    correlations: np.ndarray
+    relative_entropy: dict[str, np.ndarray] | None
+    correlations: np.ndarray | None
     beta: dict[str, float | None]
     heat_total: dict[str, np.ndarray]
     work_total: np.ndarray | None
-    entropy_production_total: np.ndarray
+    entropy_production_total: np.ndarray | None
     parameters: dict = field(default_factory=dict)
+    heat: dict[str, np.ndarray] = field(default_factory=dict)
+    stderr: LedgerErrors | None = None
+
+
+@dataclass
+class LedgerErrors:
+    """Standard errors of a trajectory ledger's expectation-value quantities (the fields
+    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total`` ``None``
+    with the ledger's)."""
+
+    energy: np.ndarray
+    heat: dict[str, np.ndarray]
+    work: np.ndarray | None
+    heat_total: dict[str, np.ndarray]
+    work_total: np.ndarray | None
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):
@@ -164,9 +196,9 @@ def check_ledger(plan: GeneralPlan, method: str) -> None:
         raise ValueError("thermodynamics=True is not available with memory: the carried "
                          "ancillas are part of the reservoir, and their entropy and energy "
                          "would be booked to the subsystems")
-    if method != "density":
-        raise ValueError("thermodynamics=True needs method='density' (the entropies need "
-                         f"the density matrix), got method={method!r}")
+    if method not in ("density", "trajectories"):
+        raise ValueError("thermodynamics=True needs method='density' or 'trajectories', "
+                         f"got method={method!r}")
 
 
 def _ancilla_terms(state: np.ndarray, eta: np.ndarray, count: float) -> tuple[float, float]:

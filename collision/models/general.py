@@ -550,7 +550,10 @@ class CollisionModel:
             Also compute the thermodynamic ledger (:mod:`collision.thermo`): energy,
             switching work, entropy production (both forms), cumulative sums, in
             ``result.thermodynamics``.  Off by default: it costs two ``D x D`` eigenvalue
-            problems per saved time.  Density engine only, without delay or memory.
+            problems per saved time.  Trajectories estimate the expectation values
+            (energy, heat, work, their cumulative sums) with standard errors and leave the
+            entropies ``None`` (:mod:`collision.thermo_trajectories`); ``target_stderr``
+            looks at the other quantities only.  Not with delay or memory.
 
         Returns
         -------
@@ -585,7 +588,8 @@ class CollisionModel:
         else:
             result = run_trajectories(plan, opts.n_trajectories, opts.seed,
                                       opts.first_trajectory, opts.target_stderr,
-                                      opts.n_threads, opts.final_state, opts.progress)
+                                      opts.n_threads, opts.final_state, opts.progress,
+                                      thermodynamics=bool(thermodynamics))
         if result.partial:
             warn(f"run interrupted: the result covers t <= {result.t[-1]:g} "
                  "(partial=True)" if result.t.size else "run interrupted before the first "
@@ -699,7 +703,7 @@ def merge_general(first: Result, second: Result) -> Result:
     stats = first.statistics.merge(second.statistics)
     out = statistics_result(stats, first.t, list(pa["e_ops"]), pa["hermitian"],
                             pa["stream_order"], pa["heat_streams"], pa["dt"],
-                            pa["system_dim"])
+                            pa["system_dim"], pa.get("thermodynamics"))
     out.parameters = {**pa, **out.parameters, "first_trajectory": stats.ranges()[0][0]}
     out.partial = first.partial or second.partial
     return out
