@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import thermo_machines as _machines
 from ._kernels.general import entropy
 from .plans.general import TRACE, GeneralPlan
 
@@ -130,6 +131,27 @@ class Ledger:
     parameters: dict = field(default_factory=dict)
     heat: dict[str, np.ndarray] = field(default_factory=dict)
     stderr: LedgerErrors | None = None
+
+    def efficiency(self, hot: str, cold: str, over: str = "steady") -> float:
+        """Heat-engine efficiency ``-W / (-Q_hot)`` (:mod:`collision.thermo_machines`):
+        ``over="steady"`` the last saved step's rates, ``"total"`` the cumulative sums.
+        ``ValueError`` when the model does not run as an engine (``W >= 0`` or no heat
+        from the hot stream)."""
+        return _machines.efficiency(self, hot, cold, over)
+
+    def coefficient_of_performance(self, cold: str, over: str = "steady") -> float:
+        """Refrigerator coefficient of performance ``-Q_cold / W``
+        (:mod:`collision.thermo_machines`); ``ValueError`` when the model does not run as
+        a refrigerator (``W <= 0`` or no heat from the cold stream)."""
+        return _machines.coefficient_of_performance(self, cold, over)
+
+    def carnot_efficiency(self, hot: str, cold: str) -> float:
+        """``1 - beta_hot / beta_cold`` from the streams' ``beta``."""
+        return _machines.carnot_efficiency(self, hot, cold)
+
+    def carnot_cop(self, hot: str, cold: str) -> float:
+        """``beta_hot / (beta_cold - beta_hot)`` from the streams' ``beta``."""
+        return _machines.carnot_cop(self, hot, cold)
 
 
 @dataclass

@@ -374,3 +374,97 @@ def test_trajectory_ledger_refused_with_delay():
     with pytest.raises(ValueError, match="delay"):
         delayed.run(np.eye(4) / 4, 0.2, DT, method="trajectories", n_trajectories=64,
                     seed=1, thermodynamics=True)
+
+
+# --- machines: efficiency and coefficient of performance -----------------------------------
+
+def otto(w_h, w_c, beta_h, beta_c):
+    """Two qubits (frequencies ``w_h``, ``w_c``) swapped fully with a hot and a cold
+    stream of their own frequency, then with each other by a collision with a "drive"
+    stream of zero energy (which only supplies work).  From the periodic state (qubit 1
+    at the cold population ``p_c``, qubit 2 at the hot one ``p_h``) every step moves one
+    quantum's worth ``p_h - p_c`` round the cycle: by hand, ``Q_hot = w_h (p_c - p_h)
+    / dt``, ``Q_cold = w_c (p_h - p_c) / dt``, ``W = Q_hot + Q_cold``, so the engine
+    (``p_h > p_c``) has the Otto efficiency ``1 - w_c / w_h`` and the refrigerator the COP
+    ``w_c / (w_h - w_c)``, exactly, at every step."""
+    hh, hc = w_h / 2 * SZ, w_c / 2 * SZ
+    h = np.kron(hh, np.eye(2)) + np.kron(np.eye(2), hc)
+    swap = np.pi / 2 * exchange(SM, SM)  # exp(-i swap): a full swap (phases on |eg>, |ge>)
+    model = CollisionModel([2, 2], h, {"hot": thermal(hh, beta_h), "cold": thermal(hc, beta_c),
+                                       "drive": np.eye(2) / 2},
+                           [Collision([0], swap, "hot", scale="none"),
+                            Collision([1], swap, "cold", scale="none"),
+                            Collision([0, 1], np.kron(swap, np.eye(2)), "drive", scale="none")],
+                           stream_hamiltonians={"hot": hh, "cold": hc, "drive": np.zeros((2, 2))})
+    rho0 = np.kron(thermal(hh, beta_c * w_c / w_h), thermal(hc, beta_h * w_h / w_c))
+    p_h, p_c = 1 / (1 + math.exp(beta_h * w_h)), 1 / (1 + math.exp(beta_c * w_c))
+    return model, rho0, p_h, p_c
+
+
+MACHINES = {"engine": (2.0, 1.0, 0.5, 2.0), "refrigerator": (2.0, 1.0, 1.0, 1.2)}
+
+
+@pytest.mark.parametrize("over", ["steady", "total"])
+@pytest.mark.parametrize("kind", list(MACHINES))
+def test_swap_machine_efficiency_and_cop(kind, over):
+    w_h, w_c, beta_h, beta_c = MACHINES[kind]
+    model, rho0, p_h, p_c = otto(*MACHINES[kind])
+    dt = 0.1
+    led = model.run(rho0, 0.5, dt, thermodynamics=True).thermodynamics
+    assert np.allclose(led.heat["hot"], w_h * (p_c - p_h) / dt, rtol=0, atol=1e-12)
+    assert np.allclose(led.heat["cold"], w_c * (p_h - p_c) / dt, rtol=0, atol=1e-12)
+    assert np.allclose(led.work, (w_c - w_h) * (p_h - p_c) / dt, rtol=0, atol=1e-12)
+    assert led.carnot_efficiency("hot", "cold") == pytest.approx(1 - beta_h / beta_c,
+                                                                 abs=1e-12)
+    assert led.carnot_cop("hot", "cold") == pytest.approx(beta_h / (beta_c - beta_h),
+                                                          abs=1e-12)
+    if kind == "engine":
+        assert led.efficiency("hot", "cold", over) == pytest.approx(1 - w_c / w_h, abs=1e-12)
+        assert led.efficiency("hot", "cold", over) < led.carnot_efficiency("hot", "cold")
+        with pytest.raises(ValueError, match="not a refrigerator.*not positive"):
+            led.coefficient_of_performance("cold", over)
+    else:
+        assert led.coefficient_of_performance("cold", over) == pytest.approx(
+            w_c / (w_h - w_c), abs=1e-12)
+        assert led.coefficient_of_performance("cold", over) < led.carnot_cop("hot", "cold")
+        with pytest.raises(ValueError, match="not a heat engine.*not negative"):
+            led.efficiency("hot", "cold", over)
+
+
+@pytest.fixture(scope="module")
+def machine_ledgers():
+    engine, rho0, _, _ = otto(*MACHINES["engine"])
+    idle, _, rho_idle = two_streams()
+    coherent, _, rho_coherent = coherent_stream()
+    return {"engine": engine.run(rho0, 0.3, 0.1, thermodynamics=True),
+            "idle": idle.run(rho_idle, 0.3, DT, thermodynamics=True),
+            "coherent": coherent.run(rho_coherent, 0.3, DT, thermodynamics=True)}
+
+
+MACHINE_REFUSALS = {
+    "unknown hot": ("engine", lambda led: led.efficiency("warm", "cold"),
+                    "hot must be the name"),
+    "cold not a string": ("engine", lambda led: led.coefficient_of_performance(3),
+                          "cold must be the name"),
+    "same stream": ("engine", lambda led: led.efficiency("hot", "hot"), "different streams"),
+    "bad over": ("engine", lambda led: led.efficiency("hot", "cold", over="mean"),
+                 "over must be"),
+    "hot and cold exchanged": ("engine", lambda led: led.efficiency("cold", "hot"),
+                               "no heat is taken from it"),
+    "no work (energy-conserving)": ("idle", lambda led: led.efficiency("hot", "cold"),
+                                    "not a heat engine.*not negative"),
+    "refrigerator without work": ("idle", lambda led: led.coefficient_of_performance("cold"),
+                                  "not a refrigerator.*not positive"),
+    "carnot, hot colder": ("engine", lambda led: led.carnot_efficiency("cold", "hot"),
+                           "0 <= beta_hot < beta_cold"),
+    "carnot, not thermal": ("coherent", lambda led: led.carnot_cop("bath", "bath"),
+                            "not thermal"),
+}
+
+
+@pytest.mark.parametrize("case", list(MACHINE_REFUSALS))
+def test_machine_refusals(case, machine_ledgers):
+    """Asking a ledger for a machine it is not raises a ValueError naming what is wrong."""
+    which, call, message = MACHINE_REFUSALS[case]
+    with pytest.raises(ValueError, match=message):
+        call(machine_ledgers[which].thermodynamics)
