@@ -49,6 +49,19 @@ subsystems' Hamiltonian, ``H_r`` stream ``r``'s, ``S`` the von Neumann entropy i
     + I(A'_1 : ... : A'_k)] / dt`` (correlations created between the subsystems and the
     ancillas, and among the ancillas; the second term is zero with one stream).
 
+Memory (:mod:`collision.models.memory`).  The engines' state holds the subsystems and
+the carried ancillas ``C``; per step the fresh ancillas join, the collisions (with ``C``)
+and the ancilla-ancilla collisions act as one unitary, and the outgoing ancillas leave.
+That is the step above with "the subsystems" read as subsystems + carried ancillas, so
+every definition holds for that composite system unchanged: ``H`` is ``H x 1 + sum 1 x
+H_r`` (the carried ancillas' energy included, :func:`engine_hamiltonian`), ``heat[r]``
+the energy of the ancilla that leaves, ``work`` includes the switching work of the
+ancilla-ancilla collisions, and ``entropy`` and ``Sigma`` are those of subsystems +
+carried ancillas (``Sigma`` is then the correlations the step creates between them and
+the leaving ancillas plus the leaving ancillas' relative entropy, ``>= 0``).  Entropy
+production of the subsystems alone is not defined here: the carried ancilla's entropy
+changes are reservoir entropy that has not left yet.
+
 Cumulative versions are step sums over ``[0, t)`` (every step, not only the saved ones),
 in energy and nats, not per unit time: ``heat_total[r]`` ``= sum Q_r dt``, ``work_total``
 ``= E(t) - E(0) + sum_r heat_total[r]`` and ``entropy_production_total = S(t) - S(0) +
@@ -209,15 +222,15 @@ def traced_streams(plan: GeneralPlan) -> list[tuple[int, int]]:
 
 
 def check_ledger(plan: GeneralPlan, method: str) -> None:
-    """Refuse the ledger where it is not implemented (before any work)."""
+    """Refuse the ledger where it is not defined (before any work): with delay."""
     if plan.delay is not None:
-        raise ValueError("thermodynamics=True is not available with delay: the subsystems "
-                         "are at different process steps, and no state of theirs at equal "
-                         "times exists before the end of the run")
-    if plan.carried_dims:
-        raise ValueError("thermodynamics=True is not available with memory: the carried "
-                         "ancillas are part of the reservoir, and their entropy and energy "
-                         "would be booked to the subsystems")
+        raise ValueError("thermodynamics=True is not available with delay: the engines run "
+                         "the subsystems at different process steps (collision/plans/"
+                         "delay.py), so there is no joint state at equal times before the "
+                         "end of the run, and an ancilla in flight between two collisions "
+                         "has neither left nor stayed; energy, work and entropy production "
+                         "are defined on that equal-time state (the heat per stream is in "
+                         "result.heat)")
     if method not in ("density", "trajectories"):
         raise ValueError("thermodynamics=True needs method='density' or 'trajectories', "
                          f"got method={method!r}")
@@ -306,11 +319,26 @@ def _rest(sigma: np.ndarray, relative: np.ndarray) -> np.ndarray:
     return out
 
 
+def engine_hamiltonian(plan: GeneralPlan) -> np.ndarray:
+    """The ledger's energy operator on the engines' state, ``(D, D)`` complex: the
+    subsystems' Hamiltonian (zero without one) and, with memory, ``+ 1 x H_r`` on every
+    carried ancilla of stream ``r`` (zero when the stream has no Hamiltonian)."""
+    h = np.zeros((plan.system_dim,) * 2, dtype=np.complex128) if plan.hamiltonian is None \
+        else np.asarray(plan.hamiltonian, dtype=np.complex128)
+    dims = [plan.system_dim, *plan.carried_dims]
+    total = np.kron(h, np.eye(plan.dim // plan.system_dim))
+    for k, r in enumerate(plan.carried_streams):
+        d = dims[k + 1]
+        before, after = int(np.prod(dims[:k + 1])), int(np.prod(dims[k + 2:]))
+        total = total + np.kron(np.kron(np.eye(before), plan.stream_energies[r, :d, :d]),
+                                np.eye(after))
+    return np.ascontiguousarray(total)
+
+
 def ledger_buffers(plan: GeneralPlan) -> tuple[np.ndarray, ...]:
     """``(h_sys, out_system, out_anc, out_cum, acc)`` for the density kernels."""
     n_t, k, d = plan.times.size, len(plan.streams), plan.etas.shape[1]
-    h = plan.hamiltonian if plan.hamiltonian is not None else np.zeros((plan.dim, plan.dim))
-    return (np.ascontiguousarray(h, dtype=np.complex128), np.zeros((n_t, 4)),
+    return (engine_hamiltonian(plan), np.zeros((n_t, 4)),
             np.zeros((n_t, k, d, d), dtype=np.complex128),
             np.zeros((n_t, k, d, d), dtype=np.complex128),
             np.zeros((k, d, d), dtype=np.complex128))

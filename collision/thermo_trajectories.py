@@ -36,16 +36,14 @@ from __future__ import annotations
 import numpy as np
 
 from .plans.general import GeneralPlan
-from .thermo import Ledger, LedgerErrors, thermal_beta, traced_streams
+from .thermo import Ledger, LedgerErrors, engine_hamiltonian, thermal_beta, traced_streams
 
 
 def ledger_hamiltonian(plan: GeneralPlan) -> np.ndarray:
-    """The energy operator on the trajectory engine's state, ``(D, D)`` complex: the
-    subsystems' Hamiltonian (zero without one)."""
-    dim = plan.dim
-    if plan.hamiltonian is None:
-        return np.zeros((dim, dim), dtype=np.complex128)
-    return np.ascontiguousarray(plan.hamiltonian, dtype=np.complex128)
+    """The energy operator on the trajectory engine's state, ``(D, D)`` complex
+    (:func:`collision.thermo.engine_hamiltonian`: with memory, the carried ancillas'
+    energy included)."""
+    return engine_hamiltonian(plan)
 
 
 def ledger_layout(plan: GeneralPlan) -> dict:

@@ -481,7 +481,8 @@ class CollisionModel:
                            measure=measure, stream_energies=energies, fresh_energy=fresh,
                            has_energy=has, e_ops=ops, e_names=names,
                            carried_dims=tuple(self.stream_dims[r] for r in self.memory),
-                           delay=delayed, hamiltonian=self.hamiltonian)
+                           delay=delayed, hamiltonian=self.hamiltonian,
+                           carried_streams=tuple(order.index(r) for r in self.memory))
 
     def _schedule(self, order: list[str], dt: float, n_steps: int, last_saved: int,
                   names: list[str], ops: np.ndarray):
