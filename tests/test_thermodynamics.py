@@ -28,7 +28,9 @@ from collision import CollisionModel
 from collision.model import merge_results
 from collision.models.general import Collision
 from collision.options import DensityOptions, TrajectoryOptions
+from collision.results import Result
 from collision.thermo import thermal_beta
+from lindblad._files import write_npz
 
 DT = 0.05
 SM = np.array([[0, 1], [0, 0]], dtype=complex)
@@ -511,3 +513,92 @@ def test_memory_trajectory_ledger_within_standard_errors(case):
         want, got, err = getattr(exact, f), getattr(mc, f), getattr(mc.stderr, f)
         assert np.all(err[1:] > 0)
         assert np.all(np.abs(got - want) <= 4 * err + 1e-12), f
+
+
+# --- files ----------------------------------------------------------------------------------
+
+def _zero_temperature():
+    h = 0.5 * SZ
+    model = CollisionModel([2], h, {"bath": np.diag([0.0, 1.0]).astype(complex)},
+                           [Collision([0], exchange(SM, SM), "bath")],
+                           stream_hamiltonians={"bath": h})
+    return model, h, np.diag([0.4, 0.6]).astype(complex)  # Sigma = +inf, correlations NaN
+
+
+SAVED = {"density, two streams": (two_streams, "density"),
+         "density, zero temperature (inf, NaN)": (_zero_temperature, "density"),
+         "trajectories, sigma_x x sigma_x": (xx, "trajectories")}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k])
+                                                                  for k in a)
+    if a is None or isinstance(a, float):
+        return a == b or (a is None and b is None)
+    return np.array_equal(a, b, equal_nan=True) and np.asarray(b).dtype == float
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+@pytest.mark.parametrize("case", list(SAVED))
+def test_ledger_round_trip_is_exact(case, suffix, tmp_path):
+    factory, method = SAVED[case]
+    model, h, rho0 = factory()
+    kw = {"n_trajectories": 128, "seed": 2} if method == "trajectories" else {}
+    r = model.run(rho0, 0.3, DT, method=method, thermodynamics=True, **kw)
+    back = Result.load(r.save(tmp_path / f"run{suffix}"))
+    a, b = r.thermodynamics, back.thermodynamics
+    for f in ("energy", "entropy", "work", "entropy_production",
+              "entropy_production_clausius", "relative_entropy", "correlations", "beta",
+              "heat_total", "work_total", "entropy_production_total", "heat"):
+        assert _same(getattr(a, f), getattr(b, f)), f
+    assert (a.stderr is None) == (b.stderr is None)
+    if a.stderr is not None:
+        for f in ("energy", "heat", "work", "heat_total", "work_total"):
+            assert _same(getattr(a.stderr, f), getattr(b.stderr, f)), f
+    assert "saved_thermodynamics" not in back.parameters
+    if case.startswith("density, zero"):
+        assert np.all(np.isinf(b.entropy_production)) and np.all(np.isnan(b.correlations))
+
+
+def _edit_csv(path):
+    lines = path.read_text().split("\n")
+    col = lines[0].split(",").index("thermo.work")
+    row = lines[3].split(",")
+    row[col] = repr(float(row[col]) + 1e-9)
+    lines[3] = ",".join(row)
+    path.write_text("\n".join(lines))
+
+
+def _nan_energy(path):
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files if k != "sha256"}
+    arrays["thermo"] = arrays["thermo"].copy()
+    arrays["thermo"][0, 1] = np.nan  # column 0 is the energy; the checksum is rewritten
+    write_npz(path, arrays)
+
+
+def _short_thermo(path):
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files if k != "sha256"}
+    arrays["thermo"] = arrays["thermo"][:-1]
+    write_npz(path, arrays)
+
+
+CORRUPTIONS = {"csv ledger value edited": (".csv", _edit_csv, "modified or truncated"),
+               "npz ledger energy NaN (valid checksum)": (".npz", _nan_energy,
+                                                          "thermodynamics energy' must be "
+                                                          "finite"),
+               "npz ledger rows missing (valid checksum)": (".npz", _short_thermo,
+                                                            "does not match the columns")}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_damaged_ledger_refused_naming_the_file(case, tmp_path):
+    suffix, damage, message = CORRUPTIONS[case]
+    model, h, rho0 = two_streams()
+    path = model.run(rho0, 0.3, DT, thermodynamics=True).save(tmp_path / f"run{suffix}")
+    damage(path)
+    with pytest.raises(ValueError, match=message) as info:
+        Result.load(path)
+    assert str(path) in str(info.value)
