@@ -554,7 +554,8 @@ class CollisionModel:
             problems per saved time.  Trajectories estimate the expectation values
             (energy, heat, work, their cumulative sums) with standard errors and leave the
             entropies ``None`` (:mod:`collision.thermo_trajectories`); ``target_stderr``
-            looks at the other quantities only.  Not with delay or memory.
+            looks at the other quantities only.  With memory the ledger is that of
+            subsystems + carried ancillas; refused with delay.
 
         Returns
         -------
