@@ -399,8 +399,9 @@ class CollisionModel:
                 mem = self.memory[c.stream]
                 collisions.append(Collision(modes[c.stream], mem.interaction, c.stream,
                                             mem.scale))
+        given = {r: h for r, h in self.stream_hamiltonians.items() if h is not None}
         return CollisionModel(dims, np.kron(self.hamiltonian, np.eye(rest)), self.streams,
-                              collisions, self.stream_hamiltonians)
+                              collisions, given)
 
     def composite_state(self, rho0) -> np.ndarray:
         """``rho0 x eta_r x ...``: an initial state of the subsystems joined by the
