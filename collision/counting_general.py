@@ -82,6 +82,7 @@ import numpy as np
 
 from lindblad._validate import choice
 from lindblad.counting import HeatStatistics
+from lindblad.resources import format_bytes, limit_description, memory_limit
 
 from ._operators import embed
 from .initial import initial_state, state_digest
@@ -165,7 +166,7 @@ def counting_structure(model) -> list[float]:
                              f"stream_hamiltonians={{{r!r}: omega * N}} (levels equally "
                              "spaced) so that its quanta are heat")
         levels = np.real(np.diag(h))
-        omega = float(levels[1] - levels[0])
+        omega = float(levels[1] - levels[0]) if d > 1 else 0.0
         scale = max(1.0, float(np.max(np.abs(h))))
         off = float(np.max(np.abs(h - np.diag(levels[0] + omega * np.arange(d))))) / scale
         if off > STRUCTURE_RTOL:
@@ -231,10 +232,12 @@ def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarr
     return {s: np.ascontiguousarray(m.T) for s, m in out.items()}
 
 
-def heat_statistics(model, rho0, t_max: float, dt: float, save_every: int = 1,
-                    method: str = "density") -> HeatStatistics:
+def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density",
+                    save_every: int = 1) -> HeatStatistics:
     """See :meth:`collision.CollisionModel.heat_statistics`."""
-    choice(method, "method", ("density",))
+    choice(method, "method", ("density",), note=" for the heat statistics of a general "
+           "CollisionModel (the exact counting-resolved density map; Monte Carlo counting "
+           "exists for the cascade only, CascadeCollisionModel.heat_statistics)")
     omegas = counting_structure(model)
     given = initial_state(rho0, model.dims)
     rho = given.dense()
@@ -246,7 +249,13 @@ def heat_statistics(model, rho0, t_max: float, dt: float, save_every: int = 1,
     n_streams = len(order)
     reach = [last * (d - 1) for d in a_dims]  # |q_r| <= reach[r]
     widths = [2 * x + 1 for x in reach]
-    check_output_memory(steps, save_every, 8.0 * math.prod(widths),
+    per_saved = 8.0 * math.prod(widths)
+    if 2 * per_saved > memory_limit():
+        raise ValueError(f"t_max: after {last} steps the counts of the {n_streams} streams "
+                         f"reach +-{max(reach)}, and one saved joint distribution would need "
+                         f"{format_bytes(per_saved)} ({limit_description()}); lower t_max "
+                         "or raise dt")
+    check_output_memory(steps, save_every, per_saved,
                         what="the joint distribution of the streams' counts")
     sup = shift_superoperators(model, step_unitary(model, dt))
     n_exc = excitations(model.dims)

@@ -182,16 +182,14 @@ def test_marginal_means_equal_the_density_runs_heat(save_every):
     omegas = stats.parameters["quantum_energies"]
     q = stats.local_quanta
     for axis, name in enumerate(stats.parameters["joint_streams"]):
-        others = tuple(a + 1 for a in range(stats.joint.ndim - 1) if a != axis)
-        marginal = stats.joint.sum(axis=others)
+        marginal = stats.marginal(name)
+        assert np.array_equal(marginal, stats.marginal(axis))
         mean = omegas[name] * (marginal @ q)
         steps = np.arange(stats.t.size) * save_every
         expected = np.concatenate([[0.0], np.cumsum(run.heat[name]) * dt])[steps]
         assert np.max(np.abs(mean - expected)) < EXACT
     # the total: kappa_1 is the sum of the streams' quanta
-    assert np.max(np.abs(stats.mean - sum(
-        stats.joint.sum(axis=tuple(a + 1 for a in range(2) if a != ax)) @ q
-        for ax in range(2)))) < EXACT
+    assert np.max(np.abs(stats.mean - sum(stats.marginal(ax) @ q for ax in range(2)))) < EXACT
 
 
 # --- the exchange fluctuation theorem ---------------------------------------------------
@@ -253,7 +251,7 @@ def test_exchange_theorem_for_the_net_transfer_holds_asymptotically():
     q = stats.local_quanta
     errors = []
     for k in range(1, stats.t.size):  # t = 10, 20, 30, 40
-        marginal = stats.joint[k].sum(axis=0)  # of q_c (axis 1: the cold stream)
+        marginal = stats.marginal("cold")[k]
         pos, neg = marginal[q > 0][:4], marginal[q < 0][::-1][:4]
         slope = np.polyfit(np.arange(1, 5), np.log(pos / neg), 1)[0]
         errors.append(abs(slope - 0.8))
@@ -308,3 +306,20 @@ def test_refuses_models_without_countable_heat(kwargs, match):
 def test_refuses_other_methods():
     with pytest.raises(ValueError, match="method"):
         random_model(1).heat_statistics(np.eye(6) / 6, 0.2, 0.1, method="trajectories")
+
+
+@pytest.mark.parametrize("axis", [2, -1, "warm", 1.0, True], ids=repr)
+def test_marginal_refuses_axes_it_does_not_have(axis):
+    stats = random_model(1).heat_statistics(np.eye(6) / 6, 0.2, 0.1)
+    with pytest.raises(ValueError, match="marginal"):
+        stats.marginal(axis)
+
+
+@pytest.mark.parametrize("t_max, match", [(20.0, "use save_every >= "),
+                                          (2000.0, "lower t_max")],
+                         ids=["many saved times", "one saved time too large"])
+def test_memory_check_refuses_a_joint_distribution_that_does_not_fit(t_max, match,
+                                                                    monkeypatch):
+    monkeypatch.setenv("CASCADE_MEMORY_LIMIT", "1e9")
+    with pytest.raises(ValueError, match=match):
+        random_model(1).heat_statistics(np.eye(6) / 6, t_max, 0.01)

@@ -600,8 +600,8 @@ class CollisionModel:
                              **result.parameters}
         return result
 
-    def heat_statistics(self, rho0, t_max: float, dt: float, save_every: int = 1,
-                        method: str = "density"):
+    def heat_statistics(self, rho0, t_max: float, dt: float, method: str = "density", *,
+                        save_every: int = 1):
         """Joint counting statistics of the heat delivered into every stream, exact at
         finite ``dt`` (:mod:`collision.counting_general`).
 
@@ -621,9 +621,12 @@ class CollisionModel:
         rho0 : array_like or Qobj
             Initial state of the subsystems (as in :meth:`run`).
         t_max, dt, save_every
-            As in :meth:`run`: saved times ``k save_every dt`` up to ``t_max``.
+            As in :meth:`run`: saved times ``k save_every dt`` up to ``t_max``.  The joint
+            distribution holds ``(2 s (d - 1) + 1)^n`` numbers per saved time after ``s``
+            steps (``n`` streams of dimension ``d``): save few times of long runs.
         method : {"density"}
-            The exact counting-resolved density map (the only method).
+            The exact counting-resolved density map (the only method; keyword or fourth
+            argument, as for :meth:`CascadeCollisionModel.heat_statistics`).
 
         Returns
         -------
@@ -642,7 +645,7 @@ class CollisionModel:
             collision, stream or Hamiltonian and what is allowed), a bad initial state or
             time grid, output that would not fit in memory.
         """
-        return _heat_statistics(self, rho0, t_max, dt, save_every, method)
+        return _heat_statistics(self, rho0, t_max, dt, method, save_every)
 
     def time_reversed(self) -> CollisionModel:
         """The model run backwards: the collisions in the reverse order, every interaction
