@@ -199,10 +199,11 @@ def step_unitary(model, dt: float) -> np.ndarray:
     return u
 
 
-def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
-    """``{d: S_d^T}``: for every shift ``d = l - k`` of the counts of the first ``n - 1``
-    streams, the transpose of ``S_d = sum p(k) K_lk x K_lk^*`` (row-major ``vec``), summed
-    over the last stream's levels (``(D^2, D^2)`` each)."""
+def kraus_terms(model, u: np.ndarray):
+    """The step's Kraus operators with their counts: yields ``(p(k), l - k, K)`` for every
+    pair of ancilla levels in ``k`` and out ``l`` (one entry per stream, in the order of
+    ``model.streams``) with ``p(k) > 0`` and ``K = <l| U |k>`` (``D x D``) not zero; the
+    step map is ``rho -> sum p(k) K rho K^dag``."""
     order = list(model.streams)
     d_sys = model.dim
     a_dims = [model.stream_dims[r] for r in order]
@@ -212,6 +213,21 @@ def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarr
         probs = np.kron(probs, np.real(np.diag(model.streams[r])).clip(0.0, None))
     levels = np.indices(a_dims).reshape(len(a_dims), -1)  # (n_streams, A)
     blocks = u.reshape(d_sys, a, d_sys, a)
+    for k_in in range(a):
+        if probs[k_in] == 0:
+            continue
+        for l_out in range(a):
+            k = blocks[:, l_out, :, k_in]
+            if np.any(k):
+                yield probs[k_in], levels[:, l_out] - levels[:, k_in], k
+
+
+def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
+    """``{d: S_d^T}``: for every shift ``d = l - k`` of the counts of the first ``n - 1``
+    streams, the transpose of ``S_d = sum p(k) K_lk x K_lk^*`` (row-major ``vec``), summed
+    over the last stream's levels (``(D^2, D^2)`` each)."""
+    d_sys = model.dim
+    a_dims = [model.stream_dims[r] for r in model.streams]
     n_shifts = math.prod(2 * d - 1 for d in a_dims[:-1])
     need = 16.0 * n_shifts * d_sys**4
     if need > SUPEROPERATOR_BYTES:
@@ -219,17 +235,54 @@ def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarr
                          f"{d_sys**2} x {d_sys**2} would need {need / 2**20:.0f} MiB, above "
                          f"{SUPEROPERATOR_BYTES / 2**20:.0f} MiB")
     out: dict[tuple[int, ...], np.ndarray] = {}
-    for k_in in range(a):
-        if probs[k_in] == 0:
-            continue
-        for l_out in range(a):
-            k = blocks[:, l_out, :, k_in]
-            if not np.any(k):
-                continue
-            shift = tuple(int(x) for x in levels[:-1, l_out] - levels[:-1, k_in])
-            term = probs[k_in] * np.kron(k, k.conj())
-            out[shift] = out[shift] + term if shift in out else term
+    for p, shift, k in kraus_terms(model, u):
+        key = tuple(int(x) for x in shift[:-1])
+        term = p * np.kron(k, k.conj())
+        out[key] = out[key] + term if key in out else term
     return {s: np.ascontiguousarray(m.T) for s, m in out.items()}
+
+
+def scaled_cumulant_generating_function(model, dt: float, fields) -> float:
+    """``Lambda(s) = ln(rho(T_s)) / dt``: the growth rate of ``<exp(sum_r s_r q_r)>`` at
+    long times, exact at finite ``dt``, with ``T_s = sum p(k) e^{s.(l - k)} K x K^*`` the
+    tilted step map and ``rho`` its spectral radius (the leading eigenvalue of a positive
+    map).  ``dLambda/ds_r`` at ``s = 0`` is the steady rate of quanta into stream ``r``;
+    the asymptotic exchange fluctuation theorem for the model alone is the symmetry
+    ``Lambda(s) = Lambda(-s - beta omega)`` (module docstring), which holds exactly when
+    the model and its :meth:`~collision.CollisionModel.time_reversed` share it.
+
+    Parameters
+    ----------
+    model : CollisionModel
+        A model with countable heat (:func:`counting_structure`).
+    dt : float
+        The time step.
+    fields : sequence of float
+        ``s_r``, one per stream in the order of ``model.streams`` (dimensionless, per
+        quantum).
+
+    Raises
+    ------
+    ValueError
+        For a model without countable heat, or ``fields`` of the wrong length or not
+        finite.
+    """
+    counting_structure(model)
+    dt = time_grid(0.0, dt, dt, 1)[0]
+    try:
+        s = np.asarray(fields, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        s = np.zeros(0)
+    if s.size != len(model.streams) or not np.all(np.isfinite(s)):
+        raise ValueError(f"fields must be {len(model.streams)} finite numbers (one per stream, "
+                         f"in the order {list(model.streams)}), got {fields!r}")
+    d2 = model.dim**2
+    if 16.0 * d2 * d2 > SUPEROPERATOR_BYTES:
+        raise ValueError(f"the tilted step map of dimension {d2} is too large")
+    tilted = np.zeros((d2, d2), dtype=complex)
+    for p, shift, k in kraus_terms(model, step_unitary(model, dt)):
+        tilted += p * math.exp(float(s @ shift)) * np.kron(k, k.conj())
+    return math.log(float(np.max(np.abs(np.linalg.eigvals(tilted))))) / dt
 
 
 def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density",
