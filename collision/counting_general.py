@@ -61,17 +61,28 @@ traced at the end).  Consequences:
   same backwards) with real ``V``, ``H`` and ``rho0`` (complex conjugation turns ``-V``,
   ``-H`` back into ``V``, ``H``) -- the single-process theorem ``P(q) / P(-q) = exp(sum_r
   (beta_r omega_r - lam) q_r)`` holds exactly at finite dt;
-* otherwise the reverse order changes ``P`` only through the boundary steps: for long
-  times ``ln[P(q) / P(-q)] = sum_r beta_r omega_r q_r + O(1)`` whenever ``F`` and ``R``
-  share the leading eigenvalue of their tilted step maps (e.g. resonant exchange, where
-  ``exp(-i H dt)`` commutes with the collisions' counting maps, or two collision maps,
-  ``AB`` and ``BA`` having one spectrum).  With two streams and ``q_h + q_c = -Delta N_S``
-  bounded, the net number ``q = q_c`` of quanta carried from the hot stream to the cold
-  one obeys ``ln[P(q) / P(-q)] -> (beta_c omega_c - beta_h omega_h) q``: for ``omega_h =
-  omega_c = omega`` Jarzynski and Wojcik's ``(beta_c - beta_h) Q`` with ``Q = omega q``
-  (PRL 92, 230602 (2004)); with ``omega_h != omega_c`` each quantum also costs the work
-  ``omega_c - omega_h``, and the theorem weighs each stream's energy with its own
-  temperature.
+* otherwise the single-process theorem holds asymptotically exactly when ``F`` and ``R``
+  have the same scaled cumulant generating function
+  (:func:`scaled_cumulant_generating_function`, the log of the leading eigenvalue of the
+  tilted step map per dt).  ``R``'s tilted map is the transpose of ``F``'s at the
+  fields ``-s - beta omega`` (the same Kraus identity), so the condition is the
+  Gallavotti-Cohen symmetry ``Lambda(s) = Lambda(-s - beta omega)`` of ``F`` alone.
+  It holds when the reversed step is a cyclic rotation of the forward one up to commuting
+  parts: the free evolution commutes with the collisions' counting maps (resonant
+  exchange, ``[H + H_r, V] = 0`` with ``H_A``-phases invisible to the counts), or the
+  streams' collisions commute (on different subsystems), or a step has only two
+  non-commuting parts (``AB`` and ``BA`` share their spectrum).  Measured at ``dt =
+  0.1``: to 4e-15 for a qubit between a hot and a cold stream and for a detuned two-qubit
+  chain; broken by 1e-5 for a random model of three collisions and a coupling
+  Hamiltonian.  Then ``ln[P(q) / P(-q)] = sum_r beta_r omega_r q_r + O(1)`` at long
+  times.  With two streams and ``q_h + q_c = -Delta N_S`` bounded, the net number ``q =
+  q_c`` of quanta carried from the hot stream to the cold one obeys ``ln[P(q) / P(-q)]
+  -> (beta_c omega_c - beta_h omega_h) q``: for ``omega_h = omega_c = omega``
+  Jarzynski and Wojcik's ``(beta_c - beta_h) Q`` with ``Q = omega q`` (PRL 92, 230602
+  (2004)); with ``omega_h != omega_c`` each quantum also costs the work ``omega_c -
+  omega_h`` and each stream's energy is weighed with its own temperature.  The slope
+  converges like ``1/t`` (the boundary steps and the initial state add ``O(1)`` to
+  ``ln P``).
 """
 
 from __future__ import annotations
@@ -317,12 +328,15 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
     blocks = [int(b) for b in range(n_max + 1)
               if np.any(rho[np.ix_(n_exc == b, n_exc == b)] != 0)]
     inner = widths[:-1]
-    states = np.zeros((len(blocks), *inner, d_sys * d_sys), dtype=complex)
+    n_b0 = len(blocks)
+    d2 = d_sys * d_sys
+    # the counts of the first n - 1 streams lead, so that a window of them is one
+    # contiguous (rows, D^2) matrix for the products (with two streams)
+    states = np.zeros((*inner, n_b0, d2), dtype=complex)
     centre = tuple(reach[:-1])
     for j, b in enumerate(blocks):
         mask = (n_exc == b)
-        piece = np.where(np.outer(mask, mask), rho, 0.0)
-        states[(j, *centre)] = piece.ravel()
+        states[(*centre, j)] = np.where(np.outer(mask, mask), rho, 0.0).ravel()
     diag = np.arange(d_sys) * (d_sys + 1)
     onehot = (n_exc[:, None] == np.arange(n_max + 1)[None, :]).astype(float)
     grids = np.meshgrid(*[np.arange(-x, x + 1) for x in reach[:-1]], indexing="ij")
@@ -333,15 +347,21 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
     total = np.zeros((n_saved, 2 * n_max + 1))
 
     def record(k: int) -> None:
-        pops = states[..., diag].real.reshape(len(blocks), n_inner, d_sys) @ onehot
+        pops = states[..., diag].real.reshape(n_inner, n_b0, d_sys) @ onehot
         for j, b0 in enumerate(blocks):
             for n_b in range(n_max + 1):
-                column = pops[j, :, n_b]
+                column = pops[:, j, n_b]
                 total[k, b0 - n_b + n_max] += column.sum()
                 q_last = b0 - n_b - inner_sum
                 ok = np.abs(q_last) <= reach[-1]
                 flat = np.flatnonzero(ok) * w_last + q_last[ok] + reach[-1]
                 joint[k, flat] += column[ok]
+
+    def window(s: int, shift=None) -> tuple[slice, ...]:
+        """The counts reachable after ``s`` steps (``|q_r| <= s (d_r - 1)``), shifted."""
+        shift = shift or (0,) * len(centre)
+        return tuple(slice(c - s * (d - 1) + x, c + s * (d - 1) + x + 1)
+                     for c, d, x in zip(centre, a_dims, shift, strict=False))
 
     spare = np.zeros_like(states)
     for s in range(last + 1):
@@ -349,13 +369,11 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
             record(s // save_every)
         if s == last:
             break
-        spare.fill(0.0)
-        window = [s * (d - 1) for d in a_dims[:-1]]  # |q_r| <= s (d_r - 1) so far
+        spare[window(s + 1)] = 0.0
+        src = states[window(s)]
+        rows = src.reshape(-1, d2)
         for shift, m in sup.items():
-            src = tuple(slice(c - w, c + w + 1) for c, w in zip(centre, window, strict=True))
-            dst = tuple(slice(c - w + d, c + w + d + 1)
-                        for c, w, d in zip(centre, window, shift, strict=True))
-            spare[(slice(None), *dst)] += states[(slice(None), *src)] @ m
+            spare[window(s, shift)] += (rows @ m).reshape(src.shape)
         states, spare = spare, states
     joint = joint.reshape((n_saved, *widths))
     parameters = {"source": "collision", "method": method,
