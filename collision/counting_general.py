@@ -72,9 +72,9 @@ traced at the end).  Consequences:
   exchange, ``[H + H_r, V] = 0`` with ``H_A``-phases invisible to the counts), or the
   streams' collisions commute (on different subsystems), or a step has only two
   non-commuting parts (``AB`` and ``BA`` share their spectrum).  Measured at ``dt =
-  0.1``: to 4e-15 for a qubit between a hot and a cold stream and for a detuned two-qubit
-  chain; broken by 1e-5 for a random model of three collisions and a coupling
-  Hamiltonian.  Then ``ln[P(q) / P(-q)] = sum_r beta_r omega_r q_r + O(1)`` at long
+  0.1``: to 4e-14 for a qubit between a hot and a cold stream and for a detuned two-qubit
+  chain; broken by up to 5e-4 (in ``Lambda``) for a random model of three collisions and
+  a coupling Hamiltonian.  Then ``ln[P(q) / P(-q)] = sum_r beta_r omega_r q_r + O(1)`` at long
   times.  With two streams and ``q_h + q_c = -Delta N_S`` bounded, the net number ``q =
   q_c`` of quanta carried from the hot stream to the cold one obeys ``ln[P(q) / P(-q)]
   -> (beta_c omega_c - beta_h omega_h) q``: for ``omega_h = omega_c = omega``

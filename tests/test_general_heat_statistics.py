@@ -242,24 +242,6 @@ def test_palindromic_step_obeys_the_single_process_theorem_exactly(lam):
         assert gap.max() < EXACT
 
 
-def test_exchange_theorem_for_the_net_transfer_holds_asymptotically():
-    """Hot collision then cold one (not a palindrome): ln[P(q_c = q) / P(q_c = -q)] is
-    linear in q with a slope that approaches beta_c - beta_h = 0.8 as t grows (the
-    boundary steps' correction is O(1) in ln P, so the slope's error falls like 1/t)."""
-    model = _resonant_qubit("hc")
-    stats = model.heat_statistics(np.eye(2) / 2, 40.0, 0.1, save_every=100)
-    q = stats.local_quanta
-    errors = []
-    for k in range(1, stats.t.size):  # t = 10, 20, 30, 40
-        marginal = stats.marginal("cold")[k]
-        pos, neg = marginal[q > 0][:4], marginal[q < 0][::-1][:4]
-        slope = np.polyfit(np.arange(1, 5), np.log(pos / neg), 1)[0]
-        errors.append(abs(slope - 0.8))
-    assert all(b < a for a, b in itertools.pairwise(errors))
-    assert errors[-1] < 0.006
-    assert errors[-1] < 0.5 * errors[0]
-
-
 def _detuned_chain() -> CollisionModel:
     """Two exchange-coupled qubits of frequencies 1 and 0.6, S1 with a hot stream
     (beta 0.2, omega 1), S2 with a cold one (beta 1, omega 0.6): each quantum carried from
@@ -276,10 +258,33 @@ ASYMPTOTIC = {"resonant qubit": (lambda: _resonant_qubit("hc"), (0.2, 1.0)),
               "random model": (lambda: random_model(7), (0.3, 0.9))}
 
 
+@pytest.mark.parametrize("name, target, last_error", [
+    ("resonant qubit", 0.8, 0.006), ("detuned chain", 0.4, 0.025)],
+    ids=["resonant qubit", "detuned chain"])
+def test_exchange_theorem_for_the_net_transfer_holds_asymptotically(name, target, last_error):
+    """Hot collision then cold one (not a palindrome): ln[P(q_c = q) / P(q_c = -q)] is
+    linear in q with a slope that approaches beta_c omega_c - beta_h omega_h as t grows
+    (the boundary steps and the initial state add O(1) to ln P, so the slope's error falls
+    like 1/t).  Measured errors at t = 10, 20, 30, 40: 0.016, 0.009, 0.006, 0.0047
+    (qubit); 0.049, 0.035, 0.026, 0.020 (chain)."""
+    model = ASYMPTOTIC[name][0]()
+    stats = model.heat_statistics(np.eye(model.dim) / model.dim, 40.0, 0.1, save_every=100)
+    q = stats.local_quanta
+    errors = []
+    for k in range(1, stats.t.size):  # t = 10, 20, 30, 40
+        marginal = stats.marginal("cold")[k]
+        pos, neg = marginal[q > 0][:4], marginal[q < 0][::-1][:4]
+        slope = np.polyfit(np.arange(1, 5), np.log(pos / neg), 1)[0]
+        errors.append(abs(slope - target))
+    assert all(b < a for a, b in itertools.pairwise(errors))
+    assert errors[-1] < last_error
+    assert errors[-1] < 0.5 * errors[0]
+
+
 @pytest.mark.parametrize("name", ["resonant qubit", "detuned chain"])
 def test_tilted_step_map_has_the_gallavotti_cohen_symmetry(name):
     """Lambda(s) = Lambda(-s - beta omega) at finite dt: the asymptotic theorem is exact
-    for these models (their reverse shares the tilted map's spectrum); measured 4e-15."""
+    for these models (their reverse shares the tilted map's spectrum); measured 4e-14."""
     build, beta_omega = ASYMPTOTIC[name]
     model = build()
     rng = np.random.default_rng(4)
@@ -293,7 +298,7 @@ def test_tilted_step_map_has_the_gallavotti_cohen_symmetry(name):
 def test_gallavotti_cohen_symmetry_fails_when_the_reverse_differs():
     """Three collisions and a coupling Hamiltonian: the reverse order changes the tilted
     map's spectrum, and the single-process theorem fails even asymptotically (measured
-    1e-5 in Lambda at dt = 0.1)."""
+    up to 5e-4 in Lambda at dt = 0.1)."""
     build, beta_omega = ASYMPTOTIC["random model"]
     model = build()
     s = np.array([0.4, -0.3])
