@@ -126,11 +126,26 @@ def joint_at(stats: HeatStatistics, k: int, q: tuple[int, ...]) -> float:
     return float(stats.joint[(k, *[c + x for x in q])])
 
 
-@pytest.mark.parametrize("seed", [3, 11], ids=["seed3", "seed11"])
-def test_joint_distribution_equals_dense_two_point_measurement(seed):
-    model = random_model(seed)
+def three_streams(seed: int) -> CollisionModel:
+    """A qubit and a qubit-qubit pair of streams plus a qutrit one: three counts."""
+    rng = np.random.default_rng(seed)
+    return CollisionModel(
+        [2, 2], conserving(rng, [2, 2]),
+        {"a": thermal(2, 0.1), "b": thermal(3, 1.0, 0.5), "c": thermal(2, 2.0, 1.3)},
+        [Collision(0, conserving(rng, [2, 2]), "a"),
+         Collision((0, 1), conserving(rng, [2, 2, 3]), "b"),
+         Collision(1, conserving(rng, [2, 2]), "c"), Collision(0, conserving(rng, [2, 2]), "c")],
+        stream_hamiltonians={"a": np.diag([0.0, 1.0]), "b": 0.5 * np.diag([0.0, 1.0, 2.0]),
+                             "c": 1.3 * np.diag([0.0, 1.0])})
+
+
+@pytest.mark.parametrize("build, seed", [(random_model, 3), (random_model, 11),
+                                         (three_streams, 5)],
+                         ids=["two streams seed3", "two streams seed11", "three streams"])
+def test_joint_distribution_equals_dense_two_point_measurement(build, seed):
+    model = build(seed)
     rng = np.random.default_rng(seed + 100)
-    psi = rng.normal(size=6) + 1j * rng.normal(size=6)
+    psi = rng.normal(size=model.dim) + 1j * rng.normal(size=model.dim)
     rho0 = np.outer(psi, psi.conj()) / np.vdot(psi, psi).real  # coherences between blocks
     dt, steps = 0.07, 4
     stats = model.heat_statistics(rho0, steps * dt, dt)
@@ -322,14 +337,17 @@ def test_scgf_slope_is_the_steady_heat_current():
 
 # --- files and refusals -------------------------------------------------------------------
 
+@pytest.mark.parametrize("build", [random_model, three_streams], ids=["two streams",
+                                                                       "three streams"])
 @pytest.mark.parametrize("suffix", [".csv", ".npz"])
-def test_save_and_load_keep_the_joint_distribution(tmp_path, suffix):
-    stats = random_model(2).heat_statistics(grand_canonical([2, 3], 0.3), 0.3, 0.1)
+def test_save_and_load_keep_the_joint_distribution(tmp_path, suffix, build):
+    model = build(2)
+    stats = model.heat_statistics(grand_canonical(model.dims, 0.3), 0.3, 0.1)
     path = stats.save(tmp_path / f"stats{suffix}")
     back = HeatStatistics.load(path)
     assert np.array_equal(back.joint, stats.joint)
     assert np.array_equal(back.probabilities, stats.probabilities)
-    assert back.parameters["joint_streams"] == ["hot", "cold"]
+    assert back.parameters["joint_streams"] == list(model.streams)
 
 
 def _refusals():
