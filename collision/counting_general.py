@@ -233,24 +233,38 @@ def kraus_terms(model, u: np.ndarray):
                 yield probs[k_in], levels[:, l_out] - levels[:, k_in], k
 
 
-def shift_superoperators(model, u: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
-    """``{d: S_d^T}``: for every shift ``d = l - k`` of the counts of the first ``n - 1``
-    streams, the transpose of ``S_d = sum p(k) K_lk x K_lk^*`` (row-major ``vec``), summed
-    over the last stream's levels (``(D^2, D^2)`` each)."""
+#: The ways :func:`heat_statistics` applies the counting-resolved step.
+SCHEMES = ("auto", "superoperator", "kraus")
+
+
+def shift_maps(model, u: np.ndarray, scheme: str = "auto"
+               ) -> tuple[str, dict[tuple[int, ...], object]]:
+    """The step resolved by the shift ``d = l - k`` of the counts of the first ``n - 1``
+    streams (summed over the last stream's levels).
+
+    ``"superoperator"``: ``{d: S_d^T}`` with ``S_d = sum p(k) K_lk x K_lk^*`` (row-major
+    ``vec``, ``(D^2, D^2)``; ``D^4`` per shift and state); ``"kraus"``: ``{d: stack of
+    sqrt(p(k)) K_lk}`` (``4 D^3`` per operator and state); ``"auto"`` takes the cheaper
+    whose matrices fit :data:`SUPEROPERATOR_BYTES`.  Returns ``(scheme, maps)``.
+    """
     d_sys = model.dim
-    a_dims = [model.stream_dims[r] for r in model.streams]
-    n_shifts = math.prod(2 * d - 1 for d in a_dims[:-1])
-    need = 16.0 * n_shifts * d_sys**4
-    if need > SUPEROPERATOR_BYTES:
-        raise ValueError(f"heat_statistics: the {n_shifts} counting superoperators of "
-                         f"{d_sys**2} x {d_sys**2} would need {need / 2**20:.0f} MiB, above "
-                         f"{SUPEROPERATOR_BYTES / 2**20:.0f} MiB")
-    out: dict[tuple[int, ...], np.ndarray] = {}
-    for p, shift, k in kraus_terms(model, u):
-        key = tuple(int(x) for x in shift[:-1])
-        term = p * np.kron(k, k.conj())
-        out[key] = out[key] + term if key in out else term
-    return {s: np.ascontiguousarray(m.T) for s, m in out.items()}
+    terms = list(kraus_terms(model, u))
+    kraus: dict[tuple[int, ...], list[np.ndarray]] = {}
+    for p, shift, k in terms:
+        kraus.setdefault(tuple(int(x) for x in shift[:-1]), []).append(math.sqrt(p) * k)
+    sup_bytes = 16.0 * len(kraus) * d_sys**4
+    if scheme == "auto":
+        cheaper = len(kraus) * d_sys**4 <= 4 * len(terms) * d_sys**3
+        scheme = "superoperator" if cheaper and sup_bytes <= SUPEROPERATOR_BYTES else "kraus"
+    if scheme == "kraus":
+        return scheme, {key: np.array(ops) for key, ops in kraus.items()}
+    if sup_bytes > SUPEROPERATOR_BYTES:
+        raise ValueError(f"heat_statistics: scheme='superoperator' needs {len(kraus)} "
+                         f"matrices of {d_sys**2} x {d_sys**2}, {sup_bytes / 2**20:.0f} MiB, "
+                         f"above {SUPEROPERATOR_BYTES / 2**20:.0f} MiB; use scheme='kraus' "
+                         "or 'auto'")
+    return scheme, {key: np.ascontiguousarray(sum(np.kron(k, k.conj()) for k in ops).T)
+                    for key, ops in kraus.items()}
 
 
 def scaled_cumulant_generating_function(model, dt: float, fields) -> float:
@@ -297,8 +311,9 @@ def scaled_cumulant_generating_function(model, dt: float, fields) -> float:
 
 
 def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density",
-                    save_every: int = 1) -> HeatStatistics:
-    """See :meth:`collision.CollisionModel.heat_statistics`."""
+                    save_every: int = 1, scheme: str = "auto") -> HeatStatistics:
+    """See :meth:`collision.CollisionModel.heat_statistics`; ``scheme`` chooses how the
+    step is applied (:func:`shift_maps`; the result is the same to rounding)."""
     choice(method, "method", ("density",), note=" for the heat statistics of a general "
            "CollisionModel (the exact counting-resolved density map; Monte Carlo counting "
            "exists for the cascade only, CascadeCollisionModel.heat_statistics)")
@@ -321,7 +336,8 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
                          "or raise dt")
     check_output_memory(steps, save_every, per_saved,
                         what="the joint distribution of the streams' counts")
-    sup = shift_superoperators(model, step_unitary(model, dt))
+    choice(scheme, "scheme", SCHEMES)
+    scheme, maps = shift_maps(model, step_unitary(model, dt), scheme)
     n_exc = excitations(model.dims)
     n_max = int(n_exc.max())
     d_sys = model.dim
@@ -371,9 +387,17 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
             break
         spare[window(s + 1)] = 0.0
         src = states[window(s)]
-        rows = src.reshape(-1, d2)
-        for shift, m in sup.items():
-            spare[window(s, shift)] += (rows @ m).reshape(src.shape)
+        if scheme == "superoperator":
+            rows = src.reshape(-1, d2)
+            for shift, m in maps.items():
+                spare[window(s, shift)] += (rows @ m).reshape(src.shape)
+        else:
+            mats = src.reshape(-1, d_sys, d_sys)
+            for shift, ops in maps.items():
+                acc = np.zeros_like(mats)
+                for k in ops:
+                    acc += k @ mats @ k.conj().T
+                spare[window(s, shift)] += acc.reshape(src.shape)
         states, spare = spare, states
     joint = joint.reshape((n_saved, *widths))
     parameters = {"source": "collision", "method": method,
@@ -381,6 +405,7 @@ def heat_statistics(model, rho0, t_max: float, dt: float, method: str = "density
                               "per stream)", **model.parameters,
                   "initial_state": state_digest(given), "dt": dt, "t_max": float(t_max),
                   "save_every": save_every, "engine": "general counting",
+                  "scheme": scheme,
                   "joint_streams": order,
                   "quantum_energies": dict(zip(order, omegas, strict=True)),
                   "initial_blocks": blocks}

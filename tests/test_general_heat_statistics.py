@@ -161,6 +161,19 @@ def test_joint_distribution_equals_dense_two_point_measurement(build, seed):
     assert max(abs(stats.probability(s)[steps] - p) for s, p in totals.items()) < EXACT
 
 
+@pytest.mark.parametrize("build", [random_model, three_streams], ids=["two streams",
+                                                                       "three streams"])
+def test_kraus_and_superoperator_schemes_agree(build):
+    model = build(8)
+    rho0 = np.eye(model.dim) / model.dim
+    sup = model.heat_statistics(rho0, 0.5, 0.05, scheme="superoperator")
+    kraus = model.heat_statistics(rho0, 0.5, 0.05, scheme="kraus")
+    assert (sup.parameters["scheme"], kraus.parameters["scheme"]) == ("superoperator", "kraus")
+    assert np.max(np.abs(sup.joint - kraus.joint)) < EXACT
+    with pytest.raises(ValueError, match="scheme"):
+        model.heat_statistics(rho0, 0.5, 0.05, scheme="sequential")
+
+
 @pytest.mark.parametrize("kwargs", [
     {"n_systems": 2, "temperature": 1.0},
     {"n_systems": 3, "temperature": 0.5},

@@ -601,7 +601,7 @@ class CollisionModel:
         return result
 
     def heat_statistics(self, rho0, t_max: float, dt: float, method: str = "density", *,
-                        save_every: int = 1):
+                        save_every: int = 1, scheme: str = "auto"):
         """Joint counting statistics of the heat delivered into every stream, exact at
         finite ``dt`` (:mod:`collision.counting_general`).
 
@@ -627,6 +627,10 @@ class CollisionModel:
         method : {"density"}
             The exact counting-resolved density map (the only method; keyword or fourth
             argument, as for :meth:`CascadeCollisionModel.heat_statistics`).
+        scheme : {"auto", "superoperator", "kraus"}
+            How the counting-resolved step is applied: ``D^2 x D^2`` matrices per shift
+            of the counts, or the step's Kraus operators; ``"auto"`` takes the cheaper
+            (:func:`collision.counting_general.shift_maps`).  Equal to rounding.
 
         Returns
         -------
@@ -645,7 +649,7 @@ class CollisionModel:
             collision, stream or Hamiltonian and what is allowed), a bad initial state or
             time grid, output that would not fit in memory.
         """
-        return _heat_statistics(self, rho0, t_max, dt, method, save_every)
+        return _heat_statistics(self, rho0, t_max, dt, method, save_every, scheme)
 
     def time_reversed(self) -> CollisionModel:
         """The model run backwards: the collisions in the reverse order, every interaction
