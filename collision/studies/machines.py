@@ -155,7 +155,9 @@ def stream_currents(rho: np.ndarray, sites: dict, gamma: float = 1.0) -> dict:
 
 @dataclass
 class Point:
-    """One steady point: collision currents at each dt, the continuum's, and the ledger."""
+    """One steady point: collision currents at each dt, the continuum's, and the ledger
+    (``extra``: ``sigma_steady[dt]``, Sigma per unit time at ``t_max``; ``machine[dt]``,
+    the refrigerator's numbers of :func:`_machine_numbers`; ``ideal``, :func:`ideal_swap`)."""
 
     part: str
     parameter: str
@@ -163,7 +165,7 @@ class Point:
     heat: dict  # dt -> {stream: heat per unit time at t_max}
     continuum: dict  # stream -> current of the master equation's steady state
     work: dict  # dt -> W per unit time at t_max
-    sigma: dict  # dt -> Sigma per unit time at t_max
+    sigma: dict  # dt -> min over every step of Sigma dt (nats per step)
     sigma_continuum: float
     first_law: float  # largest |dE + sum Q - W| per step over the run (per unit time)
     extra: dict = field(default_factory=dict)
