@@ -1,5 +1,5 @@
 """Command line: ``collision run | converge | figures | statistics | delay | memory |
-machines | bench | sweep`` (the studies' commands in :mod:`collision._cli_studies`).
+machines | bench | sweep`` (the studies' commands in :mod:`collision.studies.commands`).
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
@@ -40,7 +40,10 @@ from ._cli_common import (
     _writable_folder,
 )
 from ._cli_format import HelpFormatter, default_is, warning_printer
-from ._cli_studies import (
+from .drivers import ENGINES
+from .model import CascadeCollisionModel
+from .options import engine_options
+from .studies.commands import (
     add_delay,
     add_figures,
     add_machines,
@@ -50,9 +53,6 @@ from ._cli_studies import (
     cmd_machines,
     cmd_memory,
 )
-from .drivers import ENGINES
-from .model import CascadeCollisionModel
-from .options import engine_options
 
 #: The automatic Fock cutoff of an oscillator is the smallest for which the top level of
 #: the Gibbs state at ``max(T, T_S)`` holds at most this population: the truncation

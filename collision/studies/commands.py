@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._cli_common import (
+from .._cli_common import (
     _common,
     _kept_runs,
     _staged,
@@ -17,7 +17,7 @@ from ._cli_common import (
 
 
 def cmd_figures(args) -> int:
-    from .studies.paper import make_all
+    from .paper import make_all
 
     workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
@@ -42,7 +42,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_delay(args) -> int:
-    from .studies.delay_report import run_study
+    from .delay_report import run_study
 
     workers, scheduler = _study_execution(args)
     out = _writable_folder(args.out)
@@ -71,7 +71,7 @@ def cmd_delay(args) -> int:
 
 
 def cmd_memory(args) -> int:
-    from .studies.memory import run_study
+    from .memory import run_study
 
     out = _writable_folder(args.out)
     with _staged(out) as stage:
@@ -83,7 +83,7 @@ def cmd_memory(args) -> int:
 
 
 def cmd_machines(args) -> int:
-    from .studies.machines import run_study
+    from .machines import run_study
 
     out = _writable_folder(args.out)
     with _staged(out) as stage:
