@@ -6,7 +6,8 @@ the checksum of :mod:`lindblad._files` covers it: in a ``.csv`` as columns named
 The column names, in order, and the streams' ``beta`` are in the saved parameters
 (``saved_thermodynamics``).  Columns: ``energy``, ``entropy``, ``work``,
 ``entropy_production``, ``entropy_production_clausius``, ``correlations``,
-``work_total``, ``entropy_production_total`` (those that are not ``None``),
+``work_total``, ``entropy_production_total``, ``in_flight_energy`` (those that are not
+``None``),
 ``heat_total[STREAM]``, ``relative_entropy[STREAM]``, and for trajectories
 ``stderr.energy``, ``stderr.work``, ``stderr.work_total``, ``stderr.heat_total[STREAM]``.
 The ledger's ``heat`` (and its standard errors) is the Result's and is not written twice.
@@ -32,7 +33,7 @@ from .thermo import Ledger, LedgerErrors
 META = "saved_thermodynamics"
 #: Scalar (per-time) fields, in the order they are written.
 FIELDS = ("energy", "entropy", "work", "entropy_production", "entropy_production_clausius",
-          "correlations", "work_total", "entropy_production_total")
+          "correlations", "work_total", "entropy_production_total", "in_flight_energy")
 #: Per-stream fields.
 STREAM_FIELDS = ("heat_total", "relative_entropy")
 #: Standard-error fields (trajectories).
@@ -149,4 +150,5 @@ def ledger_from_columns(columns: dict[str, np.ndarray], meta, n_t: int, path: Pa
                         for r, b in meta["beta"].items()},
                   heat_total=streams("heat_total"), work_total=get("work_total"),
                   entropy_production_total=get("entropy_production_total"),
-                  heat={r: v.copy() for r, v in heat.items()}, stderr=stderr)
+                  heat={r: v.copy() for r, v in heat.items()}, stderr=stderr,
+                  in_flight_energy=get("in_flight_energy"))

@@ -26,11 +26,13 @@ import numba
 import numpy as np
 
 from .. import thermo
+from .. import thermo_delay as tdelay
 from .. import thermo_trajectories as tledger
 from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
 from ..montecarlo import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
+from ..plans.delay import with_probes
 from ..plans.general import GeneralPlan
 from ..resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
 from ..results import Result, ResultErrors
@@ -253,16 +255,30 @@ def _run_superoperator(plan: GeneralPlan, progress: bool, thermodynamics: bool) 
     return out
 
 
-def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
+def run_density_delayed(plan: GeneralPlan, progress: bool = False,
+                        thermodynamics: bool = False) -> Result:
     """The density engine with travel times between collisions: the process-time run of
     ``plan.delay`` (:mod:`collision.plans.delay`), piece by piece, with every observable
     and every stream's leaving energy recorded at each process step and read off at the
-    saved real times; ``final_state`` is the equal-time state at ``t[-1]``."""
+    saved real times; ``final_state`` is the equal-time state at ``t[-1]``.
+
+    ``thermodynamics``: also the ledger with the ancillas in flight
+    (:mod:`collision.thermo_delay`): the run compiled with probes, the subsystems' local
+    energies recorded with the observables (one more ``D x D`` trace each per process
+    step) and every in-flight ancilla's energy after the collision it leaves."""
     sched = plan.delay
+    n_streams = len(plan.streams)
+    e_ops = plan.e_ops
+    if thermodynamics:
+        sched = with_probes(sched, n_streams)
+        e_ops = np.concatenate([plan.e_ops, tdelay.energy_ops(plan)])
     n_proc = sched.p_end - sched.p_start
-    dim, n_ops, n_streams = plan.dim, plan.e_ops.shape[0], len(plan.streams)
-    rec_expect = np.zeros((n_proc, n_ops), dtype=np.complex128)
-    rec_energy = np.zeros((n_proc, n_streams), dtype=np.complex128)
+    dim, n_ops = plan.dim, plan.e_ops.shape[0]
+    rec_expect = np.zeros((n_proc + 1, e_ops.shape[0]), dtype=np.complex128)
+    rec_energy = np.zeros((n_proc + 1, n_streams + sched.probes.shape[0]),
+                          dtype=np.complex128)
+    for r, column, _, _ in sched.probes:  # a probe that does not run: a fresh ancilla
+        rec_energy[:, column] = plan.fresh_energy[r]
     rho = np.array(plan.rho0, dtype=np.complex128)
     buffers = [np.zeros(sched.max_size**2, dtype=np.complex128) for _ in range(3)]
     col = np.zeros(sched.max_size, dtype=np.complex128)
@@ -278,7 +294,7 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
         lo, hi = a - sched.p_start, b - sched.p_start
         _k.density_steps(r, 0, b - a, 1, (b - a) if record else 0, p.kind, p.stream, p.d_loc,
                          p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx, p.unitaries,
-                         plan.etas, plan.stream_energies, plan.e_ops, rec_expect[lo:hi],
+                         plan.etas, plan.stream_energies, e_ops, rec_expect[lo:hi],
                          rec_energy[lo:hi], scratch, *buffers, col, *_k.no_ledger())
 
     def advance(start: int, stop: int) -> None:
@@ -293,6 +309,8 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
                                                   if b <= state["done"]),
                                       progress=progress, desc="density (delayed)",
                                       unit="segment")
+    if not partial:  # the records after the last process step (the ledger's E(t + dt))
+        rec_expect[n_proc] = np.einsum("oji,ij->o", e_ops, rho)
     real = np.arange(plan.times.size) * plan.save_every
     sites = sched.sigma[sched.e_sites] if n_ops else np.zeros(0, dtype=np.int64)
     # a saved time is complete when every record it reads is
@@ -300,6 +318,8 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
     complete = np.all([row < state["done"] for row in need], axis=0) if need else \
         np.ones(real.size, bool)
     n_done = int(np.argmin(complete)) if not complete.all() else real.size
+    if thermodynamics:
+        n_done = min(n_done, tdelay.n_complete(sched, real, state["done"], not partial))
     rows = real[:n_done] - sched.p_start
     values = np.stack([rec_expect[rows - sites[o], o] for o in range(n_ops)], axis=1) \
         if n_ops else np.zeros((n_done, 0), dtype=np.complex128)
@@ -315,6 +335,10 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
     out = Result(plan.times[:n_done].copy(), _expect_dict(plan, values),
                  _heat_dict(plan, energy), final, partial=partial)
     out.parameters["scheme"] = "sequential, delayed"
+    if thermodynamics:
+        out.thermodynamics = tdelay.assemble(plan, sched, rec_expect[:, n_ops:],
+                                             rec_energy, n_done)
+        out.thermodynamics.heat = {r: q.copy() for r, q in out.heat.items()}
     return out
 
 

@@ -583,7 +583,8 @@ class CollisionModel:
         if thermodynamics:
             check_ledger(plan, method)
         if plan.delay is not None and method == "density":
-            result = run_density_delayed(plan, progress=opts.progress)
+            result = run_density_delayed(plan, progress=opts.progress,
+                                         thermodynamics=bool(thermodynamics))
         elif method == "density":
             result = run_density(plan, progress=opts.progress, scheme=opts.scheme,
                                  thermodynamics=bool(thermodynamics))
