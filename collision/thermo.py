@@ -175,14 +175,15 @@ class Ledger:
 @dataclass
 class LedgerErrors:
     """Standard errors of a trajectory ledger's expectation-value quantities (the fields
-    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total`` ``None``
-    with the ledger's)."""
+    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total``,
+    ``in_flight_energy`` ``None`` with the ledger's)."""
 
     energy: np.ndarray
     heat: dict[str, np.ndarray]
     work: np.ndarray | None
     heat_total: dict[str, np.ndarray]
     work_total: np.ndarray | None
+    in_flight_energy: np.ndarray | None = None
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):
@@ -227,12 +228,7 @@ def traced_streams(plan: GeneralPlan) -> list[tuple[int, int]]:
 
 
 def check_ledger(plan: GeneralPlan, method: str) -> None:
-    """Refuse the ledger where it is not implemented (before any work): trajectories with
-    delay."""
-    if plan.delay is not None and method == "trajectories":
-        raise ValueError("thermodynamics=True with delay needs method='density': the "
-                         "trajectory engine does not estimate the energy of the ancillas "
-                         "in flight (collision/thermo_delay.py)")
+    """Refuse the ledger where it is not defined (before any work)."""
     if method not in ("density", "trajectories"):
         raise ValueError("thermodynamics=True needs method='density' or 'trajectories', "
                          f"got method={method!r}")

@@ -91,9 +91,59 @@ def n_complete(sched, real: np.ndarray, done: int, finished: bool) -> int:
     return int(np.argmin(ok)) if not ok.all() else real.size
 
 
+def _along(x: np.ndarray) -> np.ndarray:
+    """``[0, x_0, x_0 + x_1, ...]`` along the last axis."""
+    return np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
+
+
+def series(plan: GeneralPlan, sched, local: np.ndarray, leaving: np.ndarray,
+           probed: np.ndarray, n_saved: int, streams: list[int]) -> dict:
+    """The ledger's series at the first ``n_saved`` saved times from per-process-step
+    records (row ``p - p_start``), with any leading axes (trajectories).
+
+    Parameters
+    ----------
+    local : ndarray, shape (..., n_rows, n)
+        ``Tr[h_i rho]`` before every process step (and after the last).
+    leaving : ndarray, shape (..., n_rows, n_streams)
+        The energy gain of every stream's leaving ancilla over a fresh one.
+    probed : ndarray, shape (..., n_rows, n_probes)
+        The energy gain of every probe's ancilla (zero where the probe did not run).
+    streams : list of int
+        The streams whose heat the first law sums (and whose ``heat_total`` is given).
+
+    Returns
+    -------
+    dict
+        ``energy``, ``in_flight_energy``, ``work``, ``work_total`` (shape ``(...,
+        n_saved)``) and ``heat_total`` (stream index to such an array).
+    """
+    origin = sched.p_start
+    real = np.arange(n_saved) * plan.save_every
+    steps = np.arange(int(real[-1]) + 2 if n_saved else 0)  # real steps 0 .. last + 1
+    lead = local.shape[:-2]
+    energy = np.full(lead + (steps.size,), energy_offset(plan))
+    for i, sigma in enumerate(sched.sigma):
+        energy = energy + local[..., steps - sigma - origin, i]
+    flight = np.zeros(lead + (steps.size,))
+    for q, (_, _, o_k, o_next) in enumerate(sched.probes):
+        cum = _along(probed[..., q])
+        flight = flight + cum[..., steps - o_k - origin] - cum[..., steps - o_next - origin]
+    energy = energy + flight
+    heat_steps = {r: leaving[..., steps[:-1] - sched.heat_offsets[r] - origin, r]
+                  for r in streams}
+    heat_total = {r: _along(q)[..., real] for r, q in heat_steps.items()}
+    q_sum = sum(heat_steps.values(), np.zeros(lead + (max(steps.size - 1, 0),)))
+    return {"energy": energy[..., real], "in_flight_energy": flight[..., real],
+            "work": (energy[..., real + 1] - energy[..., real] + q_sum[..., real]) / plan.dt,
+            "work_total": energy[..., real] - energy[..., :1]
+            + sum(heat_total.values(), np.zeros(lead + (n_saved,))),
+            "heat_total": heat_total}
+
+
 def assemble(plan: GeneralPlan, sched, rec_energy_ops: np.ndarray, rec_energy: np.ndarray,
              n_saved: int) -> Ledger:
-    """The :class:`Ledger` of a delayed run at its first ``n_saved`` saved times.
+    """The :class:`Ledger` of a delayed density run at its first ``n_saved`` saved times.
 
     Parameters
     ----------
@@ -107,42 +157,51 @@ def assemble(plan: GeneralPlan, sched, rec_energy_ops: np.ndarray, rec_energy: n
         The leaving ancilla's energy of every stream, then every probe's ancilla energy
         (the incoming energy where the probe's collision did not run), per process step.
     """
-    dt = plan.dt
-    origin = sched.p_start
-    real = np.arange(n_saved) * plan.save_every
-    steps = np.arange(int(real[-1]) + 2 if n_saved else 0)  # real steps 0 .. last + 1
-    e_sys = np.full(steps.size, energy_offset(plan))
-    for i, sigma in enumerate(sched.sigma):
-        e_sys += rec_energy_ops[steps - sigma - origin, i].real
-    flight = np.zeros(steps.size)
-    for r, column, o_k, o_next in sched.probes:
-        excess = rec_energy[:, column].real - plan.fresh_energy[r]
-        cum = np.concatenate([[0.0], np.cumsum(excess)])
-        flight += cum[steps - o_k - origin] - cum[steps - o_next - origin]
-    energy = e_sys + flight
-    heat_steps, heat_total, beta = {}, {}, {}
-    all_energy = True
+    n_streams = len(plan.streams)
+    beta, heat_streams, all_energy = {}, [], True
     for r, d in traced_streams(plan):
-        name = plan.streams[r]
         has = bool(plan.has_energy[r])
         all_energy &= has
-        beta[name] = thermal_beta(plan.etas[r, :d, :d],
-                                  plan.stream_energies[r, :d, :d] if has else None)
+        beta[plan.streams[r]] = thermal_beta(plan.etas[r, :d, :d], plan.stream_energies[
+            r, :d, :d] if has else None)
         if has:
-            rows = steps[:-1] - sched.heat_offsets[r] - origin
-            q = rec_energy[rows, r].real - plan.fresh_energy[r]
-            heat_steps[name] = q
-            heat_total[name] = np.concatenate([[0.0], np.cumsum(q)])[real]
-    q_sum = sum(heat_steps.values(), np.zeros(max(steps.size - 1, 0)))
-    work = work_total = None
-    if all_energy:
-        work = (energy[real + 1] - energy[real] + q_sum[real]) / dt
-        work_total = energy[real] - energy[0] + sum(heat_total.values(), np.zeros(n_saved))
-    return Ledger(energy=energy[real], entropy=None, work=work, entropy_production=None,
+            heat_streams.append(r)
+    probe_fresh = plan.fresh_energy[sched.probes[:, 0]]
+    out = series(plan, sched, rec_energy_ops.real,
+                 rec_energy[:, :n_streams].real - plan.fresh_energy[None, :],
+                 rec_energy[:, n_streams:].real - probe_fresh[None, :], n_saved, heat_streams)
+    return Ledger(energy=out["energy"], entropy=None,
+                  work=out["work"] if all_energy else None, entropy_production=None,
                   entropy_production_clausius=None, relative_entropy=None,
-                  correlations=None, beta=beta, heat_total=heat_total,
-                  work_total=work_total, entropy_production_total=None,
-                  in_flight_energy=flight[real])
+                  correlations=None, beta=beta,
+                  heat_total={plan.streams[r]: q for r, q in out["heat_total"].items()},
+                  work_total=out["work_total"] if all_energy else None,
+                  entropy_production_total=None, in_flight_energy=out["in_flight_energy"])
 
 
-__all__ = ["assemble", "energy_ops", "energy_offset", "n_complete"]
+def trajectory_rows(layout: dict, plan: GeneralPlan, sched, local: np.ndarray,
+                    energy: np.ndarray) -> np.ndarray:
+    """Per-trajectory ledger quantities of a delayed run, shape ``(b, n_columns,
+    n_saved)``, in the columns of :func:`collision.thermo_trajectories.ledger_rows`
+    followed by ``in_flight_energy``.
+
+    ``local`` ``(b, n_rows, n)``: each trajectory's ``<psi|h_i|psi>`` per process step;
+    ``energy`` ``(b, n_rows, n_streams + n_probes)``: the energy gain, over the level
+    drawn for it, of every stream's leaving ancilla and every probe's ancilla (the
+    kernel's unbiased estimators).  Every column is linear in these records, so it is an
+    unbiased estimator of the density ledger's."""
+    n_streams = len(plan.streams)
+    names = list(plan.streams)
+    heat_streams = [names.index(r) for r in layout["heat_streams"]]  # a stream without
+    out = series(plan, sched, local.real, energy[:, :, :n_streams],  # collisions: no heat
+                 energy[:, :, n_streams:], plan.times.size, heat_streams)
+    cols = [out["energy"]]
+    if layout["work"]:
+        cols += [out["work"], out["work_total"]]
+    cols += [out["heat_total"][r] for r in heat_streams]
+    cols.append(out["in_flight_energy"])
+    return np.stack(cols, axis=1)
+
+
+__all__ = ["assemble", "energy_ops", "energy_offset", "n_complete", "series",
+           "trajectory_rows"]

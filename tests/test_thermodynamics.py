@@ -364,17 +364,6 @@ def test_trajectory_ledger_merges_exactly():
         assert np.array_equal(merged.heat_total[s], whole.thermodynamics.heat_total[s])
 
 
-def test_trajectory_ledger_refused_with_delay():
-    h = 0.5 * SZ
-    delayed = CollisionModel([2, 2], None, {"bath": thermal(h, 1.0)},
-                             [Collision([0], exchange(SM, SM), "bath"),
-                              Collision([1], exchange(SM, SM), "bath")],
-                             stream_hamiltonians={"bath": h}, delay={"bath": [0.1]})
-    with pytest.raises(ValueError, match="with delay needs method='density'"):
-        delayed.run(np.eye(4) / 4, 0.2, DT, method="trajectories", n_trajectories=64,
-                    seed=1, thermodynamics=True)
-
-
 # --- machines: efficiency and coefficient of performance -----------------------------------
 
 def otto(w_h, w_c, beta_h, beta_c):

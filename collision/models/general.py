@@ -555,7 +555,9 @@ class CollisionModel:
             (energy, heat, work, their cumulative sums) with standard errors and leave the
             entropies ``None`` (:mod:`collision.thermo_trajectories`); ``target_stderr``
             looks at the other quantities only.  With memory the ledger is that of
-            subsystems + carried ancillas; refused with delay.
+            subsystems + carried ancillas.  With delay (either engine): energy with the
+            ancillas in flight, heat when an ancilla leaves, work; no entropies
+            (:mod:`collision.thermo_delay`).
 
         Returns
         -------

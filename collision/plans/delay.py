@@ -185,12 +185,14 @@ def schedule(dims: tuple[int, ...], stream_dims: list[int], collisions: list[tup
                          np.asarray(rows, dtype=np.int64).reshape(-1, 4), build)
 
 
-def with_probes(sched: DelaySchedule, first_column: int) -> DelaySchedule:
+def with_probes(sched: DelaySchedule, first_column: int, extra_steps: int = 0) -> DelaySchedule:
     """The same run with a ``PROBE`` stage after every collision that an ancilla leaves
     in flight (its stream's next collision is at a later offset), recording the ancilla's
     energy in the columns ``first_column, first_column + 1, ...`` of the engine's energy
-    output (:mod:`collision.thermo_delay`)."""
-    return schedule(**sched.build, probe_column=first_column)
+    output (:mod:`collision.thermo_delay`); ``extra_steps`` more process steps at the end
+    (the records after the last one)."""
+    build = dict(sched.build, n_steps=sched.build["n_steps"] + extra_steps)
+    return schedule(**build, probe_column=first_column)
 
 
 __all__ = ["DelaySchedule", "is_sum_of_local", "local_parts", "schedule", "site_of",
