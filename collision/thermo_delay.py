@@ -50,12 +50,17 @@ and the ancillas in flight at equal times, which the process-time run never hold
 register of ancillas in flight grows with the delay), and the entropy of the subsystems
 alone is not a sum of local terms.
 
-This module is the transform the delayed density engine consumes
-(:func:`collision.engines.general.run_density_delayed`): :func:`energy_ops` are the
-local energies it records with the observables, the schedule with probes
+This module is the transform the delayed engines consume
+(:mod:`collision.engines.general`): :func:`energy_ops` are the local energies they
+record with the observables, the schedule with probes
 (:func:`collision.plans.delay.with_probes`) records every ancilla's energy after each
-collision it leaves in flight, and :func:`assemble` turns the records into the
-:class:`~collision.thermo.Ledger`.
+collision it leaves in flight, :func:`series` turns the records into the ledger's series,
+:func:`assemble` (density engine) into the :class:`~collision.thermo.Ledger` and
+:func:`trajectory_rows` (trajectories) into per-trajectory columns whose means and
+standard errors are the ledger's (:mod:`collision.thermo_trajectories`).  Trajectories
+run the process-time segments with one more process step (the energy after the last
+saved step), so their ``final_state`` draws differ from a run without the ledger of the
+same seed (same distribution).
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ from dense_collision import random_hermitian, random_state, without_mean
 from scipy.linalg import expm
 
 from collision import CollisionModel
+from collision.model import merge_results
 from collision.models.general import Collision
+from collision.options import TrajectoryOptions
 from collision.results import Result
 
 DT = 0.04
@@ -235,14 +237,34 @@ def test_trajectory_ledger_with_delay_within_standard_errors(case):
     assert mc.entropy is None and mc.entropy_production is None
 
 
+def test_delayed_trajectory_ledger_merges_exactly():
+    """Two runs over disjoint trajectory ranges merge to the ledger of one run, the energy
+    in flight and its standard error included (the layout in ``parameters``)."""
+    model = cascade([2])
+    kw = dict(method="trajectories", seed=5, thermodynamics=True)
+    whole = model.run(RHO_CASCADE, 0.3, DT, n_trajectories=256, **kw)
+    a = model.run(RHO_CASCADE, 0.3, DT, n_trajectories=128, **kw)
+    b = model.run(RHO_CASCADE, 0.3, DT, n_trajectories=128,
+                  options=TrajectoryOptions(first_trajectory=128), **kw)
+    merged = merge_results(a, b).thermodynamics
+    for f in ("energy", "work", "work_total", "in_flight_energy"):
+        assert np.array_equal(getattr(merged, f), getattr(whole.thermodynamics, f)), f
+        assert np.array_equal(getattr(merged.stderr, f),
+                              getattr(whole.thermodynamics.stderr, f)), f
+    assert np.max(whole.thermodynamics.in_flight_energy) > 1e-3
+
+
+@pytest.mark.parametrize("method", ["density", "trajectories"])
 @pytest.mark.parametrize("suffix", [".npz", ".csv"])
-def test_delayed_ledger_round_trip(suffix, tmp_path):
-    res = cascade([3]).run(RHO_CASCADE, 0.6, DT, thermodynamics=True)
+def test_delayed_ledger_round_trip(suffix, method, tmp_path):
+    kw = dict(n_trajectories=64, seed=3) if method == "trajectories" else {}
+    res = cascade([3]).run(RHO_CASCADE, 0.6, DT, method=method, thermodynamics=True, **kw)
     path = tmp_path / f"delayed{suffix}"
     res.save(path)
     back = Result.load(path).thermodynamics
     led = res.thermodynamics
-    assert np.array_equal(back.in_flight_energy, led.in_flight_energy)
-    assert np.array_equal(back.energy, led.energy)
-    assert np.array_equal(back.work, led.work)
+    for f in ("energy", "in_flight_energy", "work", "work_total"):
+        assert np.array_equal(getattr(back, f), getattr(led, f)), f
+        if method == "trajectories":
+            assert np.array_equal(getattr(back.stderr, f), getattr(led.stderr, f)), f
     assert back.entropy is None and back.entropy_production is None
