@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 import pytest
-from delay_register import _append, _collide, _reduced, _trace_out
+from delay_register import _append, _collide, _reduced, _trace_out, register_run
 from dense_collision import random_hermitian, random_state, without_mean
 from scipy.linalg import expm
 
@@ -134,6 +134,29 @@ def test_delayed_ledger_against_the_register(case, save_every):
     assert np.max(np.abs(led.work_total - cum)) < 1e-10
     if max(delays):
         assert np.max(np.abs(led.in_flight_energy)) > 1e-3  # the test sees the flight
+
+
+@pytest.mark.parametrize("n, delays", [(2, [3]), (3, [1, 2])], ids=["2-qubits", "3-qubits"])
+def test_cascade_ledger_against_the_delay_register(n, delays):
+    """The paper's qubit cascade against tests/delay_register.py (its own register of the
+    ancillas in flight, with the propagation phase ``-omega tau`` that makes it the
+    general model's delay line, tests/test_general_delay.py): energy in flight per link
+    summed, heat delivered (``q_out``) and the energy, to 1e-12 (measured 1e-15)."""
+    temperature = 0.7
+    xi = math.tanh(1 / (2 * temperature))
+    eta = np.diag([(1 + xi) / 2, (1 - xi) / 2]).astype(complex)
+    model = CollisionModel([2] * n, [HQ] * n, eta, [Collision(i, EXCHANGE) for i in range(n)],
+                           stream_hamiltonians={"bath": HQ},
+                           delay={"bath": [m * DT for m in delays]})
+    rho0 = random_state(np.random.default_rng(2), 2**n)
+    led = model.run(rho0, 10 * DT, DT, thermodynamics=True).thermodynamics
+    reg = register_run("qubit", n, temperature, None, "qubit", None, delays, rho0, DT, 10,
+                       phases=[-m * DT for m in delays])
+    flight = reg.in_flight.sum(axis=0)
+    assert np.max(np.abs(led.in_flight_energy - flight)) < 1e-12
+    assert np.max(np.abs(led.heat_total["bath"] - reg.q_out)) < 1e-12
+    assert np.max(np.abs(led.energy - reg.energies.sum(axis=0) - flight)) < 1e-12
+    assert np.max(flight) > 1e-3
 
 
 def cascade(delays, v=EXCHANGE, n=2, beta=0.8):
