@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..sweeps import SweepRuns
 from .analysis import BOUNDARY_RTOL, FIG2_T, FIG2_T_S, FIG7_N_S, QUBIT_SCALE_NOTE, XI_S
@@ -162,8 +163,6 @@ def make_all(out_dir, quick: bool = False, progress: bool = True, *, workers: in
     KeyboardInterrupt
         Re-raised after REPORT.md has been written (see above).
     """
-    from tqdm import tqdm
-
     out = make_folder(out_dir)
     runs = SweepRuns(out / "sweeps", workers=workers, client=client)
     with runs.local_pool() as pooled:   # one pool of processes for every sweep
