@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lindblad._tabular import data_frame, fmt, html_table, text_summary
+
 from ._kernels.general import entropy
 from .plans.general import TRACE, GeneralPlan
 
@@ -111,6 +113,67 @@ class Ledger:
     work_total: np.ndarray | None
     entropy_production_total: np.ndarray
     parameters: dict = field(default_factory=dict)
+
+    # --- notebooks -----------------------------------------------------------------------
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Every array of the ledger as a named column (``None`` fields left out)."""
+        cols = {"energy": self.energy, "entropy": self.entropy, "work": self.work,
+                "entropy_production": self.entropy_production,
+                "entropy_production_clausius": self.entropy_production_clausius}
+        cols.update({f"relative_entropy[{r}]": v for r, v in self.relative_entropy.items()})
+        cols["correlations"] = self.correlations
+        cols.update({f"heat_total[{r}]": v for r, v in self.heat_total.items()})
+        cols["work_total"] = self.work_total
+        cols["entropy_production_total"] = self.entropy_production_total
+        return {k: v for k, v in cols.items() if v is not None}
+
+    def to_pandas(self, t: np.ndarray | None = None):
+        """The ledger as a :class:`pandas.DataFrame`, one row per saved time.
+
+        Parameters
+        ----------
+        t : ndarray, shape (n_t,), optional
+            The saved times (``result.t`` of the run that holds the ledger), written as
+            the first column ``t``; without it the rows are the saved times in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``t``, ``energy``, ``entropy``, ``work``, ``entropy_production``,
+            ``entropy_production_clausius``, ``relative_entropy[STREAM]``,
+            ``correlations``, ``heat_total[STREAM]``, ``work_total``,
+            ``entropy_production_total`` (a field that is ``None`` is left out);
+            ``attrs["parameters"]`` (with ``"beta"``, the streams' inverse temperatures).
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        ValueError
+            When ``t`` does not have one entry per saved time.
+        """
+        cols = self._columns()
+        if t is not None:
+            t = np.asarray(t, dtype=float)
+            if t.shape != self.energy.shape:
+                raise ValueError(f"t must have one entry per saved time of the ledger, "
+                                 f"shape {self.energy.shape}; got shape {t.shape}")
+            cols = {"t": t, **cols}
+        return data_frame(cols, {**self.parameters, "beta": dict(self.beta)})
+
+    def _rows(self) -> list[tuple[str, str]]:
+        if not self.energy.size:
+            return []
+        return [(k, fmt(v[-1])) for k, v in self._columns().items()]
+
+    def _repr_html_(self) -> str:
+        pairs = [("saved times", str(self.energy.size)),
+                 ("beta", ", ".join(f"{r}: {fmt(b)}" for r, b in self.beta.items()))]
+        return html_table("Ledger", pairs, ["quantity", "at the last saved time"],
+                          self._rows())
+
+    def __repr__(self) -> str:
+        return text_summary("Ledger", [("saved_times", self.energy.size)], self._rows())
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):

@@ -1,0 +1,229 @@
+"""Results in a notebook: ``to_pandas()`` equals the arrays (and the CSV file), the HTML
+summary holds the key numbers and is well formed, the text repr is short.
+
+Every result type of the package is produced once (small, deterministic runs) and fed to
+the same checks.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import collision
+import lindblad
+from collision import Collision, CollisionModel
+from lindblad import _tabular
+from lindblad.states import product, thermal
+
+SM = np.array([[0, 1], [0, 0]], dtype=complex)
+SZ = np.diag([-1.0, 1.0]).astype(complex)
+SX = np.array([[0, 1], [1, 0]], dtype=complex)
+RHO0 = product(thermal("qubit", 2.0), thermal("qubit", 2.0))
+#: Lines a text repr may have: a head line and at most MAX_ROWS final values + "... more".
+MAX_REPR_LINES = 15
+
+
+def _quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+def _cascade():
+    return collision.CascadeCollisionModel("qubit", temperature=1.0)
+
+
+def _general():
+    h = 0.5 * SZ
+    swap = np.kron(SM.conj().T, SM) + np.kron(SM, SM.conj().T)
+    eta = np.diag([0.7, 0.3]).astype(complex)
+    return CollisionModel([2, 2], [h, 0.6 * h], {"hot": eta, "cold": np.diag([0.9, 0.1])},
+                          [Collision(0, swap, stream="hot"), Collision(1, swap, stream="cold")],
+                          stream_hamiltonians={"hot": h, "cold": h})
+
+
+E_OPS = {"E1": np.kron(0.5 * SZ, np.eye(2)), "sm1": np.kron(SM, np.eye(2))}  # sm1 complex
+
+
+def _producers():
+    """(id, zero-argument producer) of every result with a time axis."""
+    cm, gm = _cascade(), _general()
+    return [
+        ("fluxes-density", lambda: _quiet(cm.run, RHO0, 0.5, 0.05)),
+        ("fluxes-trajectories", lambda: _quiet(cm.run, RHO0, 0.5, 0.05, method="trajectories",
+                                               n_trajectories=300, seed=3)),
+        ("fluxes-extrapolated", lambda: _quiet(cm.run, RHO0, 0.5, 0.05, extrapolate=True)),
+        ("fluxes-lindblad", lambda: lindblad.CascadeMasterEquation(
+            "qubit", temperature=1.0).heat_fluxes(RHO0, np.linspace(0, 0.5, 6))),
+        ("fluxes-gaussian", lambda: _quiet(collision.GaussianCollisionModel(temperature=0.5).run,
+            lindblad.states.gaussian_thermal(1.0), 0.5, 0.05)),
+        ("result-density", lambda: _quiet(gm.run, RHO0, 0.5, 0.05, e_ops=E_OPS)),
+        ("result-trajectories", lambda: _quiet(gm.run, RHO0, 0.5, 0.05, e_ops=E_OPS,
+                                               method="trajectories", n_trajectories=200,
+                                               seed=4)),
+        ("statistics-density", lambda: _quiet(cm.heat_statistics, RHO0, 0.5, 0.05)),
+        ("statistics-trajectories", lambda: _quiet(cm.heat_statistics, RHO0, 0.5, 0.05,
+                                                   method="trajectories", n_trajectories=300,
+                                                   seed=5)),
+    ]
+
+
+PRODUCERS = _producers()
+
+
+@pytest.fixture(scope="module", params=PRODUCERS, ids=[p[0] for p in PRODUCERS])
+def result(request):
+    return request.param[1]()
+
+
+def _file_columns(result) -> dict[str, np.ndarray]:
+    return result._columns() if isinstance(result, collision.Result) else \
+        result._csv_columns()
+
+
+def test_frame_equals_arrays_and_csv_file(result, tmp_path):
+    """The frame has the CSV file's columns in its order, with ``t`` a column, each equal
+    (exactly) to the arrays; reading the saved CSV with pandas gives the same table."""
+    df = result.to_pandas()
+    cols = _file_columns(result)
+    assert list(df.columns) == list(cols) and df.columns[0] == "t"
+    for name, values in cols.items():
+        np.testing.assert_array_equal(df[name].to_numpy(), values, err_msg=name)
+    np.testing.assert_array_equal(df["t"].to_numpy(), result.t)
+    assert df.attrs["parameters"] == result.parameters and df.attrs["partial"] is False
+    path = result.save(tmp_path / "r.csv")
+    back = pd.read_csv(path, comment="#")
+    pd.testing.assert_frame_equal(back, df, check_exact=True, check_dtype=False)
+
+
+def test_frame_is_a_copy(result):
+    """Editing the frame (or its attrs) leaves the result alone."""
+    df = result.to_pandas()
+    t0 = result.t.copy()
+    df["t"] = -1.0
+    df.attrs["parameters"]["dt"] = "edited"
+    np.testing.assert_array_equal(result.t, t0)
+    assert result.parameters.get("dt") != "edited"
+
+
+def _final_rows(result) -> list[tuple[str, float, float | None]]:
+    """(name, final value, its error bar or None) that the summaries must show."""
+    if isinstance(result, lindblad.HeatStatistics):
+        err = result.stderr.cumulants if result.stderr is not None else None
+        if err is None and result.dt_error is not None:
+            err = np.abs(result.dt_error.cumulants)
+        return [(f"kappa_{k + 1}", result.cumulants[-1, k],
+                 None if err is None else err[-1, k]) for k in range(4)]
+    if isinstance(result, collision.Result):
+        rows = []
+        for group in ("expect", "heat"):
+            err = None if result.stderr is None else getattr(result.stderr, group)
+            rows += [(f"{group}[{k}]", v[-1], None if err is None else err[k][-1])
+                     for k, v in getattr(result, group).items()]
+        return rows
+    err = result.stderr if result.stderr is not None else result.dt_error
+    return [(k, getattr(result, k)[-1], None if err is None else abs(getattr(err, k)[-1]))
+            for k in lindblad.fluxes.FIELDS]
+
+
+class _Balance(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.ok = True
+
+    def handle_starttag(self, tag, attrs):
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        self.ok = self.ok and bool(self.stack) and self.stack.pop() == tag
+
+
+def _balanced(text: str) -> bool:
+    parser = _Balance()
+    parser.feed(text)
+    parser.close()
+    return parser.ok and not parser.stack
+
+
+def test_summaries_show_the_final_values(result):
+    """HTML and text repr hold every final value (and error bar) as formatted, the time
+    grid, the engine; the HTML is balanced, the repr short."""
+    page, text = result._repr_html_(), repr(result)
+    assert _balanced(page), page
+    assert len(text.splitlines()) <= MAX_REPR_LINES, text
+    for name, value, err in _final_rows(result):
+        for shown in (page, text):
+            assert name in shown and _tabular.fmt(value) in shown, (name, shown)
+            if err is not None:
+                assert _tabular.fmt(err) in shown, (name, shown)
+    span = _tabular.time_span(result.t)
+    assert span in page and span in text
+    engine = result.parameters.get("engine", result.parameters.get("method"))
+    if engine is not None:
+        assert str(engine) in page
+
+
+def test_partial_and_escaping(result):
+    """``partial`` is shown; parameters that look like markup are escaped."""
+    original = (result.partial, dict(result.parameters))
+    try:
+        result.partial = True
+        result.parameters["method"] = "<b>&"
+        page = result._repr_html_()
+        assert "partial" in page and "partial" in repr(result)
+        assert "&lt;b&gt;&amp;" in page and "<b>&" not in page
+    finally:
+        result.partial, result.parameters = original[0], original[1]
+
+
+def test_to_pandas_without_pandas_says_how_to_get_it(result, monkeypatch):
+    monkeypatch.setattr(_tabular, "_pd", None)
+    with pytest.raises(ImportError, match="to_pandas needs pandas: pip install pandas"):
+        result.to_pandas()
+
+
+# --- the thermodynamic ledger -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ledger_run():
+    h = 0.5 * SZ
+    model = CollisionModel([2], h, {"hot": np.diag([0.6, 0.4]), "cold": np.diag([0.9, 0.1])},
+                           [Collision([0], np.kron(SX, SX), "hot"),
+                            Collision([0], 0.6 * np.kron(SX, SX), "cold")],
+                           stream_hamiltonians={"hot": h, "cold": h})
+    return model.run(np.diag([0.2, 0.8]), 0.5, 0.05, thermodynamics=True)
+
+
+def test_ledger_frame_and_summaries(ledger_run):
+    led = ledger_run.thermodynamics
+    df = led.to_pandas(ledger_run.t)
+    expected = ["t", "energy", "entropy", "work", "entropy_production",
+                "entropy_production_clausius", "relative_entropy[hot]",
+                "relative_entropy[cold]", "correlations", "heat_total[hot]",
+                "heat_total[cold]", "work_total", "entropy_production_total"]
+    assert list(df.columns) == expected
+    np.testing.assert_array_equal(df["t"], ledger_run.t)
+    for name in expected[1:]:
+        if "[" in name:
+            field, stream = name[:-1].split("[")
+            values = getattr(led, field)[stream]
+        else:
+            values = getattr(led, name)
+        np.testing.assert_array_equal(df[name].to_numpy(), values, err_msg=name)
+    assert df.attrs["parameters"]["beta"] == led.beta
+    assert list(led.to_pandas().columns) == expected[1:]
+    page, text = led._repr_html_(), repr(led)
+    assert _balanced(page) and len(text.splitlines()) <= MAX_REPR_LINES
+    for shown in (page, text):
+        assert _tabular.fmt(led.entropy_production_total[-1]) in shown
+        assert _tabular.fmt(led.work_total[-1]) in shown
+
+
+def test_ledger_refuses_a_wrong_time_axis(ledger_run):
+    with pytest.raises(ValueError, match="t must have one entry per saved time"):
+        ledger_run.thermodynamics.to_pandas(ledger_run.t[:-1])
