@@ -148,3 +148,86 @@ def text_summary(title: str, summary: Iterable[tuple[str, Any]],
     if len(rows) > MAX_ROWS:
         lines.append(f"  ... {len(rows) - MAX_ROWS} more")
     return "\n".join([head] + lines)
+
+
+def concat_frames(parts: Mapping[Any, Any], key: str | tuple[str, ...] = "part",
+                  parameters: Mapping[str, Any] | None = None):
+    """One tidy frame of several: the frames of ``parts`` stacked (their columns united,
+    NaN where a part has none), with first column(s) ``key`` naming each row's part (a
+    tuple of column names for tuple keys of ``parts``)."""
+    if _pd is None:
+        raise ImportError(NO_PANDAS)
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    frames = []
+    for name, frame in parts.items():
+        frame = frame.copy()
+        names = (name,) if len(keys) == 1 else tuple(name)
+        for i, (column, value) in enumerate(zip(keys, names, strict=True)):
+            frame.insert(i, column, value)
+        frames.append(frame)
+    out = _pd.concat(frames, ignore_index=True) if frames else \
+        _pd.DataFrame({k: [] for k in keys})
+    out.attrs = {"parameters": copy.deepcopy(dict(parameters or {})), "partial": False}
+    return out
+
+
+def text_grid(title: str, summary: Iterable[tuple[str, Any]], header: Iterable[str] = (),
+              rows: Iterable[Iterable[Any]] = ()) -> str:
+    """``title(key=value, ...)`` then a fixed-width table of at most :data:`MAX_ROWS`
+    rows."""
+    head = f"{title}(" + ", ".join(f"{k}={v}" for k, v in summary) + ")"
+    header = [str(h) for h in header]
+    rows = [[str(c) for c in r] for r in rows]
+    if not rows:
+        return head
+    shown = rows[:MAX_ROWS]
+    widths = [max(len(h), *(len(r[i]) for r in shown if i < len(r)))
+              for i, h in enumerate(header)]
+    lines = [head, "  " + "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False))
+              for r in shown]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"  ... {len(rows) - MAX_ROWS} more rows")
+    return "\n".join(lines)
+
+
+class Tabular:
+    """Mixin of the results whose numbers are one table (the studies).
+
+    A subclass defines :meth:`_frame` (the columns and the scalar settings of the result)
+    and may define :meth:`_display` (what the reprs show, by default the whole table);
+    a dataclass subclass needs ``repr=False`` to keep this ``__repr__``.
+    """
+
+    def _frame(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(columns, parameters)``: equal-length 1-D columns, in order, and the
+        result's scalar settings (``df.attrs["parameters"]``)."""
+        raise NotImplementedError
+
+    def _display(self) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
+        """``(summary pairs, header, rows)`` of the reprs."""
+        columns, parameters = self._frame()
+        pairs = [(k, fmt(v)) for k, v in parameters.items()]
+        values = [np.asarray(v).ravel() for v in columns.values()]
+        n = values[0].size if values else 0
+        return pairs, list(columns), [[fmt(v[i]) for v in values] for i in range(n)]
+
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame` (one row per point of the study;
+        ``attrs["parameters"]`` its settings and fitted numbers).
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        columns, parameters = self._frame()
+        return data_frame(columns, parameters)
+
+    def _repr_html_(self) -> str:
+        pairs, header, rows = self._display()
+        return html_table(type(self).__name__, pairs, header, rows)
+
+    def __repr__(self) -> str:
+        pairs, header, rows = self._display()
+        return text_grid(type(self).__name__, pairs, header, rows)
