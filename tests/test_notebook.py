@@ -227,3 +227,192 @@ def test_ledger_frame_and_summaries(ledger_run):
 def test_ledger_refuses_a_wrong_time_axis(ledger_run):
     with pytest.raises(ValueError, match="t must have one entry per saved time"):
         ledger_run.thermodynamics.to_pandas(ledger_run.t[:-1])
+
+
+# --- studies and Monte Carlo statistics ----------------------------------------------------
+def _studies():
+    """(id, producer, key numbers the summaries must show, expected frame columns)."""
+    from collision.studies import chain_error, convergence, heat_statistics, memory
+    from collision.studies import model_convergence as mc
+
+    cm = _cascade()
+
+    def dt_conv():
+        r = _quiet(convergence.dt_convergence, cm, RHO0, [0.1, 0.05, 0.025], t_max=0.5,
+                   t_state=0.5)
+        return r, [r.errors["total"][-1], r.state_errors[0], r.orders["total"]], \
+            ["dt", "J1_error", "J2_error", "J12_error", "total_error", "state_error",
+             "J1_richardson_error", "J2_richardson_error", "J12_richardson_error",
+             "total_richardson_error"]
+
+    def traj_conv():
+        r = _quiet(convergence.trajectory_convergence, cm, RHO0, 0.5, 0.05, [100, 400],
+                   seed=2)
+        return r, [r.stderr[0], r.error[-1], r.exponent], ["n_trajectories", "stderr", "error"]
+
+    def model_conv():
+        gm = _general()
+        r = _quiet(mc.model_convergence, gm, RHO0, {"E1": E_OPS["E1"]}, dts=(0.1, 0.05),
+                   t_max=0.5)
+        return r, [r.errors["E1"][0], r.state_errors[-1]], ["dt", "E1_error", "state_error"]
+
+    def chain():
+        r = _quiet(chain_error.chain_error, (2, 3), dt=0.05, t_max=1.0)
+        return r, [r.measured[-1], r.predicted[0]], ["n_systems", "measured", "predicted"]
+
+    def trajectory_statistics():
+        run = _quiet(cm.run, RHO0, 0.5, 0.05, method="trajectories", n_trajectories=300,
+                     seed=3)
+        r = run.statistics
+        return r, [r.count], ["level", "first_trajectory", "count"]
+
+    def decay():
+        r = _quiet(memory.decay, kappas=(0.5, 8.0), dt=0.05, t_max=2.0)
+        return r, [r.summary[0]["peak_heat_flow"], r.summary[-1]["error_vs_exact"]], \
+            ["t"] + [f"{k}_{x:g}" for x in (0.5, 8.0) for k in ("P_e", "exact", "heat",
+                                                                  "Q_out")]
+
+    def memory_cascade():
+        r = _quiet(memory.cascade, kappas=(None, 2.0), rho23s=(0.0, 0.5), dt=0.05, t_max=2.0)
+        names = [f"kappa={x}_rho23={y:g}" for x in ("none", "2") for y in (0.0, 0.5)]
+        return r, [r.summary[0]["t_50"], r.summary[-1]["released_at_t_max"]], \
+            ["t"] + [f"{k}_{n}" for n in names for k in ("Q_out", "heat")]
+
+    def correlation_panel():
+        stats = _quiet(cm.heat_statistics, RHO0, 0.5, 0.05)
+        limit = cm.master_equation().heat_statistics(RHO0, stats.t)
+        r = heat_statistics.CorrelationPanel(system="qubit", parameter="Re rho23",
+                                             values=np.array([0.0]), engine=[stats],
+                                             reference=[limit])
+        return r, [stats.mean[-1], limit.mean[-1]], \
+            ["source", "value"] + list(stats.to_pandas().columns)
+
+    def theorem():
+        stats = [_quiet(cm.heat_statistics, RHO0, 0.5, 0.05) for _ in range(2)]
+        limit = [cm.master_equation().heat_statistics(RHO0, s.t) for s in stats]
+        r = heat_statistics.TheoremStudy(rho23=np.array([0.0, 0.1]), temperature=1.0,
+                                         temperature_s=2.0, slope=0.25, engine=stats,
+                                         reference=limit, identity_error=3e-15,
+                                         dephased_error=0.125)
+        return r, [r.slope, r.identity_error, stats[0].mean[-1], limit[1].variance[-1]], \
+            ["source", "value"] + list(stats[0].to_pandas().columns)
+
+    return [("dt-convergence", dt_conv), ("trajectory-convergence", traj_conv),
+            ("model-convergence", model_conv), ("chain-error", chain),
+            ("trajectory-statistics", trajectory_statistics), ("memory-decay", decay),
+            ("memory-cascade", memory_cascade), ("correlation-panel", correlation_panel),
+            ("fluctuation-theorem", theorem)]
+
+
+STUDIES = _studies()
+
+
+@pytest.fixture(scope="module", params=STUDIES, ids=[s[0] for s in STUDIES])
+def study(request):
+    return request.param[1]()
+
+
+def test_study_frame_and_summaries(study):
+    """The frame has the documented columns (one row per point); the summaries show the
+    key numbers, the HTML is balanced and the repr short."""
+    result, numbers, columns = study
+    df = result.to_pandas()
+    assert list(df.columns) == columns
+    assert isinstance(df.attrs["parameters"], dict)
+    page, text = result._repr_html_(), repr(result)
+    assert _balanced(page), page
+    assert len(text.splitlines()) <= MAX_REPR_LINES, text
+    for value in numbers:
+        assert _tabular.fmt(value) in page, (value, page)
+        assert _tabular.fmt(value) in text, (value, text)
+
+
+def test_study_frame_values_equal_the_arrays():
+    """Exact equality of the frames with the arrays they show (one of each kind)."""
+    result, _, _ = dict(STUDIES)["dt-convergence"]()
+    df = result.to_pandas()
+    np.testing.assert_array_equal(df["dt"], result.dts)
+    for k in lindblad.fluxes.FIELDS:
+        np.testing.assert_array_equal(df[f"{k}_error"], result.errors[k])
+        np.testing.assert_array_equal(df[f"{k}_richardson_error"][:-1], result.richardson[k])
+        assert np.isnan(df[f"{k}_richardson_error"].iloc[-1])
+        assert df.attrs["parameters"][f"order_{k}"] == result.orders[k]
+    theorem, _, _ = dict(STUDIES)["fluctuation-theorem"]()
+    df = theorem.to_pandas()
+    for source, stats in (("engine", theorem.engine), ("reference", theorem.reference)):
+        for value, st in zip(theorem.rho23, stats, strict=True):
+            part = df[(df["source"] == source) & (df["value"] == value)]
+            np.testing.assert_array_equal(part["t"], st.t)
+            np.testing.assert_array_equal(part["kappa_2"], st.cumulants[:, 1])
+
+
+@pytest.fixture(scope="module")
+def delay_study(tmp_path_factory):
+    from collision.studies import delay_report
+
+    out = tmp_path_factory.mktemp("delay")
+    return out, _quiet(delay_report.run_study, out, quick=True)
+
+
+def test_delay_study_frames_are_its_csv_files(delay_study):
+    """The panels' frames have the columns of the CSV files the study wrote, and their
+    numbers to the files' 10 significant digits; the study's own frame is the thresholds."""
+    out, study = delay_study
+    for panel, stem in [(study.fluxes["qubit"], "delay_fig3b"),
+                        (study.release["oscillator"], "delay_fig4a")]:
+        df = panel.to_pandas()
+        back = pd.read_csv(out / f"{stem}.csv", comment="#")
+        assert list(df.columns) == list(back.columns)
+        numeric = [c for c in df.columns if c != "source"]
+        np.testing.assert_allclose(back[numeric].to_numpy(float), df[numeric].to_numpy(float),
+                                   rtol=1e-9, atol=0)  # %.10g in the files
+        page = panel._repr_html_()
+        assert _balanced(page) and panel.system in page
+        assert len(repr(panel).splitlines()) <= MAX_REPR_LINES
+    df = study.to_pandas()
+    assert list(df.columns) == ["system", "heat", "p", "exact", "grid", "extrapolated"]
+    thr = study.thresholds["qubit"]
+    part = df[(df["system"] == "qubit") & (df["heat"] == "released")]
+    np.testing.assert_array_equal(part["p"], thr.p)
+    np.testing.assert_array_equal(part["grid"], thr.grid["released"])
+    page, text = study._repr_html_(), repr(study)
+    assert _balanced(page) and len(text.splitlines()) <= MAX_REPR_LINES
+    assert _tabular.fmt(thr.exact["released"][0]) in page
+
+
+def test_memory_study_frame_stacks_its_parts():
+    from collision.studies import memory
+
+    dec = _quiet(memory.decay, kappas=(2.0,), dt=0.1, t_max=1.0)
+    cas = _quiet(memory.cascade, kappas=(None,), rho23s=(0.0,), dt=0.1, t_max=1.0)
+    study = memory.Study(dec, cas, [], 1.5)
+    df = study.to_pandas()
+    assert list(df["part"].unique()) == ["decay", "cascade"]
+    np.testing.assert_array_equal(df[df["part"] == "decay"]["P_e_2"], dec.population[2.0])
+    page = study._repr_html_()
+    assert _balanced(page) and "Decay" in page and "Cascade" in page
+    assert len(repr(study).splitlines()) <= MAX_REPR_LINES
+
+
+def test_readme_notebook_example_runs(tmp_path, monkeypatch):
+    """The README's "In a notebook" block runs after the "Using it" block, as written
+    (in a scratch folder: the first block writes fluxes.csv and fluxes.png)."""
+    import re
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    monkeypatch.chdir(tmp_path)
+    using = re.findall(r"```python\n(.*?)```", text[text.index("## Using it"):], re.S)[0]
+    notebook = re.findall(r"```python\n(.*?)```", text[text.index("**In a notebook.**"):],
+                          re.S)[0]
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(using + notebook, "README:In a notebook", "exec"), namespace)
+    df, res = namespace["df"], namespace["res"]
+    assert list(df.columns[:5]) == ["t", "J1", "J2", "J12", "total"]
+    np.testing.assert_array_equal(df["J12"], res.J12)
+    assert df.attrs["parameters"]["dt"] == 0.01
