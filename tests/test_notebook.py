@@ -416,3 +416,32 @@ def test_readme_notebook_example_runs(tmp_path, monkeypatch):
     assert list(df.columns[:5]) == ["t", "J1", "J2", "J12", "total"]
     np.testing.assert_array_equal(df["J12"], res.J12)
     assert df.attrs["parameters"]["dt"] == 0.01
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    from collision.studies.paper import make_all
+
+    return _quiet(make_all, tmp_path_factory.mktemp("paper"), quick=True, progress=False)
+
+
+def test_paper_figures_frames_are_their_csv_files(paper):
+    """Every figure's frame has its CSV file's columns and numbers (10 digits in the file);
+    every figure, the stationary check and the report display themselves."""
+    assert paper.ok
+    for name, fig in paper.figures.items():
+        df = fig.to_pandas()
+        back = pd.read_csv(fig.csv, comment="#")
+        assert list(df.columns) == list(back.columns), name
+        numeric = [c for c in df.columns if c != "source"]
+        np.testing.assert_allclose(back[numeric].to_numpy(float), df[numeric].to_numpy(float),
+                                   rtol=1e-9, atol=1e-300, err_msg=name)  # %.10g in the files
+        page, text = fig._repr_html_(), repr(fig)
+        assert _balanced(page) and name in page and name in text, name
+        assert len(text.splitlines()) <= MAX_REPR_LINES, text
+    check = paper.stationary[0]
+    assert check.to_pandas()["jt1_engine"].iloc[0] == check.jt1_engine
+    assert _balanced(check._repr_html_())
+    df = paper.to_pandas()
+    assert list(df["figure"]) == list(paper.figures)
+    assert _balanced(paper._repr_html_()) and len(repr(paper).splitlines()) <= MAX_REPR_LINES
