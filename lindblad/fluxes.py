@@ -269,6 +269,8 @@ class HeatFluxes:
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
         """Summary pairs and the final values ``(field, value, error)`` of the reprs."""
         kind = "Monte Carlo" if self.stderr is not None else "exact"
+        if isinstance(self, FluxStandardErrors):
+            kind = "standard errors"
         if self.dt_error is not None:
             kind += ", extrapolated in dt"
         pairs = [("kind", kind), ("t", time_span(self.t)), ("n_systems", str(self.n_systems))]

@@ -58,6 +58,8 @@ def _producers():
         ("fluxes-trajectories", lambda: _quiet(cm.run, RHO0, 0.5, 0.05, method="trajectories",
                                                n_trajectories=300, seed=3)),
         ("fluxes-extrapolated", lambda: _quiet(cm.run, RHO0, 0.5, 0.05, extrapolate=True)),
+        ("fluxes-delay", lambda: _quiet(collision.CascadeCollisionModel(
+            "qubit", temperature=1.0, delay=0.2).run, RHO0, 0.5, 0.05)),
         ("fluxes-lindblad", lambda: lindblad.CascadeMasterEquation(
             "qubit", temperature=1.0).heat_fluxes(RHO0, np.linspace(0, 0.5, 6))),
         ("fluxes-gaussian", lambda: _quiet(collision.GaussianCollisionModel(temperature=0.5).run,
@@ -67,6 +69,8 @@ def _producers():
                                                method="trajectories", n_trajectories=200,
                                                seed=4)),
         ("statistics-density", lambda: _quiet(cm.heat_statistics, RHO0, 0.5, 0.05)),
+        ("statistics-independent", lambda: _quiet(collision.CascadeCollisionModel(
+            "qubit", temperature=1.0, cascade=False).heat_statistics, RHO0, 0.5, 0.05)),
         ("statistics-trajectories", lambda: _quiet(cm.heat_statistics, RHO0, 0.5, 0.05,
                                                    method="trajectories", n_trajectories=300,
                                                    seed=5)),
