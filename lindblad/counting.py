@@ -55,6 +55,15 @@ from ._files import (
     write_csv_table,
     write_npz,
 )
+from ._tabular import (
+    data_frame,
+    fmt,
+    html_table,
+    key_parameters,
+    text_summary,
+    time_span,
+    with_error,
+)
 from .fluxes import _plain
 
 SUFFIXES = (".csv", ".npz")
@@ -220,8 +229,12 @@ class HeatStatistics:
         heat ``q_i`` of subsystem ``i`` (S1 first) on the grid ``local_quanta``:
         ``joint[k, a, b]`` is ``P(q_1 = local_quanta[a], q_2 = local_quanta[b], t_k)``.
         ``probabilities`` is then the distribution of the total ``q = sum_i q_i``.
+        For a general collision model with several streams
+        (:meth:`collision.CollisionModel.heat_statistics`) axis ``i + 1`` is stream
+        ``parameters["joint_streams"][i]`` instead, on one grid ``-L .. L`` for all.
     local_quanta : ndarray of int64 or None
-        ``-(d - 1) .. d - 1``, the grid of one subsystem's heat (with ``joint``).
+        ``-(d - 1) .. d - 1``, the grid of one subsystem's heat (with ``joint``; for
+        streams ``-L .. L``, ``L`` the largest count of non-zero probability).
     parameters : dict
         What produced the result (saved with it); ``parameters["omega"]`` converts
         quanta to energy.
@@ -321,6 +334,33 @@ class HeatStatistics:
         i.e. energy units of the model)."""
         return self.parameters.get("omega", 1.0) * self.quanta
 
+    def marginal(self, axis: int | str) -> np.ndarray:
+        """The distribution of one axis of ``joint`` (a subsystem's or a stream's count,
+        by index or by its name in ``parameters["joint_streams"]``) on ``local_quanta``,
+        shape ``(n_t, len(local_quanta))``.
+
+        Raises
+        ------
+        ValueError
+            Without a joint distribution, or for an axis or name it does not have.
+        """
+        if self.joint is None:
+            raise ValueError("marginal() needs a joint distribution (independent reservoirs "
+                             "or several streams); this result has only the total")
+        names = list(self.parameters.get("joint_streams") or [])
+        n = self.joint.ndim - 1
+        if isinstance(axis, str):
+            if axis not in names:
+                raise ValueError(f"marginal(): no stream {axis!r} in this result (streams: "
+                                 f"{names})")
+            axis = names.index(axis)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+                or not 0 <= axis < n:
+            raise ValueError(f"marginal(): axis must be an integer 0 .. {n - 1} or a stream "
+                             f"name, got {axis!r}")
+        others = tuple(a + 1 for a in range(n) if a != axis)
+        return self.joint.sum(axis=others)
+
     def probability(self, q: int) -> np.ndarray:
         """``P(q, t)`` for one integer ``q`` (zeros outside the grid)."""
         hit = np.flatnonzero(self.quanta == q)
@@ -398,6 +438,53 @@ class HeatStatistics:
         grid = np.stack(np.meshgrid(*[self.local_quanta] * n, indexing="ij"), axis=-1)
         return ["Pjoint_" + "_".join(_token(int(x)) for x in point)
                 for point in grid.reshape(-1, n)]
+
+    # --- notebooks -----------------------------------------------------------------
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame`: the columns of the CSV file (class
+        Notes: ``t``, ``kappa_1 .. kappa_4``, ``P_<q>``, their ``_stderr``, ``Pjoint_..``),
+        ``attrs["parameters"]`` and ``attrs["partial"]``.
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        return data_frame(self._csv_columns(), self.parameters, self.partial)
+
+    def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
+        """Summary pairs and the final cumulants ``(name, value, error)`` of the reprs."""
+        kind = "Monte Carlo" if self.stderr is not None else "exact"
+        if self.dt_error is not None:
+            kind += ", extrapolated in dt"
+        pairs = [("kind", kind), ("t", time_span(self.t)),
+                 ("quanta", f"{int(self.quanta[0])} .. {int(self.quanta[-1])}"
+                  if self.quanta.size else "none")]
+        if self.joint is not None:
+            pairs.append(("joint", f"shape {self.joint.shape}"))
+        pairs += key_parameters(self.parameters)
+        if self.partial:
+            pairs.append(("partial", "True (interrupted)"))
+        rows = []
+        if self.t.size:
+            errors = (self.stderr.cumulants if self.stderr is not None else
+                      None if self.dt_error is None else np.abs(self.dt_error.cumulants))
+            for k in range(4):
+                rows.append([f"kappa_{k + 1}", fmt(self.cumulants[-1, k]),
+                             "" if errors is None else fmt(errors[-1, k])])
+        return pairs, rows
+
+    def _repr_html_(self) -> str:
+        pairs, rows = self._summary()
+        error = "stderr" if self.stderr is not None else "|dt error|"
+        return html_table("HeatStatistics", pairs,
+                          ["cumulant of q", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
+                           error if rows and rows[0][2] else ""], rows)
+
+    def __repr__(self) -> str:
+        pairs, rows = self._summary()
+        return text_summary("HeatStatistics", pairs,
+                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
     @classmethod
     def load(cls, path: str | Path) -> HeatStatistics:

@@ -18,7 +18,7 @@ from .._jit import njit
 from . import rng as _rng
 from .atomic import fetch_add
 
-TENSOR, UNITARY, TRACE = 0, 1, 2
+TENSOR, UNITARY, TRACE, PROBE = 0, 1, 2, 3
 
 
 # --- density matrices -----------------------------------------------------------------------
@@ -119,6 +119,22 @@ def _energy(h, rho):
 
 
 @njit
+def _probe_density(cur, n, idx, off, d, n_rest, h_anc):
+    """``Tr[H_anc rho_anc]`` of the factor a ``PROBE`` stage looks at (``cur`` unchanged;
+    complex, as :func:`_trace_density`)."""
+    energy = 0j
+    for a in range(d):
+        for b in range(d):
+            h = h_anc[b, a]
+            if h != 0:
+                acc = 0j
+                for r in range(n_rest):
+                    acc += cur[idx[off + r * d + a] * n + idx[off + r * d + b]]
+                energy += h * acc
+    return energy
+
+
+@njit
 def _marginal(cur, n, idx, off, d, n_rest, acc, out):
     """The reduced state ``Tr_rest cur`` of the factor a ``TRACE`` stage removes: added to
     ``acc`` and, if ``out`` is not empty, written to ``out`` (both ``d x d`` or larger)."""
@@ -143,7 +159,8 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
     ``out_expect[k, o] = Tr[e_ops[o] rho]`` and, during it, ``out_energy[k, r]`` the
     energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla (complex arrays); at the
     last saved step
-    ``out_state`` receives ``rho``.
+    ``out_state`` receives ``rho``.  A ``PROBE`` stage writes the energy of its stream's
+    ancilla in play to ``out_energy[k, u_offset[st]]`` at saved steps.
 
     The thermodynamic ledger (:mod:`collision.thermo`), ``ledger`` a bit mask:
     ``LEDGER_ANCILLAS`` writes at saved step ``k`` the reduced state of stream ``r``'s
@@ -186,6 +203,11 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
             elif kind[st] == UNITARY:
                 _unitary_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
                                  unitaries, u_offset[st], tmp, col)
+            elif kind[st] == PROBE:
+                if saving:
+                    out_energy[k, u_offset[st]] = _probe_density(
+                        cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
+                        stream_energies[stream[st]])
             else:
                 e = _trace_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
                                    stream_energies[stream[st]], nxt)
@@ -239,7 +261,7 @@ def _draw(probs, d, x):
 def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n_rest,
                idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors, measure,
                stream_energies, e_ops, out_expect, out_energy, final_psi, buf_a, buf_b, col,
-               drawn, outcome):
+               drawn, outcome, h_ledger, out_ledger, heat_acc):
     """One trajectory of ``n_steps`` steps from ``psi0`` with random stream ``state``.
 
     A joining ancilla is drawn from its state's eigen-decomposition; a leaving one is
@@ -249,15 +271,30 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
     over the measurement, ``<Psi|H_r|Psi>`` just before it, minus the energy of the level
     drawn for it (an unbiased estimator of the density engine's energy flow).  Returns
     the state after the last step (a view of ``buf_a`` or ``buf_b``).
+
+    The ledger (:mod:`collision.thermo_trajectories`), on when ``h_ledger`` is not empty
+    (``dim x dim``, the energy of the engine's state): at saved step ``k`` it writes
+    ``out_ledger[k] = (<psi|h|psi> before the step, <psi'|h|psi'> after it (the
+    collapsed state), then for every stream the energy its ancillas carried away over
+    every step before, as above)``; ``heat_acc`` (``n_streams``) is its running sum.
+    A ``PROBE`` stage writes at saved steps the energy of its stream's ancilla in play
+    minus that of the level drawn for it (the same estimator) to
+    ``out_energy[k, u_offset[st]]``.
     """
     dim = psi0.size
     n_ops = e_ops.shape[0]
+    ledger = h_ledger.shape[0] > 0
     cur, nxt = buf_a, buf_b
     for i in range(dim):
         cur[i] = psi0[i]
+    heat_acc[:] = 0.0
     for s in range(n_steps):
         k = s // save_every
         saving = s % save_every == 0 and k < n_saved
+        if saving and ledger:
+            out_ledger[k, 0] = _vector_energy(h_ledger, cur, dim)
+            for r in range(heat_acc.size):
+                out_ledger[k, 2 + r] = heat_acc[r]
         if saving:
             for o in range(n_ops):
                 acc = 0j
@@ -286,11 +323,16 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
             elif kind[st] == UNITARY:
                 _unitary_vector(cur, idx, idx_offset[st], d_loc[st], n_rest[st], unitaries,
                                 u_offset[st], col)
+            elif kind[st] == PROBE:
+                if saving:
+                    out_energy[k, u_offset[st]] = _vector_excess(
+                        cur, idx, idx_offset[st], d_loc[st], n_rest[st], stream_energies[r],
+                        eta_vectors[r], drawn[r])
             else:
                 d = d_loc[st]
                 off = idx_offset[st]
                 m = n_rest[st]
-                if saving:
+                if saving or ledger:
                     h = stream_energies[r]
                     e = 0.0
                     for q in range(m):
@@ -304,7 +346,9 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                         for b in range(d):
                             e0 += (np.conj(eta_vectors[r, a, lev]) * h[a, b]
                                    * eta_vectors[r, b, lev]).real
-                    out_energy[k, r] = e - e0
+                    if saving:
+                        out_energy[k, r] = e - e0
+                    heat_acc[r] += e - e0
                 total = 0.0
                 for b in range(d):  # outcome b: amplitudes sum_a conj(B[a, b]) psi[q, a]
                     p = 0.0
@@ -324,19 +368,56 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                     nxt[q] = v * norm
                 n = m
                 cur, nxt = nxt, cur
+        if saving and ledger:
+            out_ledger[k, 1] = _vector_energy(h_ledger, cur, dim)
     return cur[:dim]
+
+
+@njit
+def _vector_excess(cur, idx, off, d, m, h, vectors, lev):
+    """``<Psi|H_anc|Psi>`` of the ancilla factor (table ``idx`` from ``off``, ``m`` rest
+    indices) minus the energy of its drawn level ``vectors[:, lev]``."""
+    e = 0.0
+    for q in range(m):
+        for a in range(d):
+            ca = np.conj(cur[idx[off + q * d + a]])
+            for b in range(d):
+                e += (ca * h[a, b] * cur[idx[off + q * d + b]]).real
+    for a in range(d):
+        for b in range(d):
+            e -= (np.conj(vectors[a, lev]) * h[a, b] * vectors[b, lev]).real
+    return e
+
+
+@njit
+def _vector_energy(h, psi, dim):
+    """``Re <psi|h|psi>`` over the first ``dim`` entries of ``psi``."""
+    acc = 0.0
+    for i in range(dim):
+        v = 0j
+        for j in range(dim):
+            v += h[i, j] * psi[j]
+        acc += (np.conj(psi[i]) * v).real
+    return acc
+
+
+def no_trajectory_ledger(n_traj: int) -> tuple:
+    """The ``h_ledger, out_ledger`` arguments of :func:`trajectory_batch` that record
+    nothing for ``n_traj`` trajectories."""
+    return (np.zeros((0, 0), dtype=np.complex128), np.zeros((n_traj, 0, 0)))
 
 
 @njit(parallel=True)
 def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved, kind,
                      stream, d_loc, n_rest, idx_offset, u_offset, idx, unitaries, eta_probs,
                      eta_vectors, measure, stream_energies, e_ops, out_expect, out_energy,
-                     final_psi, max_size, n_workers):
+                     final_psi, max_size, n_workers, h_ledger, out_ledger):
     """``states.shape[0]`` trajectories in one parallel region: one worker per thread takes
     trajectories from a shared counter (self-scheduling, as :mod:`.batch`).  Each draws its
     initial state (column ``k`` of ``psi_init`` with probability ``init_probs[k]``, using
     its own stream's first draw) and runs every step; outputs have a leading trajectory
-    axis, so which thread ran a trajectory changes nothing."""
+    axis, so which thread ran a trajectory changes nothing.  ``h_ledger``, ``out_ledger``
+    (leading trajectory axis): the ledger of :func:`trajectory` (empty: off)."""
     n_traj = states.shape[0]
     n_streams = eta_probs.shape[0]
     dim = psi_init.shape[0]
@@ -348,6 +429,7 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
         drawn = np.zeros(max(n_streams, 1), dtype=np.int64)
         outcome = np.empty(eta_probs.shape[1], dtype=np.float64)
         psi0 = np.empty(dim, dtype=np.complex128)
+        heat_acc = np.zeros(n_streams, dtype=np.float64)
         t = fetch_add(counter, 1)
         while t < n_traj:
             k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
@@ -356,7 +438,8 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
             trajectory(psi0, states[t], n_steps, save_every, n_saved, kind, stream, d_loc,
                        n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
                        measure, stream_energies, e_ops, out_expect[t], out_energy[t],
-                       final_psi[t], buf_a, buf_b, col, drawn, outcome)
+                       final_psi[t], buf_a, buf_b, col, drawn, outcome, h_ledger,
+                       out_ledger[t], heat_acc)
             t = fetch_add(counter, 1)
 
 
@@ -365,11 +448,16 @@ def _segment(psi, state, n_steps, n_saved, q0, q1, kind, stream, d_loc, n_rest, 
              u_offset, idx, unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
              out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome):
     """``psi <- `` ``n_steps`` steps of the program whose stages are ``q0:q1`` of the
-    concatenated stage arrays, recording ``n_saved`` of them (every step, or none)."""
+    concatenated stage arrays, recording ``n_saved`` of them (every step, or none); no
+    ledger."""
+    h_none = np.zeros((0, 0), dtype=np.complex128)
+    ledger_none = np.zeros((0, 0))
+    heat_none = np.zeros(drawn.size)
     after = trajectory(psi, state, n_steps, 1, n_saved, kind[q0:q1], stream[q0:q1],
                        d_loc[q0:q1], n_rest[q0:q1], idx_offset[q0:q1], u_offset[q0:q1], idx,
                        unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
-                       out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome)
+                       out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome,
+                       h_none, ledger_none, heat_none)
     for i in range(psi.size):
         psi[i] = after[i]
 
