@@ -12,7 +12,7 @@ qubit of frequency ``omega`` in equilibrium at ``T``.
     (sigma_+^1 sigma_-^2 + h.c.)`` in ``H``; qubit 1 meets a hot stream, qubit 2 a cold one,
     each stream's ancillas resonant with their qubit.  The heat current into stream ``r``
     (met by qubit ``i``) in the continuum limit is, with ``D_r = gamma (1 - n_r) L[sigma_-^i]
-    + gamma n_r L[sigma_+^i]`` the stream's dissipator of ``model.master_equation()``,
+    + gamma n_r L[sigma_+^i]`` the stream's dissipator of ``model.master_equation()``, ::
 
         J_r = -Tr[H_i D_r(rho)] = gamma omega_i (<sigma_+ sigma_->_i - n_r),
 
