@@ -216,6 +216,7 @@ def _reference_times(t: np.ndarray) -> np.ndarray:
 
 
 def cmd_run(args) -> int:
+    """``collision run``: one simulation, CSV and PNG with the Lindblad reference."""
     _check_run_options(args)
     out = _writable_folder(args.out)
     model, master = _models(args)
@@ -278,6 +279,7 @@ def _report_written(result, t_max: float, written) -> int:
 # --- the other commands ----------------------------------------------------------------------
 
 def cmd_converge(args) -> int:
+    """``collision converge``: error against dt and against the number of trajectories."""
     from .studies.convergence import dt_convergence, trajectory_convergence
 
     if len(set(args.dts)) != len(args.dts) or len(args.dts) < 2:
@@ -344,6 +346,7 @@ def _converge_model(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    """``collision bench``: the benchmarks and the peer comparison."""
     from .bench import format_rows, suites
 
     out = _writable_folder(args.out)
@@ -446,6 +449,7 @@ def cmd_statistics(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    """``collision sweep``: a parameter sweep from a specification file."""
     from .sweep import run, validate
     from .sweep.spec import MAX_POINTS
 
@@ -541,6 +545,7 @@ _BATH_DEFAULT = "qubit for qubits, boson for oscillators"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``collision`` command and its subcommands."""
     fmt = HelpFormatter
     parser = _Parser(
         prog="collision", formatter_class=fmt,

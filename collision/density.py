@@ -1,6 +1,6 @@
 """The exact ensemble-averaged collision map ("density" engine).
 
-One time step ``dt`` maps the state of the subsystems as
+One time step ``dt`` maps the state of the subsystems as::
 
     cascade=True:   rho -> sum_k p_k Tr_B[U_n ... U_1 (rho x |k><k|) U_1^dag ... U_n^dag]
     cascade=False:  rho -> Phi_n(... Phi_1(rho)),

@@ -96,10 +96,12 @@ class BlockLayout:
 
     @property
     def n_blocks(self) -> int:
+        """Number of blocks."""
         return self.block_size.size
 
     @property
     def max_block(self) -> int:
+        """Size of the largest block."""
         return int(self.block_size.max())
 
     def pack(self, rho: np.ndarray) -> np.ndarray:
@@ -270,6 +272,7 @@ class KrausStages:
 
     @property
     def n_kraus(self) -> int:
+        """Number of Kraus operators."""
         return self.shift.size
 
     def step_cost(self, layout: BlockLayout) -> float:

@@ -52,11 +52,11 @@ contiguous sub-chain that changes only ``2 (n - 1)`` times: S_n alone for ``m_{n
 ancillas, then S_{n-1} -> S_n for ``m_{n-2}``, ..., the whole chain, and at the end the
 prefixes (S1 alone last).  Every subsystem still meets exactly one ancilla per real step,
 so a run does the ``n (K + 1)`` collisions of a run without delay, whatever the delays;
-a stretch with one subsystem alone is a closed-form power (:func:`collision._kernels.
-gaussian.run_alone`) and costs nothing per step.  A delay beyond the run (``1e300``,
-``inf``) is capped at the run's number of steps (:func:`delay_steps`): the downstream
-subsystem sees only fresh ancillas either way.  S_i's flux at real step k is recorded
-at its collision with ancilla ``k - o_i``.
+a stretch with one subsystem alone is a closed-form power
+(:func:`collision._kernels.gaussian.run_alone`) and costs nothing per step.  A delay beyond
+the run (``1e300``, ``inf``) is capped at the run's number of steps (:func:`delay_steps`):
+the downstream subsystem sees only fresh ancillas either way.  S_i's flux at real step k is
+recorded at its collision with ancilla ``k - o_i``.
 
 The equal-time ``final_state`` (every subsystem at ``t[-1] = K dt``) needs every S_i to
 have met ancillas up to ``K - 1 - o_i``: a copy of the state taken before ancilla

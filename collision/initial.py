@@ -68,6 +68,7 @@ class InitialState:
 
     @property
     def dim(self) -> int:
+        """Dimension of the joint Hilbert space, the product of ``dims``."""
         return int(np.prod(self.dims))
 
     def populations(self) -> np.ndarray:

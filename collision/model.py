@@ -191,6 +191,8 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
 
     @property
     def parameters(self) -> dict:
+        """The model's parameters as plain values: the general model's, plus the bath
+        cutoff and the tolerances."""
         return {**super().parameters, "bath_cutoff": self.bath_cutoff,
                 "bath_tol": self.bath_tol, "cutoff_tol": self.cutoff_tol}
 
@@ -229,12 +231,18 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
                 "collisions": tuple(Collision(i, v, names[0] if self.cascade else names[i])
                                     for i in range(n))}
 
-    hamiltonian = property(lambda self: self._description["hamiltonian"])
-    streams = property(lambda self: self._description["streams"])
-    stream_hamiltonians = property(lambda self: self._description["stream_hamiltonians"])
-    collisions = property(lambda self: self._description["collisions"])
-    stream_dims = property(lambda self: {k: v.shape[0] for k, v in self.streams.items()})
-    memory = property(lambda self: {})  # the paper's reservoir has no memory
+    hamiltonian = property(lambda self: self._description["hamiltonian"],
+                           doc="The subsystems' Hamiltonian (D x D).")
+    streams = property(lambda self: self._description["streams"],
+                       doc="The ancilla stream's state, ``{name: eta}``.")
+    stream_hamiltonians = property(lambda self: self._description["stream_hamiltonians"],
+                                   doc="The ancillas' Hamiltonians, ``{name: H}``.")
+    collisions = property(lambda self: self._description["collisions"],
+                          doc="The ordered collisions of one step.")
+    stream_dims = property(lambda self: {k: v.shape[0] for k, v in self.streams.items()},
+                           doc="Ancilla dimension of each stream.")
+    memory = property(lambda self: {},
+                      doc="No memory: ``{}``.")  # the paper's reservoir has no memory
 
     @property
     def continuum_order(self) -> float:

@@ -324,8 +324,8 @@ def _public(parameters: dict) -> dict:
 
 
 def _ledger(path: Path, columns: dict, meta, result: Result):
-    """The loaded result's ledger (checked, :func:`collision.thermo_files.
-    ledger_from_columns`)."""
+    """The loaded result's ledger (checked,
+    :func:`collision.thermo_files.ledger_from_columns`)."""
     if np.ndim(result.t) != 1:
         raise ValueError(f"{path}: t must be one-dimensional, got shape {np.shape(result.t)}")
     return ledger_from_columns(columns, meta, np.size(result.t), path, result.heat,

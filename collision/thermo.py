@@ -1,12 +1,13 @@
 """The thermodynamic ledger of a collision model: energy, heat per stream, switching work
 and entropy production, per step and cumulative.
 
-One step of length ``dt`` from the subsystems' state ``rho`` (:mod:`collision.models.
-general`): fresh ancillas ``eta_r`` of every stream join in a product, the collisions act
-as one unitary ``U`` on the subsystems and the ancillas, the ancillas leave in the
-reduced states ``rho'_r`` (stream ``r``'s, ``d_A x d_A``), the subsystems are left in
-``rho_c`` and evolve by ``exp(-i H dt)`` to ``rho'``.  The free evolution changes neither
-``<H>`` nor the entropy, so "after the collisions" and "after the step" agree for both.
+One step of length ``dt`` from the subsystems' state ``rho``
+(:mod:`collision.models.general`): fresh ancillas ``eta_r`` of every stream join in a
+product, the collisions act as one unitary ``U`` on the subsystems and the ancillas, the
+ancillas leave in the reduced states ``rho'_r`` (stream ``r``'s, ``d_A x d_A``), the
+subsystems are left in ``rho_c`` and evolve by ``exp(-i H dt)`` to ``rho'``.  The free
+evolution changes neither ``<H>`` nor the entropy, so "after the collisions" and "after the
+step" agree for both.
 
 Definitions, per unit time over the step that starts at a saved time ``t`` (``H`` the
 subsystems' Hamiltonian, ``H_r`` stream ``r``'s, ``S`` the von Neumann entropy in nats):

@@ -14,7 +14,7 @@ and, for every stream, the energy its ancillas carried away in expectation over 
 measurement over every step before (the same unbiased estimator as the heat).  Averaged
 over the measurement outcomes and the drawn ancilla levels, ``<psi'|H|psi'>`` is
 ``Tr[H rho']`` with ``rho'`` the density engine's state after the step, so every
-per-trajectory value below is an unbiased estimator of the density ledger's:
+per-trajectory value below is an unbiased estimator of the density ledger's::
 
     work       = (<psi'|H|psi'> - <psi|H|psi>) / dt + sum_r q_r
     work_total = <psi(t)|H|psi(t)> - <psi(0)|H|psi(0)> + sum_r q_r(t)

@@ -4,7 +4,7 @@ One collision between a subsystem (ladder operator ``a``, ``d`` levels) and an a
 (``b``, ``d_b`` levels) is ``U = exp(-i theta G)`` with ``G = a^dag b + a b^dag`` and
 ``theta = sqrt(gamma dt)``.  ``G`` conserves ``s = n_a + n_b``, so ``U`` is block diagonal:
 block ``s`` is spanned by ``|n_a, s - n_a>`` with ``max(0, s - d_b + 1) <= n_a <= min(s, d - 1)``
-and ``G`` restricted to it is the real symmetric tridiagonal matrix
+and ``G`` restricted to it is the real symmetric tridiagonal matrix::
 
     <n_a + 1, n_b - 1| G |n_a, n_b> = sqrt(n_a + 1) sqrt(n_b).
 

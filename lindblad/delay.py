@@ -50,7 +50,7 @@ from .fluxes import HeatFluxes
 
 def segments(arrival: np.ndarray, u_start: float, u_end: float,
              t_end: float = np.inf) -> list[tuple[float, float, int, int]]:
-    """Process-time segments ``(u0, u1, a, b)`` on which subsystems ``a .. b - 1`` are
+    """Process-time segments ``(u0, u1, a, b)`` on which subsystems ``a`` to ``b - 1`` are
     active: ``-T_i <= u < t_end - T_i`` (``t_end = inf`` for the flux run)."""
     cuts = sorted({u_start, u_end, *(-arrival), *(t_end - arrival)} - {np.inf})
     out = []

@@ -169,22 +169,28 @@ class HeatFluxes:
     # the paper's names -------------------------------------------------------
     @property
     def n_systems(self) -> int:
+        """Number of subsystems in the chain."""
         return self.local.shape[0]
 
     @property
     def J1(self) -> np.ndarray:  # noqa: N802 (the paper's symbol)
+        """Local flux of S1, shape (n_t,) (hbar omega gamma; > 0 into the reservoir)."""
         return self.local[0]
 
     @property
     def J2(self) -> np.ndarray:  # noqa: N802
+        """Local (L2) part of the downstream subsystems' flux, summed over S2, S3, ...,
+        shape (n_t,)."""
         return self.local[1:].sum(axis=0)
 
     @property
     def J12(self) -> np.ndarray:  # noqa: N802
+        """Correlated part of the flux (the D_ij terms summed), shape (n_t,)."""
         return self.correlated.sum(axis=0)
 
     @property
     def total(self) -> np.ndarray:
+        """Total flux ``J1 + J2 + J12``, shape (n_t,)."""
         return self.local.sum(axis=0) + self.correlated.sum(axis=0)
 
     @property
@@ -446,18 +452,22 @@ class FluxStandardErrors(HeatFluxes):
 
     @property
     def J2(self) -> np.ndarray:  # noqa: N802
+        """Standard error of ``J2``."""
         return self.sums["J2"] if "J2" in self.sums else super().J2
 
     @property
     def J12(self) -> np.ndarray:  # noqa: N802
+        """Standard error of ``J12``."""
         return self.sums["J12"] if "J12" in self.sums else super().J12
 
     @property
     def total(self) -> np.ndarray:
+        """Standard error of the total flux."""
         return self.sums["total"] if "total" in self.sums else super().total
 
     @property
     def subsystem(self) -> np.ndarray:
+        """Standard error of each subsystem's own flux."""
         return self.sums["subsystem"] if "subsystem" in self.sums else super().subsystem
 
 

@@ -1,7 +1,7 @@
 """The cascaded master equation (paper eqs 1-8), solved exactly.
 
 For a chain S1 -> S2 -> ... -> Sn of identical subsystems with ladder operators
-``a_i`` (``sigma_-`` for qubits) the generator is
+``a_i`` (``sigma_-`` for qubits) the generator is::
 
     L rho = -i [H, rho] + sum_i L_i rho + sum_{i<j} D_ij rho,
 

@@ -88,7 +88,7 @@ def lowering(dim: int) -> sp.csr_matrix:
 
 
 def embed(op: sp.spmatrix, site: int, dims: tuple[int, ...]) -> sp.csr_matrix:
-    """``I x ... x op x ... x I`` with ``op`` on subsystem ``site`` (0-based)."""
+    """The operator ``op`` on subsystem ``site`` (0-based), identity on the others."""
     left = int(np.prod(dims[:site], dtype=int))
     right = int(np.prod(dims[site + 1:], dtype=int))
     return sp.kron(sp.kron(sp.identity(left, format="csr"), op), sp.identity(right, format="csr"),

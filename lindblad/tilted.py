@@ -111,7 +111,7 @@ def tilted_sector(model, chi) -> sp.csr_matrix:
 
 
 def generating_function(model, rho0, times, chi) -> np.ndarray:
-    """``G(chi, t) = Tr[exp(L_chi t) rho0] = sum_q P(q, t) e^{i chi . q}``, shape (n_t,).
+    """``G(chi, t) = Tr[exp(L_chi t) rho0] = sum_q P(q, t) exp(i sum_c chi_c q_c)``, shape (n_t,).
 
     Exact propagation of the tilted ``m = 0`` block (the same scheme as
     :meth:`CascadeMasterEquation.evolve`).
@@ -204,7 +204,7 @@ def heat_statistics(model, rho0, times, method: str = "blocks") -> HeatStatistic
 
 def counting_from_blocks(populations: np.ndarray, initial: np.ndarray, q_bound: int
                          ) -> np.ndarray:
-    """``P(q, t) = sum_j populations[t, j, N0_j - q]`` on ``q = -q_bound .. q_bound``.
+    """``P(q, t) = sum_j populations[t, j, N0_j - q]`` for ``-q_bound <= q <= q_bound``.
 
     Parameters
     ----------

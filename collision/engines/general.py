@@ -381,8 +381,8 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
         Means, ``stderr`` and ``statistics``; ``final_state`` the average of
         ``|psi><psi|`` at ``t[-1]`` (``D <= 1024`` and ``final_state=True``);
         ``thermodynamics`` the ledger with its standard errors when asked
-        (``parameters["thermodynamics"]`` its layout, :func:`~collision.
-        thermo_trajectories.ledger_layout`).
+        (``parameters["thermodynamics"]`` its layout,
+        :func:`~collision.thermo_trajectories.ledger_layout`).
     """
     n_max = check_n_trajectories(n_trajectories, target_stderr)
     ss = seed_sequence(seed)

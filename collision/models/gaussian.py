@@ -92,7 +92,7 @@ class GaussianCollisionModel(CascadeSpec):
             The engine's options (:mod:`collision.options`); ``progress=True`` overrides.
         method : {"gaussian"}
             The engine (the only one for covariance matrices; the name of
-            :data:`collision.options.ENGINES`).
+            :data:`collision.ENGINES`).
         extrapolate : bool
             Run at ``dt`` and ``dt / 2`` and return the Richardson extrapolation
             ``2 J(dt/2) - J(dt)`` (second order in dt), with ``result.dt_error =

@@ -347,6 +347,7 @@ class CollisionModel:
     # --- what the model is ------------------------------------------------------------
     @property
     def n_subsystems(self) -> int:
+        """Number of subsystems, ``len(dims)``."""
         return len(self.dims)
 
     @property

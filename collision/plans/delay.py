@@ -117,6 +117,7 @@ class DelaySchedule:
 
     @property
     def max_size(self) -> int:
+        """Largest dimension of any segment's plan."""
         return max(p.max_size for _, _, p in [*self.segments, *self.end_segments])
 
 

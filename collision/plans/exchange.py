@@ -167,6 +167,8 @@ class TopLevelMonitor:
 
     @property
     def parameters(self) -> dict:
+        """Largest top-level population and occupation seen, as lists (for the result's
+        ``parameters``)."""
         return {"max_top_level_population": self.top.tolist(),
                 "max_occupation": self.occupation.tolist()}
 

@@ -17,6 +17,7 @@ from .._cli_common import (
 
 
 def cmd_figures(args) -> int:
+    """``collision figures``: the paper's figures and ``REPORT.md``."""
     from .paper import make_all
 
     workers, scheduler = _study_execution(args)
@@ -42,6 +43,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_delay(args) -> int:
+    """``collision delay``: the delay study (fluxes and release times against the delay)."""
     from .delay_report import run_study
 
     workers, scheduler = _study_execution(args)
@@ -71,6 +73,7 @@ def cmd_delay(args) -> int:
 
 
 def cmd_memory(args) -> int:
+    """``collision memory``: the study of a reservoir with memory."""
     from .memory import run_study
 
     out = _writable_folder(args.out)
@@ -83,6 +86,7 @@ def cmd_memory(args) -> int:
 
 
 def cmd_machines(args) -> int:
+    """``collision machines``: the thermal machines study."""
     from .machines import run_study
 
     out = _writable_folder(args.out)

@@ -196,6 +196,8 @@ class TrajectoryConvergence(Tabular):
                 {"exponent": self.exponent})
 
     def table(self) -> str:
+        """The table printed by ``collision converge``: standard error and error against the
+        exact mean per number of trajectories."""
         lines = ["n_traj     max stderr   max |mean - exact|"]
         lines += [f"{n:<10d} {s:11.3e}   {e:11.3e}"
                   for n, s, e in zip(self.n, self.stderr, self.error, strict=True)]

@@ -1,8 +1,8 @@
-"""The delay study's files and report: ``collision delay`` (:func:`run_study`).
+"""The delay study's files and report: ``collision delay``.
 
 The physics (settings, the flux and release-time panels, thresholds) is in
-:mod:`collision.studies.delay`; this module runs it as sweeps, writes the CSV and PNG
-files and ``REPORT.md``.
+:mod:`collision.studies.delay`; this module (:func:`run_study`) runs it as sweeps, writes
+the CSV and PNG files and ``REPORT.md``.
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ class StudySettings:
 
     @classmethod
     def quick(cls) -> StudySettings:
+        """Coarser settings for a quick look (``--quick``)."""
         return cls(dt=0.02, t_max=6.0, save_every=10, cutoff=10)
 
 

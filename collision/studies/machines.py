@@ -12,7 +12,7 @@ qubit of frequency ``omega`` in equilibrium at ``T``.
     (sigma_+^1 sigma_-^2 + h.c.)`` in ``H``; qubit 1 meets a hot stream, qubit 2 a cold one,
     each stream's ancillas resonant with their qubit.  The heat current into stream ``r``
     (met by qubit ``i``) in the continuum limit is, with ``D_r = gamma (1 - n_r) L[sigma_-^i]
-    + gamma n_r L[sigma_+^i]`` the stream's dissipator of ``model.master_equation()``,
+    + gamma n_r L[sigma_+^i]`` the stream's dissipator of ``model.master_equation()``, ::
 
         J_r = -Tr[H_i D_r(rho)] = gamma omega_i (<sigma_+ sigma_->_i - n_r),
 
@@ -322,6 +322,10 @@ def _bloch_entropy(x, y, z) -> np.ndarray:
 
 @dataclass
 class CascadeRun:
+    """One run of the cascade for the entropy-production panel: cumulative entropy
+    production of the collisions and of the master equation, and the mutual
+    information of S1 and S2, against time ``t`` (1/gamma)."""
+
     label: str
     rho23: complex
     t: np.ndarray
@@ -372,12 +376,15 @@ def cascade(dt: float = 0.01, t_max: float = T_CASCADE_MAX, rho23s=RHO23,
 
 @dataclass
 class Check:
+    """One check of the study: a named value against its bound, and whether it holds."""
+
     name: str
     value: float
     bound: float
     ok: bool
 
     def line(self) -> str:
+        """``PASS`` or ``FAIL``, the name, the value and the bound, on one line."""
         return (f"{'PASS' if self.ok else 'FAIL'}  {self.name}: {self.value:.3g} "
                 f"(bound {self.bound:.3g})")
 
@@ -503,6 +510,9 @@ def rows(chain_points, fridge_points, stroke, cascade_runs) -> list[dict]:
 
 @dataclass
 class Study:
+    """What :func:`run_study` computed: the rows of each machine, the checks, the files
+    it wrote."""
+
     chain: list
     refrigerator: list
     stroke: list
@@ -513,6 +523,7 @@ class Study:
 
     @property
     def ok(self) -> bool:
+        """True when every check holds."""
         return all(c.ok for c in self.checks)
 
 

@@ -67,6 +67,7 @@ class ModelConvergence(Tabular):
                       **{f"order_{k}": v for k, v in self.orders.items()}}
 
     def table(self) -> str:
+        """The table printed by ``collision converge``: every output's error per time step."""
         names = [*self.errors, "state"]
         lines = ["dt        " + "  ".join(f"{n:>12s}" for n in names)]
         for i, dt in enumerate(self.dts):

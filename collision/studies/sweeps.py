@@ -1,14 +1,14 @@
 """The studies' grids of model runs, run as sweeps (:mod:`collision.sweep`).
 
-A study (the paper's figures, :mod:`.paper`; the delay study, :mod:`.delay`) writes every
-grid of engine or reference runs it needs as a sweep specification, a dict with the
-schema of the TOML files (:mod:`collision.sweep.spec`, :func:`sweep_spec`), and hands it
-to :meth:`SweepRuns.run`, which returns the results of the points in the order of the
-specification.  With a folder (:attr:`SweepRuns.root`) each specification is run by
-:func:`collision.sweep.run` into ``root/<name>`` and the results are rebuilt from
-:func:`collision.sweep.load`: every finished point is on disk, a re-run computes only the
-missing ones, and the points can run on local processes or a Dask cluster.  Without a
-folder the points run one after the other in this process, nothing is written.
+A study (the paper's figures, :mod:`collision.studies.paper`; the delay study,
+:mod:`collision.studies.delay`) writes every grid of engine or reference runs it needs as a
+sweep specification, a dict with the schema of the TOML files (:mod:`collision.sweep.spec`,
+:func:`sweep_spec`), and hands it to :meth:`SweepRuns.run`, which returns the results of the
+points in the order of the specification.  With a folder (:attr:`SweepRuns.root`) each
+specification is run by :func:`collision.sweep.run` into ``root/<name>`` and the results are
+rebuilt from :func:`collision.sweep.load`: every finished point is on disk, a re-run
+computes only the missing ones, and the points can run on local processes or a Dask cluster.
+Without a folder the points run one after the other in this process, nothing is written.
 
 A study opens :meth:`SweepRuns.local_pool` once around all its grids, so that its sweeps
 share one pool of local processes (:func:`collision.sweep.local_pool`), started once,

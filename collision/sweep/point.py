@@ -57,7 +57,7 @@ STATES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 EXECUTION_KEYS = ("batches", "n_threads")
 #: Run options of the Fock-space and Gaussian collision models besides the engine's.
 RUN_KEYS = ("t_max", "dt", "save_every", "method", "batches")
-#: Run options of the exact references: saved times ``0, dt, 2 dt, ... <= t_max``, or
+#: Run options of the exact references: saved times ``k dt <= t_max`` (integers k >= 0), or
 #: ``times``, an explicit list of saved times (non-decreasing, finite, >= 0; 1/gamma).
 REFERENCE_RUN_KEYS = ("t_max", "dt", "times")
 #: Engine options a sweep sets itself.
@@ -93,6 +93,7 @@ class Task:
 
     @property
     def key(self) -> tuple[str, int | None, int | None]:
+        """``(point_id, first, count)``: identifies the task."""
         return (self.point_id, self.first, self.count)
 
 

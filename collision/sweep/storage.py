@@ -203,12 +203,15 @@ class SweepFolder:
 
     # --- paths ----------------------------------------------------------------------------
     def point_path(self, pid: str) -> Path:
+        """File of finished point ``pid``."""
         return self.points / f"{pid}.npz"
 
     def failed_path(self, pid: str) -> Path:
+        """File recording the failure of point ``pid``."""
         return self.points / f"{pid}.failed.json"
 
     def batch_path(self, pid: str, first: int, count: int) -> Path:
+        """File of trajectory batch ``(first, count)`` of point ``pid``."""
         return self.points / f"{pid}.batch-{first}-{count}.npz"
 
     def finished(self) -> set[str]:

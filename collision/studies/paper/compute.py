@@ -1,10 +1,11 @@
 """The numbers behind each of the paper's figures: engine runs, references and samplings.
 
 Every ``compute_figure_*`` function returns the typed result of one figure
-(:mod:`.results`) with its arrays and notes, and writes no figure file: the result's ``png``
-and ``csv`` are None until :mod:`.figures` writes them.  :func:`stationary_points_check`
-compares eqs 35-38 with the Gaussian collision engine.  What is drawn and the choices the
-paper leaves open are described in :mod:`collision.studies.paper`.
+(:mod:`collision.studies.paper.results`) with its arrays and notes, and writes no figure
+file: the result's ``png`` and ``csv`` are None until :mod:`.figures` writes them.
+:func:`stationary_points_check` compares eqs 35-38 with the Gaussian collision engine.  What
+is drawn and the choices the paper leaves open are described in
+:mod:`collision.studies.paper`.
 
 Model runs are sweeps
 ---------------------

@@ -1,8 +1,8 @@
 """Drawing the paper's figures from their results (matplotlib only; computes nothing).
 
-One function per kind of figure, taking a result of :mod:`.results` and the path of the
-PNG (plus the figure's labels).  Object-oriented matplotlib on an Agg canvas: no display
-needed, and matplotlib is imported only when a figure is drawn.
+One function per kind of figure, taking a result of :mod:`collision.studies.paper.results`
+and the path of the PNG (plus the figure's labels).  Object-oriented matplotlib on an Agg
+canvas: no display needed, and matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
