@@ -46,10 +46,10 @@ for k, j in enumerate([0.0, 0.5, 1.0, 2.0]):
     limit = model.master_equation().expect(e_ops, rho0, res.t)
     worst = max(np.max(np.abs(res.expect[n] - limit[n])) for n in e_ops)
     print(f"J = {j:g}: largest |collisions - master equation| = {worst:.1e}")
-    for ax, name in zip(axes, e_ops):
+    for ax, name in zip(axes, e_ops, strict=True):
         ax.plot(res.t, limit[name], color=f"C{k}", label=f"J = {j:g}")
         ax.plot(res.t[::3], res.expect[name][::3], "o", ms=3, color=f"C{k}")
-for ax, name in zip(axes, e_ops):
+for ax, name in zip(axes, e_ops, strict=True):
     ax.set(xlabel=r"$\gamma t$", title=f"excited population of {name}")
 axes[0].set_ylabel("population")
 axes[1].legend(title="lines: limit; markers: collisions", fontsize=8)

@@ -55,7 +55,7 @@ for name in e_ops:
           f"{np.max(np.abs(res.expect[name] - limit[name])):.1e}")
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
-for name, color in zip(e_ops, ["C0", "C3"]):
+for name, color in zip(e_ops, ["C0", "C3"], strict=True):
     ax.plot(res.t, limit[name], color=color, label=f"{name}, master equation")
     ax.plot(res.t[::5], res.expect[name][::5], "o", ms=3, color=color,
             label=f"{name}, collisions")

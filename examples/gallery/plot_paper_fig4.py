@@ -74,7 +74,7 @@ for k, p in enumerate(P_VALUES):
 axes[0].set(xlabel="C13 + C24", ylabel=r"$\gamma\tau_p$",
             title="(a) release times (lines exact, markers engine)")
 axes[0].legend(fontsize=8)
-for ax, (name, unit) in zip(axes[1:], [("E_N", "nats"), ("D_G", "bits")]):
+for ax, (name, unit) in zip(axes[1:], [("E_N", "nats"), ("D_G", "bits")], strict=True):
     lo, hi, diag = np.array(ranges[name]).T
     ax.fill_between(classes, lo, hi, alpha=0.3, label="range over the class")
     ax.plot(classes, diag, "k-", label="C13 = C24")

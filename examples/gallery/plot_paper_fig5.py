@@ -71,7 +71,7 @@ panels = [(axis, d_g, "(a) $D_G$ (bits)", "$C_{13}$", "$C_{24}$"),
           (axis, e_n, "(b) $E_N$ (nats)", "$C_{13}$", "$C_{24}$"),
           (disc, d_z, r"(c) $D_Z$ (bits), $\xi_S$ = 0.25",
            r"Re $\rho_{23}$", r"Im $\rho_{23}$")]
-for ax, (x, values, title, xl, yl) in zip(axes, panels):
+for ax, (x, values, title, xl, yl) in zip(axes, panels, strict=True):
     mesh = ax.pcolormesh(x, x, values, shading="nearest", cmap="viridis")
     fig.colorbar(mesh, ax=ax)
     ax.set(title=title, xlabel=xl, ylabel=yl, aspect="equal")

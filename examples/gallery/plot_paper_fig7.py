@@ -42,7 +42,7 @@ for n_s in N_S_VALUES:
 # The figure
 # ----------
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.8))
-for ax, n_s in zip(axes, N_S_VALUES):
+for ax, n_s in zip(axes, N_S_VALUES, strict=True):
     ax.pcolormesh(u, u, masks[n_s], shading="nearest", cmap="Blues", vmin=0, vmax=1.4)
     ax.set(title=f"N_S = {n_s:g}", xlabel=r"$C_{13} / (N_S + 1/2)$", aspect="equal")
 axes[0].set_ylabel(r"$C_{24} / (N_S + 1/2)$")

@@ -8,8 +8,9 @@ exchange; the qubits are coupled by ``g (sigma_+ sigma_- + h.c.)``. An excitatio
 enters from the hot side as a quantum ``omega_h`` leaves on the cold side as ``omega_c``:
 the difference is work, done by switching the collisions on and off. This is a swap
 engine: for ``T_h / T_c > omega_h / omega_c`` it delivers power with efficiency
-``1 - omega_c / omega_h = 1/2`` (below Carnot's ``1 - T_c / T_h``); for ``T_c < T_h`` below that ratio it
-runs backwards as a refrigerator; at the ratio every current vanishes.
+``1 - omega_c / omega_h = 1/2`` (below Carnot's ``1 - T_c / T_h``); for ``T_c < T_h``
+below that ratio it runs backwards as a refrigerator; at the ratio every current
+vanishes.
 
 ``run(..., thermodynamics=True)`` adds the ledger of every step
 (:class:`collision.thermo.Ledger`): heat per stream (``> 0`` into the stream), the
