@@ -32,7 +32,7 @@ def blocks_after(path: Path, heading: str) -> list[str]:
 
 CASES = [
     (README, "## Ten lines of Python", 2),
-    (GENERAL_MODEL, "# The general collision model", 1),
+    (GENERAL_MODEL, "## A first model", 1),
     (GENERAL_MODEL, "## Any Lindblad master equation", 1),
 ]
 
