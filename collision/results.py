@@ -30,6 +30,9 @@ from lindblad._files import (
 )
 from lindblad.fluxes import SUFFIXES, _plain
 
+from .thermo_files import META as THERMO_META
+from .thermo_files import ledger_columns, ledger_from_columns, ledger_meta
+
 
 @dataclass
 class ResultErrors:
@@ -71,7 +74,8 @@ class Result:
         Monte Carlo: the mergeable statistics (:mod:`collision.statistics`).
     thermodynamics : collision.thermo.Ledger or None
         The thermodynamic ledger (``run(..., thermodynamics=True)``): energy, work,
-        entropy production, cumulative sums.  Not written by :meth:`save`.
+        entropy production, cumulative sums; written by :meth:`save`
+        (:mod:`collision.thermo_files`).
     """
 
     t: np.ndarray
@@ -105,19 +109,27 @@ class Result:
         ``heat[STREAM]``; for Monte Carlo the same with a ``stderr.`` prefix.  ``.npz``:
         ``t``, ``expect``, ``heat`` (stacked in the order of the names in ``parameters``),
         their standard errors, ``final_state``, ``parameters`` (JSON), ``partial``.
+        The thermodynamic ledger, if any, goes with them under the same checksum (CSV
+        columns ``thermo.NAME``, ``.npz`` array ``thermo``; :mod:`collision.thermo_files`).
         Missing parent folders are created.
         """
         path = Path(path)
         if path.suffix not in SUFFIXES:
             raise ValueError(f"save() writes .csv or .npz files, got {path.name!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
+        thermo = ledger_columns(self.thermodynamics) if self.thermodynamics is not None \
+            else None
+        extra = {THERMO_META: ledger_meta(self.thermodynamics, thermo)} if thermo else {}
         params = json.dumps(_plain({**self.parameters, "saved_expect": list(self.expect),
                                     "saved_heat": list(self.heat),
                                     "saved_complex": [k for k, v in self.expect.items()
-                                                      if np.iscomplexobj(v)]}),
+                                                      if np.iscomplexobj(v)], **extra}),
                             sort_keys=True)
         if path.suffix == ".csv":
-            return write_csv_table(path, self._columns(), params, self.partial)
+            cols = self._columns()
+            if thermo:
+                cols.update({f"thermo.{k}": v for k, v in thermo.items()})
+            return write_csv_table(path, cols, params, self.partial)
         n_t = self.t.size
         arrays = {"t": self.t, "parameters": np.array(params), "partial": np.array(self.partial),
                   "expect": _stack(self.expect.values(), n_t),
@@ -127,6 +139,8 @@ class Result:
             arrays["stderr_heat"] = _stack(self.stderr.heat.values(), n_t)
         if self.final_state is not None:
             arrays["final_state"] = np.asarray(self.final_state)
+        if thermo:
+            arrays["thermo"] = np.array(list(thermo.values()), dtype=float)
         return write_npz(path, arrays)
 
     def _columns(self) -> dict[str, np.ndarray]:
@@ -190,7 +204,17 @@ class Result:
         expect, heat = read("")
         stderr = ResultErrors(*read("stderr.")) if any(k.startswith("stderr.")
                                                       for k in column) else None
-        return cls(get("t"), expect, heat, None, _public(parameters), stderr, partial)
+        out = cls(get("t"), expect, heat, None, _public(parameters), stderr, partial)
+        if THERMO_META in parameters:
+            meta = parameters[THERMO_META]
+            names = meta.get("columns") if isinstance(meta, dict) else None
+            thermo = {k[len("thermo."):]: v for k, v in column.items()
+                      if k.startswith("thermo.")}
+            if isinstance(names, list) and set(thermo) - set(names):
+                raise error(f"column thermo.{sorted(set(thermo) - set(names))[0]} is not "
+                            "listed in its parameters")
+            out.thermodynamics = _ledger(path, thermo, meta, out)
+        return out
 
     @classmethod
     def _from_arrays(cls, path: Path, arrays: dict):
@@ -208,9 +232,21 @@ class Result:
         if "stderr_expect" in arrays:
             stderr = ResultErrors(unstack(arrays["stderr_expect"], names, "stderr_expect"),
                                   unstack(arrays["stderr_heat"], streams, "heat"))
-        return cls(arrays["t"], unstack(arrays["expect"], names, "expect"),
-                   unstack(arrays["heat"], streams, "heat"), arrays.get("final_state"),
-                   _public(from_json), stderr, npz_partial(arrays["partial"], path))
+        out = cls(arrays["t"], unstack(arrays["expect"], names, "expect"),
+                  unstack(arrays["heat"], streams, "heat"), arrays.get("final_state"),
+                  _public(from_json), stderr, npz_partial(arrays["partial"], path))
+        if THERMO_META in from_json or "thermo" in arrays:
+            meta = from_json.get(THERMO_META)
+            block = arrays.get("thermo")
+            names = meta.get("columns") if isinstance(meta, dict) else None
+            if block is None or not isinstance(names, list) or block.dtype.kind != "f" \
+                    or block.ndim != 2 or block.shape[0] != len(names):
+                raise ValueError(f"{path} is not a Result .npz file: its thermodynamic "
+                                 f"ledger ('thermo', shape {getattr(block, 'shape', None)}) "
+                                 "does not match the columns listed in its parameters")
+            out.thermodynamics = _ledger(path, dict(zip(names, block, strict=True)), meta,
+                                         out)
+        return out
 
     def __repr__(self) -> str:
         kind = "Monte Carlo" if self.stderr is not None else "exact"
@@ -239,7 +275,16 @@ def _saved_names(path: Path, parameters: dict) -> tuple[list[str], list[str], se
 
 def _public(parameters: dict) -> dict:
     return {k: v for k, v in parameters.items()
-            if k not in ("saved_expect", "saved_heat", "saved_complex")}
+            if k not in ("saved_expect", "saved_heat", "saved_complex", THERMO_META)}
+
+
+def _ledger(path: Path, columns: dict, meta, result: Result):
+    """The loaded result's ledger (checked, :func:`collision.thermo_files.
+    ledger_from_columns`)."""
+    if np.ndim(result.t) != 1:
+        raise ValueError(f"{path}: t must be one-dimensional, got shape {np.shape(result.t)}")
+    return ledger_from_columns(columns, meta, np.size(result.t), path, result.heat,
+                               result.stderr.heat if result.stderr is not None else None)
 
 
 def _check_loaded(path: Path, result: Result) -> None:

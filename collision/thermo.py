@@ -49,6 +49,19 @@ subsystems' Hamiltonian, ``H_r`` stream ``r``'s, ``S`` the von Neumann entropy i
     + I(A'_1 : ... : A'_k)] / dt`` (correlations created between the subsystems and the
     ancillas, and among the ancillas; the second term is zero with one stream).
 
+Memory (:mod:`collision.models.memory`).  The engines' state holds the subsystems and
+the carried ancillas ``C``; per step the fresh ancillas join, the collisions (with ``C``)
+and the ancilla-ancilla collisions act as one unitary, and the outgoing ancillas leave.
+That is the step above with "the subsystems" read as subsystems + carried ancillas, so
+every definition holds for that composite system unchanged: ``H`` is ``H x 1 + sum 1 x
+H_r`` (the carried ancillas' energy included, :func:`engine_hamiltonian`), ``heat[r]``
+the energy of the ancilla that leaves, ``work`` includes the switching work of the
+ancilla-ancilla collisions, and ``entropy`` and ``Sigma`` are those of subsystems +
+carried ancillas (``Sigma`` is then the correlations the step creates between them and
+the leaving ancillas plus the leaving ancillas' relative entropy, ``>= 0``).  Entropy
+production of the subsystems alone is not defined here: the carried ancilla's entropy
+changes are reservoir entropy that has not left yet.
+
 Cumulative versions are step sums over ``[0, t)`` (every step, not only the saved ones),
 in energy and nats, not per unit time: ``heat_total[r]`` ``= sum Q_r dt``, ``work_total``
 ``= E(t) - E(0) + sum_r heat_total[r]`` and ``entropy_production_total = S(t) - S(0) +
@@ -61,6 +74,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import thermo_machines as _machines
 from ._kernels.general import entropy
 from .plans.general import TRACE, GeneralPlan
 
@@ -79,38 +93,91 @@ class Ledger:
     Attributes
     ----------
     energy, entropy : ndarray, shape (n_t,)
-        ``<H>`` and the von Neumann entropy (nats) of the subsystems at ``t``.
+        ``<H>`` and the von Neumann entropy (nats) of the subsystems at ``t``
+        (``entropy`` is ``None`` for trajectories: not an expectation value).
     work : ndarray, shape (n_t,), or None
         Switching work per unit time over the step from ``t`` (``None`` when a stream
         has no Hamiltonian).
-    entropy_production : ndarray, shape (n_t,)
-        ``Sigma`` per unit time over the step from ``t`` (nats per unit time).
+    entropy_production : ndarray, shape (n_t,), or None
+        ``Sigma`` per unit time over the step from ``t`` (nats per unit time); ``None``
+        for trajectories.
     entropy_production_clausius : ndarray, shape (n_t,), or None
-        ``dS/dt + sum_r beta_r Q_r`` (all streams thermal), else ``None``.
-    relative_entropy : dict of str to ndarray, shape (n_t,)
-        ``D(rho'_r || eta_r) / dt`` per stream.
-    correlations : ndarray, shape (n_t,)
-        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite).
+        ``dS/dt + sum_r beta_r Q_r`` (all streams thermal, density engine), else ``None``.
+    relative_entropy : dict of str to ndarray, shape (n_t,), or None
+        ``D(rho'_r || eta_r) / dt`` per stream (``None`` for trajectories).
+    correlations : ndarray, shape (n_t,), or None
+        ``Sigma - sum_r relative_entropy[r]`` (NaN where a relative entropy is infinite;
+        ``None`` for trajectories).
     beta : dict of str to float or None
         Inverse temperature of each thermal stream (``None``: not thermal).
     heat_total : dict of str to ndarray, shape (n_t,)
         ``Q_r(t)``: energy into stream ``r`` over ``[0, t)``.
-    work_total, entropy_production_total : ndarray, shape (n_t,)
-        ``W(t)`` (``None`` with ``work``) and ``Sigma(t)`` over ``[0, t)``.
+    work_total, entropy_production_total : ndarray, shape (n_t,), or None
+        ``W(t)`` (``None`` with ``work``) and ``Sigma(t)`` over ``[0, t)`` (``None`` for
+        trajectories).
+    parameters : dict
+    heat : dict of str to ndarray, shape (n_t,)
+        ``Q_r`` per unit time over the step from ``t`` (the Result's ``heat``), so that
+        the ledger is complete on its own (:meth:`efficiency` and friends).
+    stderr : LedgerErrors or None
+        Standard errors of the expectation-value quantities (trajectories), else
+        ``None``.
+
+    Trajectories (``method="trajectories"``) estimate the quantities that are
+    expectation values -- ``energy``, ``heat``, ``work``, ``heat_total``,
+    ``work_total`` -- as means over trajectories with standard errors (``stderr``).  The
+    entropies are functions of the density matrix, not averages over trajectories: their
+    fields are ``None`` there (run the density engine for them).
     """
 
     energy: np.ndarray
-    entropy: np.ndarray
+    entropy: np.ndarray | None
     work: np.ndarray | None
-    entropy_production: np.ndarray
+    entropy_production: np.ndarray | None
     entropy_production_clausius: np.ndarray | None
-    relative_entropy: dict[str, np.ndarray]
-    correlations: np.ndarray
+    relative_entropy: dict[str, np.ndarray] | None
+    correlations: np.ndarray | None
     beta: dict[str, float | None]
     heat_total: dict[str, np.ndarray]
     work_total: np.ndarray | None
-    entropy_production_total: np.ndarray
+    entropy_production_total: np.ndarray | None
     parameters: dict = field(default_factory=dict)
+    heat: dict[str, np.ndarray] = field(default_factory=dict)
+    stderr: LedgerErrors | None = None
+
+    def efficiency(self, hot: str, cold: str, over: str = "steady") -> float:
+        """Heat-engine efficiency ``-W / (-Q_hot)`` (:mod:`collision.thermo_machines`):
+        ``over="steady"`` the last saved step's rates, ``"total"`` the cumulative sums.
+        ``ValueError`` when the model does not run as an engine (``W >= 0`` or no heat
+        from the hot stream)."""
+        return _machines.efficiency(self, hot, cold, over)
+
+    def coefficient_of_performance(self, cold: str, over: str = "steady") -> float:
+        """Refrigerator coefficient of performance ``-Q_cold / W``
+        (:mod:`collision.thermo_machines`); ``ValueError`` when the model does not run as
+        a refrigerator (``W <= 0`` or no heat from the cold stream)."""
+        return _machines.coefficient_of_performance(self, cold, over)
+
+    def carnot_efficiency(self, hot: str, cold: str) -> float:
+        """``1 - beta_hot / beta_cold`` from the streams' ``beta``."""
+        return _machines.carnot_efficiency(self, hot, cold)
+
+    def carnot_cop(self, hot: str, cold: str) -> float:
+        """``beta_hot / (beta_cold - beta_hot)`` from the streams' ``beta``."""
+        return _machines.carnot_cop(self, hot, cold)
+
+
+@dataclass
+class LedgerErrors:
+    """Standard errors of a trajectory ledger's expectation-value quantities (the fields
+    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total`` ``None``
+    with the ledger's)."""
+
+    energy: np.ndarray
+    heat: dict[str, np.ndarray]
+    work: np.ndarray | None
+    heat_total: dict[str, np.ndarray]
+    work_total: np.ndarray | None
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):
@@ -155,18 +222,18 @@ def traced_streams(plan: GeneralPlan) -> list[tuple[int, int]]:
 
 
 def check_ledger(plan: GeneralPlan, method: str) -> None:
-    """Refuse the ledger where it is not implemented (before any work)."""
+    """Refuse the ledger where it is not defined (before any work): with delay."""
     if plan.delay is not None:
-        raise ValueError("thermodynamics=True is not available with delay: the subsystems "
-                         "are at different process steps, and no state of theirs at equal "
-                         "times exists before the end of the run")
-    if plan.carried_dims:
-        raise ValueError("thermodynamics=True is not available with memory: the carried "
-                         "ancillas are part of the reservoir, and their entropy and energy "
-                         "would be booked to the subsystems")
-    if method != "density":
-        raise ValueError("thermodynamics=True needs method='density' (the entropies need "
-                         f"the density matrix), got method={method!r}")
+        raise ValueError("thermodynamics=True is not available with delay: the engines run "
+                         "the subsystems at different process steps (collision/plans/"
+                         "delay.py), so there is no joint state at equal times before the "
+                         "end of the run, and an ancilla in flight between two collisions "
+                         "has neither left nor stayed; energy, work and entropy production "
+                         "are defined on that equal-time state (the heat per stream is in "
+                         "result.heat)")
+    if method not in ("density", "trajectories"):
+        raise ValueError("thermodynamics=True needs method='density' or 'trajectories', "
+                         f"got method={method!r}")
 
 
 def _ancilla_terms(state: np.ndarray, eta: np.ndarray, count: float) -> tuple[float, float]:
@@ -252,11 +319,26 @@ def _rest(sigma: np.ndarray, relative: np.ndarray) -> np.ndarray:
     return out
 
 
+def engine_hamiltonian(plan: GeneralPlan) -> np.ndarray:
+    """The ledger's energy operator on the engines' state, ``(D, D)`` complex: the
+    subsystems' Hamiltonian (zero without one) and, with memory, ``+ 1 x H_r`` on every
+    carried ancilla of stream ``r`` (zero when the stream has no Hamiltonian)."""
+    h = np.zeros((plan.system_dim,) * 2, dtype=np.complex128) if plan.hamiltonian is None \
+        else np.asarray(plan.hamiltonian, dtype=np.complex128)
+    dims = [plan.system_dim, *plan.carried_dims]
+    total = np.kron(h, np.eye(plan.dim // plan.system_dim))
+    for k, r in enumerate(plan.carried_streams):
+        d = dims[k + 1]
+        before, after = int(np.prod(dims[:k + 1])), int(np.prod(dims[k + 2:]))
+        total = total + np.kron(np.kron(np.eye(before), plan.stream_energies[r, :d, :d]),
+                                np.eye(after))
+    return np.ascontiguousarray(total)
+
+
 def ledger_buffers(plan: GeneralPlan) -> tuple[np.ndarray, ...]:
     """``(h_sys, out_system, out_anc, out_cum, acc)`` for the density kernels."""
     n_t, k, d = plan.times.size, len(plan.streams), plan.etas.shape[1]
-    h = plan.hamiltonian if plan.hamiltonian is not None else np.zeros((plan.dim, plan.dim))
-    return (np.ascontiguousarray(h, dtype=np.complex128), np.zeros((n_t, 4)),
+    return (engine_hamiltonian(plan), np.zeros((n_t, 4)),
             np.zeros((n_t, k, d, d), dtype=np.complex128),
             np.zeros((n_t, k, d, d), dtype=np.complex128),
             np.zeros((k, d, d), dtype=np.complex128))

@@ -47,12 +47,18 @@ def scale_of(scale: str, dt: float) -> float:
 
 
 def dense_memory_run(dims, hamiltonian, streams: dict, collisions: list, energies: dict,
-                     memory: dict, rho0, dt: float, n_steps: int, e_ops: dict):
+                     memory: dict, rho0, dt: float, n_steps: int, e_ops: dict,
+                     ledger: bool = False):
     """``(expect, heat, states)`` at steps ``0 .. n_steps - 1`` (``states[s]`` the
     subsystems' state before step ``s``; ``heat[r][s]`` over step ``s``).
 
     ``collisions`` holds ``(subsystems, V, stream, scale)``; ``memory`` maps a stream to
-    ``(V_AA, scale, swap)``.
+    ``(V_AA, scale, swap)``.  ``ledger=True`` adds a fourth element, the thermodynamic
+    ledger of the register (subsystems + carried ancillas) per step: ``"energy"`` and
+    ``"energy_after"``, ``Tr[(H x 1 + sum_r 1 x H_r) reg]`` before and after the step,
+    and ``"sigma"``, ``[I(reg' : leaving) + D(rho_leaving || eta_leaving)] / dt`` from the
+    joint state after the collisions (the leaving ancillas jointly; NaN unless every
+    ``eta`` has full rank).
     """
     names = list(streams)
     mem = [r for r in names if r in memory]
@@ -85,6 +91,14 @@ def dense_memory_run(dims, hamiltonian, streams: dict, collisions: list, energie
         reg = np.kron(reg, streams[r])
     expect = {key: [] for key in e_ops}
     heat = {r: [] for r in names if energies.get(r) is not None}
+    h_reg = np.kron(np.asarray(hamiltonian, dtype=complex), np.eye(math.prod(reg_dims[n:])))
+    for i, r in enumerate(mem):
+        if energies.get(r) is not None:
+            h_reg = h_reg + embed_tensor(energies[r], [n + i], reg_dims)
+    eta_out = np.ones((1, 1), dtype=complex)
+    for r in names:
+        eta_out = np.kron(eta_out, streams[r])
+    book = {"energy": [], "energy_after": [], "sigma": []}
     states = []
     for _ in range(n_steps):
         rho_s = partial_trace(reg, reg_dims, list(range(n)))
@@ -95,7 +109,25 @@ def dense_memory_run(dims, hamiltonian, streams: dict, collisions: list, energie
         for r in heat:
             out = partial_trace(joint, joint_dims, [leaving[r]])
             heat[r].append(np.real(np.trace(energies[r] @ (out - streams[r]))) / dt)
-        reg = partial_trace(joint, joint_dims, keep)
-        reg = uh @ reg @ uh.conj().T
-    return ({key: np.array(v) for key, v in expect.items()},
-            {r: np.array(v) for r, v in heat.items()}, np.array(states))
+        book["energy"].append(np.real(np.trace(h_reg @ reg)))
+        after = partial_trace(joint, joint_dims, keep)
+        p, v = np.linalg.eigh(eta_out)
+        if ledger and p.min() <= 0:  # not of full rank: ln eta undefined here
+            book["sigma"].append(np.nan)
+        elif ledger:
+            out = partial_trace(joint, joint_dims, [leaving[r] for r in names])
+            log_eta = (v * np.log(p)) @ v.conj().T
+            mutual = _entropy(after) + _entropy(out) - _entropy(joint)
+            relative = -_entropy(out) - np.real(np.trace(out @ log_eta))
+            book["sigma"].append((mutual + relative) / dt)
+        reg = uh @ after @ uh.conj().T
+        book["energy_after"].append(np.real(np.trace(h_reg @ reg)))
+    out = ({key: np.array(v) for key, v in expect.items()},
+           {r: np.array(v) for r, v in heat.items()}, np.array(states))
+    return (*out, {k: np.array(v) for k, v in book.items()}) if ledger else out
+
+
+def _entropy(rho: np.ndarray) -> float:
+    p = np.linalg.eigvalsh(rho)
+    p = p[p > 1e-300]
+    return float(-np.sum(p * np.log(p)))

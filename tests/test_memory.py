@@ -367,3 +367,19 @@ def test_a_memory_model_is_recorded_and_rebuilt_bit_for_bit():
     again = rebuilt.run(rho0, 0.5, 0.05, e_ops={"p": np.diag([0.0, 1.0])})
     assert np.array_equal(first.expect["p"], again.expect["p"])
     assert np.array_equal(first.heat["bath"], again.heat["bath"])
+
+
+def test_master_equation_without_stream_hamiltonians():
+    """``stream_hamiltonians`` is optional for the continuum limit of a model with memory:
+    omitting it gives the same pseudomode master equation (the stream energies enter only
+    the heat and the ledger).  It used to fail in ``composite()`` with
+    "stream_hamiltonians['bath'] must be numeric, got None"."""
+    g, kappa = 1.0, 1.0
+    with_energy = damped_jc(g, kappa)
+    without = CollisionModel([2], None, GROUND, [Collision(0, g * EXCHANGE, scale="dt")],
+                             memory={"bath": Memory(math.sqrt(kappa) * EXCHANGE, "sqrt_dt",
+                                                    swap=True)})
+    a, b = with_energy.master_equation(), without.master_equation()
+    times = np.linspace(0.0, 4.0, 9)
+    assert np.max(np.abs(a.evolve_reduced(EXCITED, times)
+                         - b.evolve_reduced(EXCITED, times))) < 1e-12

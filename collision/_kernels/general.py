@@ -239,7 +239,7 @@ def _draw(probs, d, x):
 def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n_rest,
                idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors, measure,
                stream_energies, e_ops, out_expect, out_energy, final_psi, buf_a, buf_b, col,
-               drawn, outcome):
+               drawn, outcome, h_ledger, out_ledger, heat_acc):
     """One trajectory of ``n_steps`` steps from ``psi0`` with random stream ``state``.
 
     A joining ancilla is drawn from its state's eigen-decomposition; a leaving one is
@@ -249,15 +249,27 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
     over the measurement, ``<Psi|H_r|Psi>`` just before it, minus the energy of the level
     drawn for it (an unbiased estimator of the density engine's energy flow).  Returns
     the state after the last step (a view of ``buf_a`` or ``buf_b``).
+
+    The ledger (:mod:`collision.thermo_trajectories`), on when ``h_ledger`` is not empty
+    (``dim x dim``, the energy of the engine's state): at saved step ``k`` it writes
+    ``out_ledger[k] = (<psi|h|psi> before the step, <psi'|h|psi'> after it (the
+    collapsed state), then for every stream the energy its ancillas carried away over
+    every step before, as above)``; ``heat_acc`` (``n_streams``) is its running sum.
     """
     dim = psi0.size
     n_ops = e_ops.shape[0]
+    ledger = h_ledger.shape[0] > 0
     cur, nxt = buf_a, buf_b
     for i in range(dim):
         cur[i] = psi0[i]
+    heat_acc[:] = 0.0
     for s in range(n_steps):
         k = s // save_every
         saving = s % save_every == 0 and k < n_saved
+        if saving and ledger:
+            out_ledger[k, 0] = _vector_energy(h_ledger, cur, dim)
+            for r in range(heat_acc.size):
+                out_ledger[k, 2 + r] = heat_acc[r]
         if saving:
             for o in range(n_ops):
                 acc = 0j
@@ -290,7 +302,7 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                 d = d_loc[st]
                 off = idx_offset[st]
                 m = n_rest[st]
-                if saving:
+                if saving or ledger:
                     h = stream_energies[r]
                     e = 0.0
                     for q in range(m):
@@ -304,7 +316,9 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                         for b in range(d):
                             e0 += (np.conj(eta_vectors[r, a, lev]) * h[a, b]
                                    * eta_vectors[r, b, lev]).real
-                    out_energy[k, r] = e - e0
+                    if saving:
+                        out_energy[k, r] = e - e0
+                    heat_acc[r] += e - e0
                 total = 0.0
                 for b in range(d):  # outcome b: amplitudes sum_a conj(B[a, b]) psi[q, a]
                     p = 0.0
@@ -324,19 +338,40 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
                     nxt[q] = v * norm
                 n = m
                 cur, nxt = nxt, cur
+        if saving and ledger:
+            out_ledger[k, 1] = _vector_energy(h_ledger, cur, dim)
     return cur[:dim]
+
+
+@njit
+def _vector_energy(h, psi, dim):
+    """``Re <psi|h|psi>`` over the first ``dim`` entries of ``psi``."""
+    acc = 0.0
+    for i in range(dim):
+        v = 0j
+        for j in range(dim):
+            v += h[i, j] * psi[j]
+        acc += (np.conj(psi[i]) * v).real
+    return acc
+
+
+def no_trajectory_ledger(n_traj: int) -> tuple:
+    """The ``h_ledger, out_ledger`` arguments of :func:`trajectory_batch` that record
+    nothing for ``n_traj`` trajectories."""
+    return (np.zeros((0, 0), dtype=np.complex128), np.zeros((n_traj, 0, 0)))
 
 
 @njit(parallel=True)
 def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved, kind,
                      stream, d_loc, n_rest, idx_offset, u_offset, idx, unitaries, eta_probs,
                      eta_vectors, measure, stream_energies, e_ops, out_expect, out_energy,
-                     final_psi, max_size, n_workers):
+                     final_psi, max_size, n_workers, h_ledger, out_ledger):
     """``states.shape[0]`` trajectories in one parallel region: one worker per thread takes
     trajectories from a shared counter (self-scheduling, as :mod:`.batch`).  Each draws its
     initial state (column ``k`` of ``psi_init`` with probability ``init_probs[k]``, using
     its own stream's first draw) and runs every step; outputs have a leading trajectory
-    axis, so which thread ran a trajectory changes nothing."""
+    axis, so which thread ran a trajectory changes nothing.  ``h_ledger``, ``out_ledger``
+    (leading trajectory axis): the ledger of :func:`trajectory` (empty: off)."""
     n_traj = states.shape[0]
     n_streams = eta_probs.shape[0]
     dim = psi_init.shape[0]
@@ -348,6 +383,7 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
         drawn = np.zeros(max(n_streams, 1), dtype=np.int64)
         outcome = np.empty(eta_probs.shape[1], dtype=np.float64)
         psi0 = np.empty(dim, dtype=np.complex128)
+        heat_acc = np.zeros(n_streams, dtype=np.float64)
         t = fetch_add(counter, 1)
         while t < n_traj:
             k0 = _draw(init_probs, init_probs.size, _rng.uniform(states[t]))
@@ -356,7 +392,8 @@ def trajectory_batch(psi_init, init_probs, states, n_steps, save_every, n_saved,
             trajectory(psi0, states[t], n_steps, save_every, n_saved, kind, stream, d_loc,
                        n_rest, idx_offset, u_offset, idx, unitaries, eta_probs, eta_vectors,
                        measure, stream_energies, e_ops, out_expect[t], out_energy[t],
-                       final_psi[t], buf_a, buf_b, col, drawn, outcome)
+                       final_psi[t], buf_a, buf_b, col, drawn, outcome, h_ledger,
+                       out_ledger[t], heat_acc)
             t = fetch_add(counter, 1)
 
 
@@ -365,11 +402,16 @@ def _segment(psi, state, n_steps, n_saved, q0, q1, kind, stream, d_loc, n_rest, 
              u_offset, idx, unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
              out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome):
     """``psi <- `` ``n_steps`` steps of the program whose stages are ``q0:q1`` of the
-    concatenated stage arrays, recording ``n_saved`` of them (every step, or none)."""
+    concatenated stage arrays, recording ``n_saved`` of them (every step, or none); no
+    ledger."""
+    h_none = np.zeros((0, 0), dtype=np.complex128)
+    ledger_none = np.zeros((0, 0))
+    heat_none = np.zeros(drawn.size)
     after = trajectory(psi, state, n_steps, 1, n_saved, kind[q0:q1], stream[q0:q1],
                        d_loc[q0:q1], n_rest[q0:q1], idx_offset[q0:q1], u_offset[q0:q1], idx,
                        unitaries, eta_probs, eta_vectors, measure, stream_energies, e_ops,
-                       out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome)
+                       out_expect, out_energy, scratch, buf_a, buf_b, col, drawn, outcome,
+                       h_none, ledger_none, heat_none)
     for i in range(psi.size):
         psi[i] = after[i]
 

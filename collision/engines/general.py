@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from .. import thermo
+from .. import thermo_trajectories as tledger
 from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
@@ -203,6 +204,7 @@ def _run_sequential(plan: GeneralPlan, progress: bool, thermodynamics: bool) -> 
     if thermodynamics:
         out.thermodynamics = thermo.assemble(plan, ledger[2][:n_done], ledger[3][:n_done],
                                              ledger[4][:n_done])
+        out.thermodynamics.heat = {r: q.copy() for r, q in out.heat.items()}
     return out
 
 
@@ -247,6 +249,7 @@ def _run_superoperator(plan: GeneralPlan, progress: bool, thermodynamics: bool) 
     if thermodynamics:
         out.thermodynamics = thermo.assemble(plan, ledger[1][:n_done], ledger[2][:n_done],
                                              ledger[3][:n_done])
+        out.thermodynamics.heat = {r: q.copy() for r, q in out.heat.items()}
     return out
 
 
@@ -341,14 +344,20 @@ def _leaf_moments(rows: np.ndarray, psi: np.ndarray | None) -> Moments:
 def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=None,
                      first_trajectory: int = 0, target_stderr: float | None = None,
                      n_threads: int | None = None, final_state: bool = True,
-                     progress: bool = False) -> Result:
+                     progress: bool = False, thermodynamics: bool = False) -> Result:
     """Monte Carlo trajectories of the collision model (module docstring).
+
+    ``thermodynamics``: also estimate the ledger's expectation-value quantities
+    (:mod:`collision.thermo_trajectories`; not with delay).
 
     Returns
     -------
     Result
         Means, ``stderr`` and ``statistics``; ``final_state`` the average of
-        ``|psi><psi|`` at ``t[-1]`` (``D <= 1024`` and ``final_state=True``).
+        ``|psi><psi|`` at ``t[-1]`` (``D <= 1024`` and ``final_state=True``);
+        ``thermodynamics`` the ledger with its standard errors when asked
+        (``parameters["thermodynamics"]`` its layout, :func:`~collision.
+        thermo_trajectories.ledger_layout`).
     """
     n_max = check_n_trajectories(n_trajectories, target_stderr)
     ss = seed_sequence(seed)
@@ -370,6 +379,10 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
     out_energy = np.zeros((batch, n_rows, n_streams))
     final_psi = np.zeros((batch, plan.dim), dtype=np.complex128)
     stats = [TrajectoryStatistics()]
+    layout = tledger.ledger_layout(plan) if thermodynamics else None
+    h_ledger, out_ledger = (tledger.ledger_hamiltonian(plan),
+                            np.zeros((batch, n_saved, 2 + n_streams))) if thermodynamics \
+        else _k.no_trajectory_ledger(batch)
 
     def advance(start: int, stop: int) -> None:
         b = stop - start
@@ -380,13 +393,16 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
                                 p.u_offset, p.idx, p.unitaries, plan.eta_probs,
                                 plan.eta_vectors, plan.measure, plan.stream_energies,
                                 plan.e_ops, out_expect, out_energy, final_psi, p.max_size,
-                                numba.get_num_threads())
+                                numba.get_num_threads(), h_ledger, out_ledger)
             expect, energy = out_expect[:b], out_energy[:b]
         else:
             delayed.run(vecs, probs, states[:b], out_expect, out_energy, final_psi)
             expect, energy = delayed.real_time(out_expect[:b], out_energy[:b])
         rows = np.concatenate([expect.real, expect.imag, energy],
                               axis=2).transpose(0, 2, 1)  # (b, quantities, n_saved)
+        if layout is not None:
+            rows = np.concatenate([rows, tledger.ledger_rows(
+                layout, list(plan.streams), plan.dt, energy, out_ledger[:b])], axis=1)
         new = TrajectoryStatistics(dict(stats[0].nodes))
         for lo in range(0, b, LEAF):
             hi = min(b, lo + LEAF)
@@ -394,8 +410,11 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
                          _leaf_moments(rows[lo:hi], final_psi[lo:hi] if keep_final else None))
         stats[0] = new
 
-    def reached(_: int) -> bool:
-        return target_stderr is not None and _worst(stats[0].total()) <= target_stderr
+    n_ledger = tledger.n_columns(layout) if layout is not None else 0
+
+    def reached(_: int) -> bool:  # the ledger's quantities do not decide (documented)
+        return target_stderr is not None and _worst(stats[0].total(),
+                                                    n_ledger) <= target_stderr
 
     threads = _ThreadCount(n_threads)
     try:
@@ -407,7 +426,7 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
         threads.restore()
     if done < 2:
         raise KeyboardInterrupt
-    result = result_from_statistics(plan, stats[0])
+    result = result_from_statistics(plan, stats[0], layout)
     result.partial = partial
     result.parameters.update({"seed_entropy": ss.entropy, "seed_spawn_key": list(ss.spawn_key),
                               "first_child": int(ss.n_children_spawned),
@@ -486,28 +505,35 @@ class _DelayedTables:
         return values, heat
 
 
-def _worst(total: Moments) -> float:
-    return float(np.nanmax(total.stderr)) if total.stderr.size else 0.0
+def _worst(total: Moments, skip_last: int = 0) -> float:
+    """The largest standard error, leaving out the last ``skip_last`` quantities."""
+    err = total.stderr[:total.stderr.shape[0] - skip_last]
+    return float(np.nanmax(err)) if err.size else 0.0
 
 
-def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics) -> Result:
-    """The :class:`Result` of trajectory statistics of a run."""
+def result_from_statistics(plan: GeneralPlan, stats: TrajectoryStatistics,
+                           thermodynamics: dict | None = None) -> Result:
+    """The :class:`Result` of trajectory statistics of a run (``thermodynamics``: the
+    ledger's layout, or ``None``)."""
     return statistics_result(stats, plan.times, list(plan.e_names),
                              _hermitian_ops(plan).tolist(), list(plan.streams),
                              [r for r, has in zip(plan.streams, plan.has_energy, strict=True)
-                              if has], plan.dt, plan.system_dim)
+                              if has], plan.dt, plan.system_dim, thermodynamics)
 
 
 def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: list[str],
                       hermitian: list[bool], streams: list[str], heat_streams: list[str],
-                      dt: float, system_dim: int) -> Result:
+                      dt: float, system_dim: int, thermodynamics: dict | None = None
+                      ) -> Result:
     """The :class:`Result` of trajectory statistics (after a run, and after a merge).
 
     The quantities are, in order, the real and the imaginary parts of every expectation
     value (``e_names``), then the energy every stream (``streams``, in order) carries
     away; the streams with a Hamiltonian (``heat_streams``) are reported as heat.  The
     final state is traced over the carried ancillas down to the subsystems' dimension
-    ``system_dim``.
+    ``system_dim``.  With ``thermodynamics`` (the ledger's layout,
+    :func:`collision.thermo_trajectories.ledger_layout`) the last quantities are the
+    ledger's, and ``Result.thermodynamics`` is built from them.
     """
     total = stats.total()
     n_ops = len(e_names)
@@ -533,4 +559,9 @@ def statistics_result(stats: TrajectoryStatistics, times: np.ndarray, e_names: l
     out.parameters = {"n_trajectories": total.count, "ranges": stats.ranges(),
                       "hermitian": list(hermitian), "stream_order": list(streams),
                       "heat_streams": list(heat_streams), "system_dim": int(system_dim)}
+    if thermodynamics is not None:
+        n = tledger.n_columns(thermodynamics)
+        out.thermodynamics = tledger.ledger_from_moments(
+            thermodynamics, total.mean[-n:], total.stderr[-n:], out.heat, out.stderr.heat)
+        out.parameters["thermodynamics"] = thermodynamics
     return out

@@ -399,8 +399,9 @@ class CollisionModel:
                 mem = self.memory[c.stream]
                 collisions.append(Collision(modes[c.stream], mem.interaction, c.stream,
                                             mem.scale))
+        given = {r: h for r, h in self.stream_hamiltonians.items() if h is not None}
         return CollisionModel(dims, np.kron(self.hamiltonian, np.eye(rest)), self.streams,
-                              collisions, self.stream_hamiltonians)
+                              collisions, given)
 
     def composite_state(self, rho0) -> np.ndarray:
         """``rho0 x eta_r x ...``: an initial state of the subsystems joined by the
@@ -481,7 +482,8 @@ class CollisionModel:
                            measure=measure, stream_energies=energies, fresh_energy=fresh,
                            has_energy=has, e_ops=ops, e_names=names,
                            carried_dims=tuple(self.stream_dims[r] for r in self.memory),
-                           delay=delayed, hamiltonian=self.hamiltonian)
+                           delay=delayed, hamiltonian=self.hamiltonian,
+                           carried_streams=tuple(order.index(r) for r in self.memory))
 
     def _schedule(self, order: list[str], dt: float, n_steps: int, last_saved: int,
                   names: list[str], ops: np.ndarray):
@@ -550,7 +552,11 @@ class CollisionModel:
             Also compute the thermodynamic ledger (:mod:`collision.thermo`): energy,
             switching work, entropy production (both forms), cumulative sums, in
             ``result.thermodynamics``.  Off by default: it costs two ``D x D`` eigenvalue
-            problems per saved time.  Density engine only, without delay or memory.
+            problems per saved time.  Trajectories estimate the expectation values
+            (energy, heat, work, their cumulative sums) with standard errors and leave the
+            entropies ``None`` (:mod:`collision.thermo_trajectories`); ``target_stderr``
+            looks at the other quantities only.  With memory the ledger is that of
+            subsystems + carried ancillas; refused with delay.
 
         Returns
         -------
@@ -585,7 +591,8 @@ class CollisionModel:
         else:
             result = run_trajectories(plan, opts.n_trajectories, opts.seed,
                                       opts.first_trajectory, opts.target_stderr,
-                                      opts.n_threads, opts.final_state, opts.progress)
+                                      opts.n_threads, opts.final_state, opts.progress,
+                                      thermodynamics=bool(thermodynamics))
         if result.partial:
             warn(f"run interrupted: the result covers t <= {result.t[-1]:g} "
                  "(partial=True)" if result.t.size else "run interrupted before the first "
@@ -699,7 +706,7 @@ def merge_general(first: Result, second: Result) -> Result:
     stats = first.statistics.merge(second.statistics)
     out = statistics_result(stats, first.t, list(pa["e_ops"]), pa["hermitian"],
                             pa["stream_order"], pa["heat_streams"], pa["dt"],
-                            pa["system_dim"])
+                            pa["system_dim"], pa.get("thermodynamics"))
     out.parameters = {**pa, **out.parameters, "first_trajectory": stats.ranges()[0][0]}
     out.partial = first.partial or second.partial
     return out

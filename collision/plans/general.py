@@ -252,6 +252,9 @@ class GeneralPlan:
     hamiltonian : ndarray, shape (D, D), or None
         The subsystems' Hamiltonian (the thermodynamic ledger's energy,
         :mod:`collision.thermo`).
+    carried_streams : tuple of int
+        The stream (index into ``streams``) of every carried ancilla, in the order of
+        ``carried_dims`` (the ledger's energy of the carried ancillas).
     """
 
     program: StepProgram
@@ -274,6 +277,7 @@ class GeneralPlan:
     carried_dims: tuple[int, ...] = ()
     delay: Any = None
     hamiltonian: np.ndarray | None = None
+    carried_streams: tuple[int, ...] = ()
 
     @property
     def dim(self) -> int:
