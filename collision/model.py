@@ -254,7 +254,8 @@ class CascadeCollisionModel(CascadeSpec, CollisionModel):
     def general(self) -> CollisionModel:
         """This model's description as a plain :class:`collision.CollisionModel`: the same
         physics on the general kernels (its ``run`` returns a :class:`collision.Result`;
-        no delay, phase or counting statistics)."""
+        no delay or phase; its ``heat_statistics`` is the general one,
+        :mod:`collision.counting_general`)."""
         return CollisionModel(self.dims, self.hamiltonian, self.streams, self.collisions,
                               stream_hamiltonians=self.stream_hamiltonians)
 

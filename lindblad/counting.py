@@ -220,8 +220,12 @@ class HeatStatistics:
         heat ``q_i`` of subsystem ``i`` (S1 first) on the grid ``local_quanta``:
         ``joint[k, a, b]`` is ``P(q_1 = local_quanta[a], q_2 = local_quanta[b], t_k)``.
         ``probabilities`` is then the distribution of the total ``q = sum_i q_i``.
+        For a general collision model with several streams
+        (:meth:`collision.CollisionModel.heat_statistics`) axis ``i + 1`` is stream
+        ``parameters["joint_streams"][i]`` instead, on one grid ``-L .. L`` for all.
     local_quanta : ndarray of int64 or None
-        ``-(d - 1) .. d - 1``, the grid of one subsystem's heat (with ``joint``).
+        ``-(d - 1) .. d - 1``, the grid of one subsystem's heat (with ``joint``; for
+        streams ``-L .. L``, ``L`` the largest count of non-zero probability).
     parameters : dict
         What produced the result (saved with it); ``parameters["omega"]`` converts
         quanta to energy.
@@ -320,6 +324,33 @@ class HeatStatistics:
         """The grid of heats ``Q = omega q`` (units hbar omega times ``parameters["omega"]``,
         i.e. energy units of the model)."""
         return self.parameters.get("omega", 1.0) * self.quanta
+
+    def marginal(self, axis: int | str) -> np.ndarray:
+        """The distribution of one axis of ``joint`` (a subsystem's or a stream's count,
+        by index or by its name in ``parameters["joint_streams"]``) on ``local_quanta``,
+        shape ``(n_t, len(local_quanta))``.
+
+        Raises
+        ------
+        ValueError
+            Without a joint distribution, or for an axis or name it does not have.
+        """
+        if self.joint is None:
+            raise ValueError("marginal() needs a joint distribution (independent reservoirs "
+                             "or several streams); this result has only the total")
+        names = list(self.parameters.get("joint_streams") or [])
+        n = self.joint.ndim - 1
+        if isinstance(axis, str):
+            if axis not in names:
+                raise ValueError(f"marginal(): no stream {axis!r} in this result (streams: "
+                                 f"{names})")
+            axis = names.index(axis)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+                or not 0 <= axis < n:
+            raise ValueError(f"marginal(): axis must be an integer 0 .. {n - 1} or a stream "
+                             f"name, got {axis!r}")
+        others = tuple(a + 1 for a in range(n) if a != axis)
+        return self.joint.sum(axis=others)
 
     def probability(self, q: int) -> np.ndarray:
         """``P(q, t)`` for one integer ``q`` (zeros outside the grid)."""

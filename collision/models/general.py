@@ -39,6 +39,7 @@ from lindblad.states import validate_density_matrix
 
 from .._loop import warn
 from .._operators import embed, hermitian
+from ..counting_general import heat_statistics as _heat_statistics
 from ..engines.general import (
     run_density,
     run_density_delayed,
@@ -605,6 +606,83 @@ class CollisionModel:
                                        in zip(plan.e_names, plan.e_ops, strict=True)},
                              **result.parameters}
         return result
+
+    def heat_statistics(self, rho0, t_max: float, dt: float, method: str = "density", *,
+                        save_every: int = 1, scheme: str = "auto"):
+        """Joint counting statistics of the heat delivered into every stream, exact at
+        finite ``dt`` (:mod:`collision.counting_general`).
+
+        ``q_r(t)`` is the net number of quanta the ancillas of stream ``r`` have gained by
+        time ``t`` (a two-point measurement of every ancilla in its number basis, before
+        and after its collisions of the step), ``Q_r = omega_r q_r`` with ``omega_r`` the
+        energy of one quantum of the stream.  The model's collisions and Hamiltonian must
+        conserve excitations, its streams be diagonal in the number basis with
+        ``H_r = omega_r N_r + const``, and it has no memory and no delay.  For thermal
+        streams and ``rho0 = exp(-lam N_S) / Z`` the exchange fluctuation theorem
+        ``P(q) = exp(sum_r (beta_r omega_r - lam) q_r) P_R(-q)`` holds exactly at every
+        ``dt``, ``R`` being :meth:`time_reversed` (the module docstring derives it and
+        says when ``P(q) / P(-q)`` itself obeys it).
+
+        Parameters
+        ----------
+        rho0 : array_like or Qobj
+            Initial state of the subsystems (as in :meth:`run`).
+        t_max, dt, save_every
+            As in :meth:`run`: saved times ``k save_every dt`` up to ``t_max``.  The joint
+            distribution holds ``(2 s (d - 1) + 1)^n`` numbers per saved time after ``s``
+            steps (``n`` streams of dimension ``d``): save few times of long runs.
+        method : {"density"}
+            The exact counting-resolved density map (the only method; keyword or fourth
+            argument, as for :meth:`CascadeCollisionModel.heat_statistics`).
+        scheme : {"auto", "superoperator", "kraus"}
+            How the counting-resolved step is applied: ``D^2 x D^2`` matrices per shift
+            of the counts, or the step's Kraus operators; ``"auto"`` takes the cheaper
+            (:func:`collision.counting_general.shift_maps`).  Equal to rounding.
+
+        Returns
+        -------
+        lindblad.counting.HeatStatistics
+            One stream: ``P(q, t)`` on ``q = -N_max .. N_max`` (``N_max`` the subsystems'
+            largest excitation number).  Several: ``joint[k, i_1, .., i_n]`` is ``P(q_1
+            = local_quanta[i_1], ..)`` with the streams in the order of
+            ``parameters["joint_streams"]``, and ``probabilities`` is the distribution
+            of the total ``sum_r q_r``.  ``parameters["quantum_energies"]`` gives every
+            ``omega_r`` (``parameters["omega"]`` too when they are equal).
+
+        Raises
+        ------
+        ValueError
+            Before any work: a model outside the class above (the message names the
+            collision, stream or Hamiltonian and what is allowed), a bad initial state or
+            time grid, output that would not fit in memory.
+        """
+        return _heat_statistics(self, rho0, t_max, dt, method, save_every, scheme)
+
+    def time_reversed(self) -> CollisionModel:
+        """The model run backwards: the collisions in the reverse order, every interaction
+        ``V -> -V`` (so each collision is ``U^dag``) and ``H -> -H``; streams, their
+        states and Hamiltonians unchanged.
+
+        Its ``s`` steps are ``(U_step^dag)^s`` but for one ``exp(+i H dt)``, which the
+        true reverse process applies first and this model last: it changes nothing for
+        an initial state that commutes with ``H`` when the subsystems are traced at the
+        end (heat statistics).  The reverse process of the exchange fluctuation theorem
+        (:mod:`collision.counting_general`).
+
+        Raises
+        ------
+        ValueError
+            For a model with memory or delay (their reverse is not a model of this kind).
+        """
+        delay = self.delay
+        delayed = any(t > 0 for times in delay.values() for t in times) \
+            if isinstance(delay, Mapping) else bool(np.any(np.asarray(delay, float) > 0))
+        if self.memory or delayed:
+            raise ValueError("time_reversed() needs a memoryless model without delay")
+        return CollisionModel(self.dims, -self.hamiltonian, self.streams,
+                              [Collision(c.subsystems, -c.interaction, c.stream, c.scale)
+                               for c in reversed(self.collisions)],
+                              stream_hamiltonians=self.stream_hamiltonians)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {d}" for k, d in self.stream_dims.items())
