@@ -1,5 +1,5 @@
 """Command line: ``collision run | converge | figures | statistics | delay | memory |
-bench | sweep``.
+machines | bench | sweep`` (the studies' commands in :mod:`collision.studies.commands`).
 
 Every subcommand checks its options and its output folder before computing, prints the
 files it wrote, and writes nothing when it fails (files are staged in a hidden folder
@@ -18,13 +18,10 @@ missing ones (``--workers``/``--scheduler`` say where they run, as for ``sweep``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import math
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -34,10 +31,28 @@ from lindblad import states
 from lindblad.thermal import bose_occupation, qubit_polarisation, thermal_populations
 
 from . import __version__
+from ._cli_common import (
+    UsageError,
+    _common,
+    _int_at_least,
+    _staged,
+    _sweep_execution,
+    _writable_folder,
+)
 from ._cli_format import HelpFormatter, default_is, warning_printer
 from .drivers import ENGINES
 from .model import CascadeCollisionModel
 from .options import engine_options
+from .studies.commands import (
+    add_delay,
+    add_figures,
+    add_machines,
+    add_memory,
+    cmd_delay,
+    cmd_figures,
+    cmd_machines,
+    cmd_memory,
+)
 
 #: The automatic Fock cutoff of an oscillator is the smallest for which the top level of
 #: the Gibbs state at ``max(T, T_S)`` holds at most this population: the truncation
@@ -48,10 +63,6 @@ CUTOFF_TOL = 1e-4
 MAX_AUTO_DIM = 1600
 #: Largest number of the engine's saved times at which the reference is evaluated.
 MAX_REFERENCE_POINTS = 2001
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
 
 
 # --- option types: messages name the option ------------------------------------------------
@@ -78,19 +89,6 @@ def _float_at_least(low: float, strict: bool, unit: str = ""):
     return parse
 
 
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") \
-                from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
-        return value
-    return parse
-
-
 def _finite_complex(text: str) -> complex:
     return _number(text.replace(" ", ""), complex)
 
@@ -110,33 +108,6 @@ def _delays(text: str) -> float | list[float]:
 def _int_list(text: str) -> list[int]:
     parse = _int_at_least(2)
     return [parse(x) for x in text.split(",")]
-
-
-# --- output folder ---------------------------------------------------------------------------
-
-def _writable_folder(out: str) -> Path:
-    """``--out`` as a folder that exists and can be written (checked before computing)."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=path).close()
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
-    return path
-
-
-@contextlib.contextmanager
-def _staged(out: Path):
-    """A hidden folder inside ``out`` whose files move into ``out`` only on success."""
-    stage = Path(tempfile.mkdtemp(prefix=".collision-", dir=out))
-    try:
-        yield stage
-        for item in sorted(stage.iterdir()):
-            os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 # --- the run command -------------------------------------------------------------------------
@@ -372,103 +343,6 @@ def _converge_model(args) -> int:
     return 0
 
 
-def _sweep_execution(args, default_workers: int | None) -> tuple[int | None, str | None]:
-    """``--workers`` and ``--scheduler`` of a command that runs sweeps, checked: the local
-    processes (``default_workers`` when neither is given) and the Dask scheduler."""
-    if args.workers is not None and args.scheduler is not None:
-        raise UsageError("--workers sets local processes and --scheduler a Dask cluster: "
-                         "give one or the other")
-    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
-        raise UsageError("--scheduler needs dask.distributed: pip install "
-                         "'cascade-collisions[dask]'")
-    if args.scheduler is not None:
-        return None, args.scheduler
-    return (default_workers if args.workers is None else args.workers), None
-
-
-def _study_execution(args) -> tuple[int | None, str | None]:
-    """``--workers`` (default 1: this process) and ``--scheduler`` of ``figures`` and
-    ``delay``, whose model runs are sweeps (pandas needed to run them elsewhere)."""
-    workers, scheduler = _sweep_execution(args, default_workers=1)
-    if (scheduler is not None or workers != 1) and importlib.util.find_spec("pandas") is None:
-        raise UsageError("--workers and --scheduler run the model runs as sweeps, which need "
-                         "pandas: pip install 'cascade-collisions[sweep]'")
-    return workers, scheduler
-
-
-def _kept_runs(command: str, sweeps: Path) -> None:
-    """Say that the finished runs are kept in ``sweeps`` and how to resume."""
-    if sweeps.exists():
-        print(f"collision {command}: the finished model runs are kept in {sweeps}; run the "
-              "same command again to compute only the missing ones", file=sys.stderr)
-
-
-def cmd_figures(args) -> int:
-    from .studies.paper import make_all
-
-    workers, scheduler = _study_execution(args)
-    out = _writable_folder(args.out)
-    try:
-        report = make_all(out, quick=args.quick, progress=not args.quiet, workers=workers,
-                          client=scheduler, keep_sweeps=args.keep_sweeps)
-    except KeyboardInterrupt:
-        print(f"collision figures: interrupted; the finished figures and a partial report "
-              f"are in {out / 'REPORT.md'}", file=sys.stderr)
-        _kept_runs("figures", out / "sweeps")
-        return 130
-    for path in report.files:
-        print(f"wrote {path}")
-    print(f"paper figures done in {report.seconds['total']:.1f} s; numbers in {report.path}")
-    for name, message in report.failures.items():
-        print(f"collision figures: {name} failed: {message}", file=sys.stderr)
-    if args.keep_sweeps and report.ok:
-        print(f"kept the model runs in {out / 'sweeps'} (collision.sweep.load reads each)")
-    elif not report.ok:
-        _kept_runs("figures", out / "sweeps")
-    return 0 if report.ok else 1
-
-
-def cmd_delay(args) -> int:
-    from .studies.delay_report import run_study
-
-    workers, scheduler = _study_execution(args)
-    out = _writable_folder(args.out)
-    sweeps = out / "sweeps"
-    try:
-        with _staged(out) as stage:
-            study = run_study(stage, quick=args.quick, progress=not args.quiet,
-                              workers=workers, client=scheduler, sweeps=sweeps,
-                              keep_sweeps=args.keep_sweeps)
-    except KeyboardInterrupt:
-        print("collision delay: interrupted; no file of the study was written",
-              file=sys.stderr)
-        _kept_runs("delay", sweeps)
-        return 130
-    except RuntimeError as exc:  # a model run failed (the sweep records it)
-        print(f"collision delay: error: {exc}", file=sys.stderr)
-        _kept_runs("delay", sweeps)
-        return 1
-    for path in study.files:
-        print(f"wrote {out / path.name}")
-    print(f"delay study done in {study.seconds['total']:.1f} s; numbers in "
-          f"{out / 'REPORT.md'}")
-    if args.keep_sweeps:
-        print(f"kept the model runs in {sweeps} (collision.sweep.load reads each)")
-    return 0
-
-
-def cmd_memory(args) -> int:
-    from .studies.memory import run_study
-
-    out = _writable_folder(args.out)
-    with _staged(out) as stage:
-        study = run_study(stage, quick=args.quick)
-    for path in study.files:
-        print(f"wrote {out / path.name}")
-    print(f"memory study done in {study.seconds:.1f} s; numbers in {out / 'REPORT.md'}")
-    return 0
-
-
 def cmd_bench(args) -> int:
     from .bench import format_rows, suites
 
@@ -625,13 +499,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _common(p: argparse.ArgumentParser, progress_bar: bool = True) -> None:
-    p.add_argument("--out", default="results", help="output folder, created if needed")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress bar" if progress_bar else
-                   "accepted like the other commands; this one shows no progress bar")
-
-
 def _physics(p: argparse.ArgumentParser, system_default, methods=()) -> None:
     """The options every model-running command shares; ``methods`` are the values of the
     command's ``--method`` (none: it has no such option), so the help names only those."""
@@ -749,14 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(conv)
     conv.set_defaults(func=cmd_converge)
 
-    figs = sub.add_parser("figures", formatter_class=fmt,
-                          help="the paper's Figs 2-7: collision engines (markers) vs the exact "
-                               "reference (lines), CSV + PNG + REPORT.md")
-    figs.add_argument("--quick", action="store_true",
-                      help="coarse grids and dt = 0.02 instead of 0.01")
-    _study_options(figs)
-    _common(figs)
-    figs.set_defaults(func=cmd_figures)
+    add_figures(sub, fmt).set_defaults(func=cmd_figures)
 
     stat = sub.add_parser("statistics", formatter_class=fmt,
                           help="heat counting statistics P(q, t) and the cumulants of the "
@@ -797,23 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(stat)
     stat.set_defaults(func=_statistics_entry)
 
-    dly = sub.add_parser("delay", formatter_class=fmt,
-                         help="the paper's Figs 3, 4a and 6a with a travel time from S1 to S2: "
-                              "J^(c)(t) and release times against the delay, where the "
-                              "correlations stop mattering; CSV + PNG + REPORT.md")
-    dly.add_argument("--quick", action="store_true",
-                     help="coarse grids and dt = 0.025 instead of 0.01 (a few seconds)")
-    _study_options(dly)
-    _common(dly)
-    dly.set_defaults(func=cmd_delay)
+    add_delay(sub, fmt).set_defaults(func=cmd_delay)
 
-    mem = sub.add_parser("memory", formatter_class=fmt,
-                         help="a reservoir with memory (ancilla-ancilla collisions): S1's "
-                              "decay and heat from Markovian to revivals, and the cascade "
-                              "S1 -> S2 in it; CSV + PNG + REPORT.md")
-    mem.add_argument("--quick", action="store_true", help="dt = 0.02 instead of 0.005")
-    _common(mem, progress_bar=False)
-    mem.set_defaults(func=cmd_memory)
+    add_memory(sub, fmt).set_defaults(func=cmd_memory)
+    add_machines(sub, fmt).set_defaults(func=cmd_machines)
 
     bench = sub.add_parser("bench", formatter_class=fmt,
                            help="throughput and the QuTiP comparison (needs the 'bench' extra "

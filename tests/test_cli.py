@@ -273,7 +273,7 @@ _IDS = [name.replace(" ", "-") for name, _ in _PARSERS]
 def test_every_subcommand_is_covered():
     assert {name for name, _ in _PARSERS} == {
         "collision", *(f"collision {c}" for c in (
-            "run", "converge", "figures", "statistics", "delay", "memory", "bench",
+            "run", "converge", "figures", "statistics", "delay", "memory", "machines", "bench",
             "sweep"))}
 
 
@@ -321,6 +321,7 @@ _WARNINGS = [(UserWarning, "plain"), (RuntimeWarning, "numpy-like"),
 _COMMANDS = [("run", "cmd_run", []), ("converge", "cmd_converge", []),
              ("figures", "cmd_figures", []), ("statistics", "cmd_statistics", []),
              ("delay", "cmd_delay", []), ("memory", "cmd_memory", []),
+             ("machines", "cmd_machines", []),
              ("bench", "cmd_bench", []),
              ("sweep", "cmd_sweep", ["spec.toml"])]
 
