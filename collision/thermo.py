@@ -122,6 +122,10 @@ class Ledger:
     stderr : LedgerErrors or None
         Standard errors of the expectation-value quantities (trajectories), else
         ``None``.
+    in_flight_energy : ndarray, shape (n_t,), or None
+        With delay (:mod:`collision.thermo_delay`): the energy the ancillas in flight
+        between two collisions have taken up, included in ``energy``; ``None`` without
+        delay.
 
     Trajectories (``method="trajectories"``) estimate the quantities that are
     expectation values -- ``energy``, ``heat``, ``work``, ``heat_total``,
@@ -144,6 +148,7 @@ class Ledger:
     parameters: dict = field(default_factory=dict)
     heat: dict[str, np.ndarray] = field(default_factory=dict)
     stderr: LedgerErrors | None = None
+    in_flight_energy: np.ndarray | None = None
 
     def efficiency(self, hot: str, cold: str, over: str = "steady") -> float:
         """Heat-engine efficiency ``-W / (-Q_hot)`` (:mod:`collision.thermo_machines`):
@@ -170,14 +175,15 @@ class Ledger:
 @dataclass
 class LedgerErrors:
     """Standard errors of a trajectory ledger's expectation-value quantities (the fields
-    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total`` ``None``
-    with the ledger's)."""
+    of :class:`Ledger` with the same names and shapes; ``work``, ``work_total``,
+    ``in_flight_energy`` ``None`` with the ledger's)."""
 
     energy: np.ndarray
     heat: dict[str, np.ndarray]
     work: np.ndarray | None
     heat_total: dict[str, np.ndarray]
     work_total: np.ndarray | None
+    in_flight_energy: np.ndarray | None = None
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):
@@ -222,15 +228,7 @@ def traced_streams(plan: GeneralPlan) -> list[tuple[int, int]]:
 
 
 def check_ledger(plan: GeneralPlan, method: str) -> None:
-    """Refuse the ledger where it is not defined (before any work): with delay."""
-    if plan.delay is not None:
-        raise ValueError("thermodynamics=True is not available with delay: the engines run "
-                         "the subsystems at different process steps (collision/plans/"
-                         "delay.py), so there is no joint state at equal times before the "
-                         "end of the run, and an ancilla in flight between two collisions "
-                         "has neither left nor stayed; energy, work and entropy production "
-                         "are defined on that equal-time state (the heat per stream is in "
-                         "result.heat)")
+    """Refuse the ledger where it is not defined (before any work)."""
     if method not in ("density", "trajectories"):
         raise ValueError("thermodynamics=True needs method='density' or 'trajectories', "
                          f"got method={method!r}")

@@ -6,9 +6,11 @@ the checksum of :mod:`lindblad._files` covers it: in a ``.csv`` as columns named
 The column names, in order, and the streams' ``beta`` are in the saved parameters
 (``saved_thermodynamics``).  Columns: ``energy``, ``entropy``, ``work``,
 ``entropy_production``, ``entropy_production_clausius``, ``correlations``,
-``work_total``, ``entropy_production_total`` (those that are not ``None``),
+``work_total``, ``entropy_production_total``, ``in_flight_energy`` (those that are not
+``None``),
 ``heat_total[STREAM]``, ``relative_entropy[STREAM]``, and for trajectories
-``stderr.energy``, ``stderr.work``, ``stderr.work_total``, ``stderr.heat_total[STREAM]``.
+``stderr.energy``, ``stderr.work``, ``stderr.work_total``, ``stderr.in_flight_energy``,
+``stderr.heat_total[STREAM]``.
 The ledger's ``heat`` (and its standard errors) is the Result's and is not written twice.
 
 On load every column is checked (:func:`ledger_from_columns`): present, one value per
@@ -32,11 +34,11 @@ from .thermo import Ledger, LedgerErrors
 META = "saved_thermodynamics"
 #: Scalar (per-time) fields, in the order they are written.
 FIELDS = ("energy", "entropy", "work", "entropy_production", "entropy_production_clausius",
-          "correlations", "work_total", "entropy_production_total")
+          "correlations", "work_total", "entropy_production_total", "in_flight_energy")
 #: Per-stream fields.
 STREAM_FIELDS = ("heat_total", "relative_entropy")
 #: Standard-error fields (trajectories).
-ERROR_FIELDS = ("energy", "work", "work_total")
+ERROR_FIELDS = ("energy", "work", "work_total", "in_flight_energy")
 #: Columns that may hold +inf (no NaN), and those that may hold NaN and +inf.
 INFINITE = ("entropy_production", "entropy_production_clausius", "entropy_production_total",
             "relative_entropy")
@@ -139,7 +141,8 @@ def ledger_from_columns(columns: dict[str, np.ndarray], meta, n_t: int, path: Pa
                               heat={r: v.copy() for r, v in (heat_err or {}).items()},
                               work=get("stderr.work"),
                               heat_total=streams("stderr.heat_total"),
-                              work_total=get("stderr.work_total"))
+                              work_total=get("stderr.work_total"),
+                              in_flight_energy=get("stderr.in_flight_energy"))
     return Ledger(energy=get("energy"), entropy=get("entropy"), work=get("work"),
                   entropy_production=get("entropy_production"),
                   entropy_production_clausius=get("entropy_production_clausius"),
@@ -149,4 +152,5 @@ def ledger_from_columns(columns: dict[str, np.ndarray], meta, n_t: int, path: Pa
                         for r, b in meta["beta"].items()},
                   heat_total=streams("heat_total"), work_total=get("work_total"),
                   entropy_production_total=get("entropy_production_total"),
-                  heat={r: v.copy() for r, v in heat.items()}, stderr=stderr)
+                  heat={r: v.copy() for r, v in heat.items()}, stderr=stderr,
+                  in_flight_energy=get("in_flight_energy"))

@@ -52,7 +52,9 @@ def ledger_layout(plan: GeneralPlan) -> dict:
     Keys: ``"heat_streams"`` (streams with a Hamiltonian, the Result's ``heat``),
     ``"traced"`` (their subset whose ancillas leave in a step: the first law's sum),
     ``"work"`` (every leaving stream has a Hamiltonian), ``"beta"`` (each leaving
-    stream's inverse temperature, :func:`collision.thermo.thermal_beta`, or ``None``).
+    stream's inverse temperature, :func:`collision.thermo.thermal_beta`, or ``None``),
+    ``"in_flight"`` (with delay: the energy in flight is the last column,
+    :mod:`collision.thermo_delay`).
     """
     heat_streams = [r for r, has in zip(plan.streams, plan.has_energy, strict=True) if has]
     traced, beta, work = [], {}, True
@@ -65,13 +67,15 @@ def ledger_layout(plan: GeneralPlan) -> dict:
         if has:
             traced.append(name)
     return {"heat_streams": heat_streams, "traced": traced, "work": bool(work),
-            "beta": beta}
+            "beta": beta, "in_flight": plan.delay is not None}
 
 
 def n_columns(layout: dict) -> int:
     """Statistics quantities the ledger adds: energy, heat_total per heat stream, and
-    work, work_total when defined."""
-    return 1 + len(layout["heat_streams"]) + (2 if layout["work"] else 0)
+    work, work_total when defined; with delay the energy in flight last
+    (:func:`collision.thermo_delay.trajectory_rows`)."""
+    return (1 + len(layout["heat_streams"]) + (2 if layout["work"] else 0)
+            + (1 if layout.get("in_flight") else 0))
 
 
 def ledger_rows(layout: dict, streams: list[str], dt: float, energy: np.ndarray,
@@ -116,6 +120,7 @@ def ledger_from_moments(layout: dict, mean: np.ndarray, err: np.ndarray,
             k = 3
         out["heat_total"] = {r: values[k + j].copy()
                              for j, r in enumerate(layout["heat_streams"])}
+        out["in_flight"] = values[-1].copy() if layout.get("in_flight") else None
         return out
 
     m, e = split(mean), split(err)
@@ -128,4 +133,6 @@ def ledger_from_moments(layout: dict, mean: np.ndarray, err: np.ndarray,
                   stderr=LedgerErrors(energy=e["energy"],
                                       heat={r: q.copy() for r, q in heat_err.items()},
                                       work=e["work"], heat_total=e["heat_total"],
-                                      work_total=e["work_total"]))
+                                      work_total=e["work_total"],
+                                      in_flight_energy=e["in_flight"]),
+                  in_flight_energy=m["in_flight"])

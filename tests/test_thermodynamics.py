@@ -288,13 +288,6 @@ def test_ledger_refused_where_not_implemented():
     model, h, rho0 = qubit()
     with pytest.raises(ValueError, match="thermodynamics must be True or False"):
         model.run(rho0, 0.2, DT, thermodynamics="yes")
-    delayed = CollisionModel([2, 2], None, {"bath": thermal(h, 1.0)},
-                             [Collision([0], exchange(SM, SM), "bath"),
-                              Collision([1], exchange(SM, SM), "bath")],
-                             stream_hamiltonians={"bath": h}, delay={"bath": [0.1]})
-    with pytest.raises(ValueError, match="not available with delay.*no joint state at "
-                                         "equal times"):
-        delayed.run(np.eye(4) / 4, 0.2, DT, thermodynamics=True)
 
 
 @pytest.mark.parametrize("name", ["sigma_x x sigma_x", "two streams"])
@@ -369,17 +362,6 @@ def test_trajectory_ledger_merges_exactly():
                               getattr(whole.thermodynamics.stderr, f)), f
     for s in ("hot", "cold"):
         assert np.array_equal(merged.heat_total[s], whole.thermodynamics.heat_total[s])
-
-
-def test_trajectory_ledger_refused_with_delay():
-    h = 0.5 * SZ
-    delayed = CollisionModel([2, 2], None, {"bath": thermal(h, 1.0)},
-                             [Collision([0], exchange(SM, SM), "bath"),
-                              Collision([1], exchange(SM, SM), "bath")],
-                             stream_hamiltonians={"bath": h}, delay={"bath": [0.1]})
-    with pytest.raises(ValueError, match="delay"):
-        delayed.run(np.eye(4) / 4, 0.2, DT, method="trajectories", n_trajectories=64,
-                    seed=1, thermodynamics=True)
 
 
 # --- machines: efficiency and coefficient of performance -----------------------------------

@@ -18,7 +18,7 @@ from .._jit import njit
 from . import rng as _rng
 from .atomic import fetch_add
 
-TENSOR, UNITARY, TRACE = 0, 1, 2
+TENSOR, UNITARY, TRACE, PROBE = 0, 1, 2, 3
 
 
 # --- density matrices -----------------------------------------------------------------------
@@ -119,6 +119,22 @@ def _energy(h, rho):
 
 
 @njit
+def _probe_density(cur, n, idx, off, d, n_rest, h_anc):
+    """``Tr[H_anc rho_anc]`` of the factor a ``PROBE`` stage looks at (``cur`` unchanged;
+    complex, as :func:`_trace_density`)."""
+    energy = 0j
+    for a in range(d):
+        for b in range(d):
+            h = h_anc[b, a]
+            if h != 0:
+                acc = 0j
+                for r in range(n_rest):
+                    acc += cur[idx[off + r * d + a] * n + idx[off + r * d + b]]
+                energy += h * acc
+    return energy
+
+
+@njit
 def _marginal(cur, n, idx, off, d, n_rest, acc, out):
     """The reduced state ``Tr_rest cur`` of the factor a ``TRACE`` stage removes: added to
     ``acc`` and, if ``out`` is not empty, written to ``out`` (both ``d x d`` or larger)."""
@@ -143,7 +159,8 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
     ``out_expect[k, o] = Tr[e_ops[o] rho]`` and, during it, ``out_energy[k, r]`` the
     energy ``Tr[H_r rho_anc]`` of stream ``r``'s outgoing ancilla (complex arrays); at the
     last saved step
-    ``out_state`` receives ``rho``.
+    ``out_state`` receives ``rho``.  A ``PROBE`` stage writes the energy of its stream's
+    ancilla in play to ``out_energy[k, u_offset[st]]`` at saved steps.
 
     The thermodynamic ledger (:mod:`collision.thermo`), ``ledger`` a bit mask:
     ``LEDGER_ANCILLAS`` writes at saved step ``k`` the reduced state of stream ``r``'s
@@ -186,6 +203,11 @@ def density_steps(rho, step_first, step_stop, save_every, n_saved, kind, stream,
             elif kind[st] == UNITARY:
                 _unitary_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
                                  unitaries, u_offset[st], tmp, col)
+            elif kind[st] == PROBE:
+                if saving:
+                    out_energy[k, u_offset[st]] = _probe_density(
+                        cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
+                        stream_energies[stream[st]])
             else:
                 e = _trace_density(cur, n, idx, idx_offset[st], d_loc[st], n_rest[st],
                                    stream_energies[stream[st]], nxt)
@@ -255,6 +277,9 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
     ``out_ledger[k] = (<psi|h|psi> before the step, <psi'|h|psi'> after it (the
     collapsed state), then for every stream the energy its ancillas carried away over
     every step before, as above)``; ``heat_acc`` (``n_streams``) is its running sum.
+    A ``PROBE`` stage writes at saved steps the energy of its stream's ancilla in play
+    minus that of the level drawn for it (the same estimator) to
+    ``out_energy[k, u_offset[st]]``.
     """
     dim = psi0.size
     n_ops = e_ops.shape[0]
@@ -298,6 +323,11 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
             elif kind[st] == UNITARY:
                 _unitary_vector(cur, idx, idx_offset[st], d_loc[st], n_rest[st], unitaries,
                                 u_offset[st], col)
+            elif kind[st] == PROBE:
+                if saving:
+                    out_energy[k, u_offset[st]] = _vector_excess(
+                        cur, idx, idx_offset[st], d_loc[st], n_rest[st], stream_energies[r],
+                        eta_vectors[r], drawn[r])
             else:
                 d = d_loc[st]
                 off = idx_offset[st]
@@ -341,6 +371,22 @@ def trajectory(psi0, state, n_steps, save_every, n_saved, kind, stream, d_loc, n
         if saving and ledger:
             out_ledger[k, 1] = _vector_energy(h_ledger, cur, dim)
     return cur[:dim]
+
+
+@njit
+def _vector_excess(cur, idx, off, d, m, h, vectors, lev):
+    """``<Psi|H_anc|Psi>`` of the ancilla factor (table ``idx`` from ``off``, ``m`` rest
+    indices) minus the energy of its drawn level ``vectors[:, lev]``."""
+    e = 0.0
+    for q in range(m):
+        for a in range(d):
+            ca = np.conj(cur[idx[off + q * d + a]])
+            for b in range(d):
+                e += (ca * h[a, b] * cur[idx[off + q * d + b]]).real
+    for a in range(d):
+        for b in range(d):
+            e -= (np.conj(vectors[a, lev]) * h[a, b] * vectors[b, lev]).real
+    return e
 
 
 @njit

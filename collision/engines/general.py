@@ -26,12 +26,14 @@ import numba
 import numpy as np
 
 from .. import thermo
+from .. import thermo_delay as tdelay
 from .. import thermo_trajectories as tledger
 from .._kernels import general as _k
 from .._kernels import rng as _rng
 from .._loop import chunk_stops, run_in_chunks
 from ..montecarlo import _ThreadCount, check_n_trajectories, seed_prefix, seed_sequence
-from ..plans.general import GeneralPlan
+from ..plans.delay import with_probes
+from ..plans.general import PROBE, GeneralPlan
 from ..resources import FINAL_STATE_DIM as MAX_FINAL_STATE_DIM
 from ..results import Result, ResultErrors
 from ..statistics import LEAF, Moments, TrajectoryStatistics
@@ -253,16 +255,30 @@ def _run_superoperator(plan: GeneralPlan, progress: bool, thermodynamics: bool) 
     return out
 
 
-def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
+def run_density_delayed(plan: GeneralPlan, progress: bool = False,
+                        thermodynamics: bool = False) -> Result:
     """The density engine with travel times between collisions: the process-time run of
     ``plan.delay`` (:mod:`collision.plans.delay`), piece by piece, with every observable
     and every stream's leaving energy recorded at each process step and read off at the
-    saved real times; ``final_state`` is the equal-time state at ``t[-1]``."""
+    saved real times; ``final_state`` is the equal-time state at ``t[-1]``.
+
+    ``thermodynamics``: also the ledger with the ancillas in flight
+    (:mod:`collision.thermo_delay`): the run compiled with probes, the subsystems' local
+    energies recorded with the observables (one more ``D x D`` trace each per process
+    step) and every in-flight ancilla's energy after the collision it leaves."""
     sched = plan.delay
+    n_streams = len(plan.streams)
+    e_ops = plan.e_ops
+    if thermodynamics:
+        sched = with_probes(sched, n_streams)
+        e_ops = np.concatenate([plan.e_ops, tdelay.energy_ops(plan)])
     n_proc = sched.p_end - sched.p_start
-    dim, n_ops, n_streams = plan.dim, plan.e_ops.shape[0], len(plan.streams)
-    rec_expect = np.zeros((n_proc, n_ops), dtype=np.complex128)
-    rec_energy = np.zeros((n_proc, n_streams), dtype=np.complex128)
+    dim, n_ops = plan.dim, plan.e_ops.shape[0]
+    rec_expect = np.zeros((n_proc + 1, e_ops.shape[0]), dtype=np.complex128)
+    rec_energy = np.zeros((n_proc + 1, n_streams + sched.probes.shape[0]),
+                          dtype=np.complex128)
+    for r, column, _, _ in sched.probes:  # a probe that does not run: a fresh ancilla
+        rec_energy[:, column] = plan.fresh_energy[r]
     rho = np.array(plan.rho0, dtype=np.complex128)
     buffers = [np.zeros(sched.max_size**2, dtype=np.complex128) for _ in range(3)]
     col = np.zeros(sched.max_size, dtype=np.complex128)
@@ -278,7 +294,7 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
         lo, hi = a - sched.p_start, b - sched.p_start
         _k.density_steps(r, 0, b - a, 1, (b - a) if record else 0, p.kind, p.stream, p.d_loc,
                          p.n_rest, p.size, p.idx_offset, p.u_offset, p.idx, p.unitaries,
-                         plan.etas, plan.stream_energies, plan.e_ops, rec_expect[lo:hi],
+                         plan.etas, plan.stream_energies, e_ops, rec_expect[lo:hi],
                          rec_energy[lo:hi], scratch, *buffers, col, *_k.no_ledger())
 
     def advance(start: int, stop: int) -> None:
@@ -293,6 +309,8 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
                                                   if b <= state["done"]),
                                       progress=progress, desc="density (delayed)",
                                       unit="segment")
+    if not partial:  # the records after the last process step (the ledger's E(t + dt))
+        rec_expect[n_proc] = np.einsum("oji,ij->o", e_ops, rho)
     real = np.arange(plan.times.size) * plan.save_every
     sites = sched.sigma[sched.e_sites] if n_ops else np.zeros(0, dtype=np.int64)
     # a saved time is complete when every record it reads is
@@ -300,6 +318,8 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
     complete = np.all([row < state["done"] for row in need], axis=0) if need else \
         np.ones(real.size, bool)
     n_done = int(np.argmin(complete)) if not complete.all() else real.size
+    if thermodynamics:
+        n_done = min(n_done, tdelay.n_complete(sched, real, state["done"], not partial))
     rows = real[:n_done] - sched.p_start
     values = np.stack([rec_expect[rows - sites[o], o] for o in range(n_ops)], axis=1) \
         if n_ops else np.zeros((n_done, 0), dtype=np.complex128)
@@ -315,6 +335,10 @@ def run_density_delayed(plan: GeneralPlan, progress: bool = False) -> Result:
     out = Result(plan.times[:n_done].copy(), _expect_dict(plan, values),
                  _heat_dict(plan, energy), final, partial=partial)
     out.parameters["scheme"] = "sequential, delayed"
+    if thermodynamics:
+        out.thermodynamics = tdelay.assemble(plan, sched, rec_expect[:, n_ops:],
+                                             rec_energy, n_done)
+        out.thermodynamics.heat = {r: q.copy() for r, q in out.heat.items()}
     return out
 
 
@@ -348,7 +372,8 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
     """Monte Carlo trajectories of the collision model (module docstring).
 
     ``thermodynamics``: also estimate the ledger's expectation-value quantities
-    (:mod:`collision.thermo_trajectories`; not with delay).
+    (:mod:`collision.thermo_trajectories`; with delay those of
+    :mod:`collision.thermo_delay`, the energy in flight included).
 
     Returns
     -------
@@ -369,20 +394,21 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
     probs = np.clip(probs, 0.0, None)
     probs /= probs.sum()
     keep_final = bool(final_state) and plan.dim <= MAX_FINAL_STATE_DIM
-    delayed = _DelayedTables(plan) if plan.delay is not None else None
+    delayed = _DelayedTables(plan, thermodynamics) if plan.delay is not None else None
     n_rows = delayed.n_proc if delayed else n_saved
+    n_cols = (delayed.e_ops.shape[0], delayed.n_energy) if delayed else (n_ops, n_streams)
     batch = batch_size(plan, n_max) if delayed is None else \
-        max(LEAF, min(batch_size(plan, n_max), BATCH_BYTES // (16 * n_rows * (n_ops + n_streams)
+        max(LEAF, min(batch_size(plan, n_max), BATCH_BYTES // (16 * n_rows * sum(n_cols)
                                                                 + 16 * plan.dim) // LEAF * LEAF))
     states = np.zeros((batch, _rng.SFC64_WORDS), dtype=np.uint64)
-    out_expect = np.zeros((batch, n_rows, n_ops), dtype=np.complex128)
-    out_energy = np.zeros((batch, n_rows, n_streams))
+    out_expect = np.zeros((batch, n_rows, n_cols[0]), dtype=np.complex128)
+    out_energy = np.zeros((batch, n_rows, n_cols[1]))
     final_psi = np.zeros((batch, plan.dim), dtype=np.complex128)
     stats = [TrajectoryStatistics()]
     layout = tledger.ledger_layout(plan) if thermodynamics else None
     h_ledger, out_ledger = (tledger.ledger_hamiltonian(plan),
-                            np.zeros((batch, n_saved, 2 + n_streams))) if thermodynamics \
-        else _k.no_trajectory_ledger(batch)
+                            np.zeros((batch, n_saved, 2 + n_streams))) \
+        if thermodynamics and delayed is None else _k.no_trajectory_ledger(batch)
 
     def advance(start: int, stop: int) -> None:
         b = stop - start
@@ -400,7 +426,11 @@ def run_trajectories(plan: GeneralPlan, n_trajectories: int | None = None, seed=
             expect, energy = delayed.real_time(out_expect[:b], out_energy[:b])
         rows = np.concatenate([expect.real, expect.imag, energy],
                               axis=2).transpose(0, 2, 1)  # (b, quantities, n_saved)
-        if layout is not None:
+        if layout is not None and delayed is not None:
+            rows = np.concatenate([rows, tdelay.trajectory_rows(
+                layout, plan, delayed.sched, out_expect[:b, :, n_ops:], out_energy[:b])],
+                axis=1)
+        elif layout is not None:
             rows = np.concatenate([rows, tledger.ledger_rows(
                 layout, list(plan.streams), plan.dt, energy, out_ledger[:b])], axis=1)
         new = TrajectoryStatistics(dict(stats[0].nodes))
@@ -440,8 +470,14 @@ class _DelayedTables:
     arrays for :func:`collision._kernels.general.delayed_trajectory_batch`, and the map of
     its per-process-step records to the saved real times."""
 
-    def __init__(self, plan: GeneralPlan):
-        sched = self.sched = plan.delay
+    def __init__(self, plan: GeneralPlan, thermodynamics: bool = False):
+        sched = plan.delay
+        self.e_ops = plan.e_ops
+        if thermodynamics:  # probes, the local energies, one more process step (E(t + dt))
+            sched = with_probes(sched, len(plan.streams), extra_steps=1)
+            self.e_ops = np.concatenate([plan.e_ops, tdelay.energy_ops(plan)])
+        self.sched = sched
+        self.n_energy = len(plan.streams) + sched.probes.shape[0]
         self.plan = plan
         self.n_proc = sched.p_end - sched.p_start
         pieces = []
@@ -472,7 +508,8 @@ class _DelayedTables:
             for k in ("kind", "stream", "d_loc", "n_rest"):
                 fields[k].append(getattr(q, k))
             fields["idx_offset"].append(q.idx_offset + idx_shift)
-            fields["u_offset"].append(q.u_offset + u_shift)
+            fields["u_offset"].append(np.where(q.kind == PROBE, q.u_offset,  # a column
+                                               q.u_offset + u_shift))
             idx.append(q.idx)
             unitaries.append(q.unitaries)
             idx_shift += q.idx.size
@@ -493,12 +530,12 @@ class _DelayedTables:
             vecs, probs, states, self.seg_bounds, self.seg_prog, self.end_bounds,
             self.end_prog, self.branch, self.stage_start, f["kind"], f["stream"], f["d_loc"],
             f["n_rest"], f["idx_offset"], f["u_offset"], self.idx, self.unitaries,
-            plan.eta_probs, plan.eta_vectors, plan.measure, plan.stream_energies, plan.e_ops,
+            plan.eta_probs, plan.eta_vectors, plan.measure, plan.stream_energies, self.e_ops,
             out_expect, out_energy, final_psi, self.max_size, numba.get_num_threads())
 
     def real_time(self, expect: np.ndarray, energy: np.ndarray):
         """Records per process step -> values at the saved real times, per trajectory."""
-        n_ops, n_streams = expect.shape[2], energy.shape[2]
+        n_ops, n_streams = self.plan.e_ops.shape[0], len(self.plan.streams)
         values = np.stack([expect[:, self.expect_rows[o], o] for o in range(n_ops)], axis=2) \
             if n_ops else np.zeros((expect.shape[0], self.plan.times.size, 0), complex)
         heat = np.stack([energy[:, self.energy_rows[r], r] for r in range(n_streams)], axis=2)

@@ -557,7 +557,9 @@ class CollisionModel:
             (energy, heat, work, their cumulative sums) with standard errors and leave the
             entropies ``None`` (:mod:`collision.thermo_trajectories`); ``target_stderr``
             looks at the other quantities only.  With memory the ledger is that of
-            subsystems + carried ancillas; refused with delay.
+            subsystems + carried ancillas.  With delay (either engine): energy with the
+            ancillas in flight, heat when an ancilla leaves, work; no entropies
+            (:mod:`collision.thermo_delay`).
 
         Returns
         -------
@@ -585,7 +587,8 @@ class CollisionModel:
         if thermodynamics:
             check_ledger(plan, method)
         if plan.delay is not None and method == "density":
-            result = run_density_delayed(plan, progress=opts.progress)
+            result = run_density_delayed(plan, progress=opts.progress,
+                                         thermodynamics=bool(thermodynamics))
         elif method == "density":
             result = run_density(plan, progress=opts.progress, scheme=opts.scheme,
                                  thermodynamics=bool(thermodynamics))

@@ -92,6 +92,15 @@ class DelaySchedule:
         The subsystem of every observable.
     heat_offsets : ndarray of int64
         Every stream's offset of its last collision (its leaving ancilla).
+    local_h : list of ndarray
+        The local parts ``h_i`` of the subsystems' Hamiltonian (:func:`local_parts`;
+        ``H = sum_i h_i - (n - 1) Tr[H] / D``).
+    probes : ndarray of int64, shape (n_probes, 4)
+        With the ledger (:func:`with_probes`): per ``PROBE`` stage its stream, its output
+        column, the offset of the collision it follows and that of the stream's next
+        collision (the ancilla is in flight between them); empty otherwise.
+    build : dict
+        The arguments of :func:`schedule` (to compile the run again with probes).
     """
 
     sigma: np.ndarray
@@ -102,58 +111,89 @@ class DelaySchedule:
     end_segments: list
     e_sites: np.ndarray
     heat_offsets: np.ndarray
+    local_h: list
+    probes: np.ndarray
+    build: dict
 
     @property
     def max_size(self) -> int:
         return max(p.max_size for _, _, p in [*self.segments, *self.end_segments])
 
 
-def _programs(bounds, active_at, dims, stream_dims, collisions, local_h, dt):
+def _programs(bounds, active_at, dims, stream_dims, collisions, local_h, dt, probes):
     """``[(p0, p1, program)]`` over consecutive ``bounds``, each with the collisions and
-    local Hamiltonians of the subsystems ``active_at(p0)``."""
+    local Hamiltonians of the subsystems ``active_at(p0)`` (``probes``: ``{collision
+    index: output column}``)."""
     out, cache = [], {}
     for p0, p1 in zip(bounds[:-1], bounds[1:], strict=True):
         if p1 <= p0:
             continue
         active = tuple(sorted(active_at(p0)))
         if active not in cache:
-            chosen = [c for c in collisions if c[0][0] in active]
+            kept = [j for j, c in enumerate(collisions) if c[0][0] in active]
             h = sum((embed(local_h[i], (i,), dims) for i in active),
                     np.zeros((math.prod(dims),) * 2, dtype=complex))
-            cache[active] = compile_step(dims, stream_dims, chosen, h, dt)
+            cache[active] = compile_step(dims, stream_dims, [collisions[j] for j in kept], h,
+                                         dt, probes={k: probes[j] for k, j in enumerate(kept)
+                                                     if j in probes})
         out.append((p0, p1, cache[active]))
     return out
 
 
 def schedule(dims: tuple[int, ...], stream_dims: list[int], collisions: list[tuple],
              hamiltonian: np.ndarray, dt: float, offsets: list[int], n_steps: int,
-             last_saved: int, e_sites: list[int], heat_offsets: list[int]) -> DelaySchedule:
+             last_saved: int, e_sites: list[int], heat_offsets: list[int],
+             probe_column: int | None = None) -> DelaySchedule:
     """The :class:`DelaySchedule` of a run (module docstring).
 
     ``collisions`` as for :func:`collision.plans.general.compile_step` (each on one
     subsystem), ``offsets`` the offset of each collision in steps, ``n_steps`` the real
-    steps of the run and ``last_saved`` the real step of the equal-time state.
+    steps of the run and ``last_saved`` the real step of the equal-time state;
+    ``probe_column``: compile the ledger's probes (:func:`with_probes`), their output
+    columns from this one on.
     """
+    build = {"dims": dims, "stream_dims": stream_dims, "collisions": collisions,
+             "hamiltonian": hamiltonian, "dt": dt, "offsets": offsets, "n_steps": n_steps,
+             "last_saved": last_saved, "e_sites": e_sites, "heat_offsets": heat_offsets}
     n = len(dims)
     sigma = np.zeros(n, dtype=np.int64)
     for (subs, *_), o in zip(collisions, offsets, strict=True):
         sigma[subs[0]] = o
     local_h = local_parts(np.asarray(hamiltonian, dtype=complex), dims)
+    probes, rows = {}, []
+    if probe_column is not None:  # after every collision that an ancilla leaves in flight
+        for j, (_, _, r, _) in enumerate(collisions):
+            later = [k for k in range(j + 1, len(collisions)) if collisions[k][2] == r]
+            if later and offsets[later[0]] > offsets[j]:
+                probes[j] = probe_column + len(rows)
+                rows.append((r, probes[j], offsets[j], offsets[later[0]]))
     p_start = -int(sigma.max())
     p_end = n_steps - int(sigma.min())
     starts = sorted({p_start, p_end, *(-int(s) for s in sigma)})
     segments = _programs(starts, lambda p: [i for i in range(n) if p >= -sigma[i]], dims,
-                         stream_dims, collisions, local_h, dt)
+                         stream_dims, collisions, local_h, dt, probes)
     branch = last_saved - int(sigma.max())
     stop = last_saved - int(sigma.min())
     stops = sorted({branch, stop, *(p for s in sigma for p in (last_saved - int(s), -int(s))
                                     if branch <= p <= stop)})
     ends = _programs(stops, lambda p: [i for i in range(n) if -sigma[i] <= p < last_saved
                                        - sigma[i]], dims, stream_dims, collisions, local_h,
-                     dt)
+                     dt, {})
     return DelaySchedule(sigma, p_start, p_end, segments, branch, ends,
                          np.asarray(e_sites, dtype=np.int64),
-                         np.asarray(heat_offsets, dtype=np.int64))
+                         np.asarray(heat_offsets, dtype=np.int64), local_h,
+                         np.asarray(rows, dtype=np.int64).reshape(-1, 4), build)
 
 
-__all__ = ["DelaySchedule", "is_sum_of_local", "local_parts", "schedule", "site_of"]
+def with_probes(sched: DelaySchedule, first_column: int, extra_steps: int = 0) -> DelaySchedule:
+    """The same run with a ``PROBE`` stage after every collision that an ancilla leaves
+    in flight (its stream's next collision is at a later offset), recording the ancilla's
+    energy in the columns ``first_column, first_column + 1, ...`` of the engine's energy
+    output (:mod:`collision.thermo_delay`); ``extra_steps`` more process steps at the end
+    (the records after the last one)."""
+    build = dict(sched.build, n_steps=sched.build["n_steps"] + extra_steps)
+    return schedule(**build, probe_column=first_column)
+
+
+__all__ = ["DelaySchedule", "is_sum_of_local", "local_parts", "schedule", "site_of",
+           "with_probes"]

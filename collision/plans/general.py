@@ -12,7 +12,12 @@ kernels of :mod:`collision._kernels.general` execute with plain loops:
     (its stream's ancilla), or ``exp(-i H dt)`` on all subsystems at the end of the step;
 ``TRACE r``
     the ancilla of stream ``r`` leaves (just after the stream's last collision of the
-    step): the density engine traces it out, the trajectory engine measures it.
+    step): the density engine traces it out, the trajectory engine measures it;
+``PROBE r``
+    the energy ``Tr[H_r rho_anc]`` of stream ``r``'s ancilla in play, recorded in column
+    ``u_offset`` of the engine's energy output; the state is left alone (compiled only
+    for the thermodynamic ledger of delayed models, :mod:`collision.thermo_delay`: the
+    energy an ancilla carries between two collisions).
 
 An ancilla is in play only between its stream's first and last collision of the step, so
 the joint dimension stays as small as the order of the collisions allows.
@@ -31,7 +36,7 @@ Index tables.  A stage on the factors ``targets`` of a joint state with factor d
 ``layout`` has a table ``idx`` of shape ``(n_rest, d_loc)``: ``idx[r, l]`` is the joint
 index of local index ``l`` (over ``targets``, the first the most significant) and rest
 index ``r`` (over the other factors, in their order).  For ``TRACE`` the rest index is the
-joint index after the ancilla has left.
+joint index after the ancilla has left; ``PROBE`` has the table ``TRACE`` would have.
 """
 
 from __future__ import annotations
@@ -42,8 +47,8 @@ from typing import Any
 
 import numpy as np
 
-TENSOR, UNITARY, TRACE = 0, 1, 2
-_KIND_NAMES = {TENSOR: "tensor", UNITARY: "unitary", TRACE: "trace"}
+TENSOR, UNITARY, TRACE, PROBE = 0, 1, 2, 3
+_KIND_NAMES = {TENSOR: "tensor", UNITARY: "unitary", TRACE: "trace", PROBE: "probe"}
 
 
 def unitary(generator: np.ndarray, s: float) -> np.ndarray:
@@ -85,7 +90,8 @@ class StepProgram:
     kind, stream, d_loc, n_rest, size, idx_offset, u_offset : ndarray of int64, (n_stages,)
         Per stage: its kind, the stream (``TENSOR``/``TRACE``; -1 otherwise), the local
         dimension, the number of rest indices, the joint dimension *before* the stage,
-        and offsets into ``idx`` and ``unitaries``.
+        and offsets into ``idx`` and ``unitaries`` (``PROBE``: ``u_offset`` is the output
+        column).
     idx : ndarray of int64
         The stages' index tables, concatenated (row-major ``(n_rest, d_loc)`` each).
     unitaries : ndarray of complex128
@@ -119,7 +125,8 @@ def step_scale(scale: str, dt: float) -> float:
 
 def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list[tuple],
                  hamiltonian: np.ndarray, dt: float,
-                 carried: dict[int, np.ndarray] | None = None) -> StepProgram:
+                 carried: dict[int, np.ndarray] | None = None,
+                 probes: dict[int, int] | None = None) -> StepProgram:
     """The :class:`StepProgram` of one step of length ``dt``.
 
     Parameters
@@ -138,14 +145,18 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
         Streams with memory (by index): the unitary ``SWAP W`` on (carried, fresh), shape
         ``(d_A^2, d_A^2)`` (module docstring).  Their carried ancillas are persistent
         factors after the subsystems, in increasing stream index.
+    probes : dict of int to int, optional
+        ``{j: column}``: a ``PROBE`` stage after collision ``j`` (not a stream's last),
+        recording its ancilla's energy in ``column`` (module docstring).
     """
     carried = dict(sorted((carried or {}).items()))
+    probes = probes or {}
     first = {}
     last = {}
     for j, (_, _, r, _) in enumerate(collisions):
         first.setdefault(r, j)
         last[r] = j
-    rows: list[tuple[int, int, int, int, int, np.ndarray | None, np.ndarray | None]] = []
+    rows: list[tuple[int, int, int, int, int, np.ndarray | None, np.ndarray | int | None]] = []
     layout = list(dims) + [stream_dims[r] for r in carried]
     # the stream of each factor (-1: a subsystem; -2: a memory stream's fresh ancilla)
     owners: list[int] = [-1] * len(dims) + list(carried)
@@ -160,6 +171,10 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
         table = index_table(layout, targets)
         rows.append((UNITARY, -1, table.shape[1], size, table.shape[0], table,
                      unitary(np.asarray(v, dtype=complex), step_scale(scale, dt))))
+        if j in probes and last[r] != j:
+            table = index_table(layout, [owners.index(r)])
+            rows.append((PROBE, r, stream_dims[r], size, table.shape[0], table,
+                         int(probes[j])))
         if last[r] == j and r in carried:  # fresh joins, SWAP W, the outgoing one leaves
             rows.append((TENSOR, r, stream_dims[r], size, 1, None, None))
             layout.append(stream_dims[r])
@@ -186,13 +201,13 @@ def compile_step(dims: tuple[int, ...], stream_dims: list[int], collisions: list
     idx_parts, u_parts = [], []
     idx_offset, u_offset = [], []
     n_idx = n_u = 0
-    for _, _, _, _, _, table, u in rows:
+    for kind, _, _, _, _, table, u in rows:
         idx_offset.append(n_idx)
-        u_offset.append(n_u)
+        u_offset.append(u if kind == PROBE else n_u)
         if table is not None:
             idx_parts.append(table.ravel())
             n_idx += table.size
-        if u is not None:
+        if u is not None and kind != PROBE:
             u_parts.append(np.ascontiguousarray(u).ravel())
             n_u += u.size
     sizes = [row[3] for row in rows]
