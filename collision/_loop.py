@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 #: At most this many kernel calls (chunks) per run.
 MAX_CHUNKS = 200
@@ -109,11 +110,13 @@ class BatchStops(Sequence):
 
 
 def progress_bar(total: int, enabled: bool, desc: str, unit: str = "step", **options):
-    """A tqdm progress bar, or None when ``enabled`` is false."""
+    """A tqdm progress bar, or None when ``enabled`` is false.
+
+    ``tqdm.auto``: a widget in a Jupyter notebook (with ipywidgets), a text bar on
+    stderr in a terminal.
+    """
     if not enabled:
         return None
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, unit=unit, desc=desc, **options)
 
 

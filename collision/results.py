@@ -28,6 +28,15 @@ from lindblad._files import (
     write_csv_table,
     write_npz,
 )
+from lindblad._tabular import (
+    data_frame,
+    fmt,
+    html_table,
+    key_parameters,
+    text_summary,
+    time_span,
+    with_error,
+)
 from lindblad.fluxes import SUFFIXES, _plain
 
 from .thermo_files import META as THERMO_META
@@ -248,13 +257,49 @@ class Result:
                                          out)
         return out
 
-    def __repr__(self) -> str:
-        kind = "Monte Carlo" if self.stderr is not None else "exact"
-        span = f"t = {self.t[0]:g} .. {self.t[-1]:g} ({self.t.size} times)" if self.t.size \
-            else "no times"
-        return (f"Result({kind}, {span}, expect: {list(self.expect)}, heat: "
-                f"{list(self.heat)}{', partial' if self.partial else ''})")
+    # --- notebooks -----------------------------------------------------------------------
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame` with the columns of the CSV file
+        (:meth:`save`): ``t``, ``expect[NAME]`` (complex: ``expect[NAME].real`` and
+        ``expect[NAME].imag``), ``heat[STREAM]``, and for Monte Carlo the same with a
+        ``stderr.`` prefix; ``attrs["parameters"]`` and ``attrs["partial"]``.
 
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        return data_frame(self._columns(), self.parameters, self.partial)
+
+    def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
+        """Summary pairs and the final values ``(name, value, stderr)`` of the reprs."""
+        kind = "Monte Carlo" if self.stderr is not None else "exact"
+        pairs = [("kind", kind), ("t", time_span(self.t))]
+        pairs += key_parameters(self.parameters)
+        if self.thermodynamics is not None:
+            pairs.append(("thermodynamics", "Ledger (.thermodynamics)"))
+        if self.partial:
+            pairs.append(("partial", "True (interrupted)"))
+        rows = []
+        if self.t.size:
+            for group in ("expect", "heat"):
+                errors = None if self.stderr is None else getattr(self.stderr, group)
+                for name, values in getattr(self, group).items():
+                    err = None if errors is None or name not in errors else errors[name][-1]
+                    rows.append([f"{group}[{name}]", fmt(values[-1]),
+                                 "" if err is None else fmt(err)])
+        return pairs, rows
+
+    def _repr_html_(self) -> str:
+        pairs, rows = self._summary()
+        return html_table("Result", pairs,
+                          ["final value", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
+                           "stderr" if self.stderr is not None else ""], rows)
+
+    def __repr__(self) -> str:
+        pairs, rows = self._summary()
+        return text_summary("Result", pairs,
+                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
 def _stack(rows, n_t: int) -> np.ndarray:
     rows = list(rows)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from lindblad._tabular import Tabular
 from lindblad.fluxes import FluxStandardErrors, HeatFluxes, _plain
 
 #: Trajectories per leaf: split points of runs that are to be merged are multiples of it.
@@ -83,8 +84,8 @@ class Moments:
         return np.sqrt(np.maximum(self.m2, 0.0) / (self.count * (self.count - 1)))
 
 
-@dataclass
-class TrajectoryStatistics:
+@dataclass(repr=False)
+class TrajectoryStatistics(Tabular):
     """Statistics of a set of trajectories of one seed, mergeable exactly.
 
     Attributes
@@ -163,6 +164,16 @@ class TrajectoryStatistics:
             else:
                 out.append([first, count])
         return [(a, b) for a, b in out]
+
+    # --- notebooks -----------------------------------------------------------------------
+    def _frame(self) -> tuple[dict, dict]:
+        """One row per tree node in trajectory order: ``level`` (-1: the incomplete
+        leaf), ``first_trajectory``, ``count``; parameters ``count`` and ``ranges``."""
+        keys = sorted(self.nodes, key=lambda k: k[1])
+        return ({"level": np.array([lv for lv, _ in keys], dtype=np.int64),
+                 "first_trajectory": np.array([st * LEAF for _, st in keys], dtype=np.int64),
+                 "count": np.array([self.nodes[k].count for k in keys], dtype=np.int64)},
+                {"count": self.count, "ranges": self.ranges()})
 
 
 def _span(level: int, start: int) -> tuple[int, int]:

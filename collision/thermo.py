@@ -74,6 +74,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lindblad._tabular import data_frame, fmt, html_table, text_summary
+
 from . import thermo_machines as _machines
 from ._kernels.general import entropy
 from .plans.general import TRACE, GeneralPlan
@@ -171,6 +173,82 @@ class Ledger:
         """``beta_hot / (beta_cold - beta_hot)`` from the streams' ``beta``."""
         return _machines.carnot_cop(self, hot, cold)
 
+    # --- notebooks -----------------------------------------------------------------------
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Every array of the ledger as a named column (``None`` fields left out), with
+        ``<name>_stderr`` after each quantity that has a standard error."""
+        cols = {"energy": self.energy, "in_flight_energy": self.in_flight_energy,
+                "entropy": self.entropy, **_per_stream("heat", self.heat), "work": self.work,
+                "entropy_production": self.entropy_production,
+                "entropy_production_clausius": self.entropy_production_clausius,
+                **_per_stream("relative_entropy", self.relative_entropy),
+                "correlations": self.correlations, **_per_stream("heat_total", self.heat_total),
+                "work_total": self.work_total,
+                "entropy_production_total": self.entropy_production_total}
+        if self.stderr is not None:
+            err = self.stderr
+            errors = {"energy": err.energy, "in_flight_energy": err.in_flight_energy,
+                      **_per_stream("heat", err.heat), "work": err.work,
+                      **_per_stream("heat_total", err.heat_total), "work_total": err.work_total}
+            cols = {k2: v2 for k, v in cols.items()
+                    for k2, v2 in ((k, v), (f"{k}_stderr", errors.get(k)))}
+        return {k: v for k, v in cols.items() if v is not None}
+
+    def to_pandas(self, t: np.ndarray | None = None):
+        """The ledger as a :class:`pandas.DataFrame`, one row per saved time.
+
+        Parameters
+        ----------
+        t : ndarray, shape (n_t,), optional
+            The saved times (``result.t`` of the run that holds the ledger), written as
+            the first column ``t``; without it the rows are the saved times in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``t``, ``energy``, ``in_flight_energy``, ``entropy``,
+            ``heat[STREAM]``, ``work``, ``entropy_production``,
+            ``entropy_production_clausius``, ``relative_entropy[STREAM]``,
+            ``correlations``, ``heat_total[STREAM]``, ``work_total``,
+            ``entropy_production_total`` (a field that is ``None`` is left out), each
+            followed by ``<name>_stderr`` where trajectories give a standard error;
+            ``attrs["parameters"]`` (with ``"beta"``, the streams' inverse temperatures).
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        ValueError
+            When ``t`` does not have one entry per saved time.
+        """
+        cols = self._columns()
+        if t is not None:
+            t = np.asarray(t, dtype=float)
+            if t.shape != self.energy.shape:
+                raise ValueError(f"t must have one entry per saved time of the ledger, "
+                                 f"shape {self.energy.shape}; got shape {t.shape}")
+            cols = {"t": t, **cols}
+        return data_frame(cols, {**self.parameters, "beta": dict(self.beta)})
+
+    def _rows(self, totals_only: bool = False) -> list[tuple[str, str]]:
+        """``(column, value at the last saved time)``; ``totals_only``: the energy and
+        the cumulative sums (the text repr's short list)."""
+        if not self.energy.size:
+            return []
+        return [(k, fmt(v[-1])) for k, v in self._columns().items()
+                if not totals_only or k.startswith(("energy", "in_flight", "heat_total",
+                                                    "work_total", "entropy_production_total"))]
+
+    def _repr_html_(self) -> str:
+        pairs = [("saved times", str(self.energy.size)),
+                 ("beta", ", ".join(f"{r}: {fmt(b)}" for r, b in self.beta.items()))]
+        return html_table("Ledger", pairs, ["quantity", "at the last saved time"],
+                          self._rows())
+
+    def __repr__(self) -> str:
+        return text_summary("Ledger", [("saved_times", self.energy.size)],
+                            self._rows(totals_only=True))
+
 
 @dataclass
 class LedgerErrors:
@@ -184,6 +262,11 @@ class LedgerErrors:
     heat_total: dict[str, np.ndarray]
     work_total: np.ndarray | None
     in_flight_energy: np.ndarray | None = None
+
+
+def _per_stream(name: str, values: dict | None) -> dict[str, np.ndarray]:
+    """``{"name[stream]": array}``: the columns of a per-stream field."""
+    return {f"{name}[{r}]": v for r, v in (values or {}).items()}
 
 
 def thermal_beta(eta: np.ndarray, h: np.ndarray | None, tol: float = THERMAL_TOL):

@@ -55,6 +55,15 @@ from ._files import (
     write_csv_table,
     write_npz,
 )
+from ._tabular import (
+    data_frame,
+    fmt,
+    html_table,
+    key_parameters,
+    text_summary,
+    time_span,
+    with_error,
+)
 from .fluxes import _plain
 
 SUFFIXES = (".csv", ".npz")
@@ -429,6 +438,53 @@ class HeatStatistics:
         grid = np.stack(np.meshgrid(*[self.local_quanta] * n, indexing="ij"), axis=-1)
         return ["Pjoint_" + "_".join(_token(int(x)) for x in point)
                 for point in grid.reshape(-1, n)]
+
+    # --- notebooks -----------------------------------------------------------------
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame`: the columns of the CSV file (class
+        Notes: ``t``, ``kappa_1 .. kappa_4``, ``P_<q>``, their ``_stderr``, ``Pjoint_..``),
+        ``attrs["parameters"]`` and ``attrs["partial"]``.
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        return data_frame(self._csv_columns(), self.parameters, self.partial)
+
+    def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
+        """Summary pairs and the final cumulants ``(name, value, error)`` of the reprs."""
+        kind = "Monte Carlo" if self.stderr is not None else "exact"
+        if self.dt_error is not None:
+            kind += ", extrapolated in dt"
+        pairs = [("kind", kind), ("t", time_span(self.t)),
+                 ("quanta", f"{int(self.quanta[0])} .. {int(self.quanta[-1])}"
+                  if self.quanta.size else "none")]
+        if self.joint is not None:
+            pairs.append(("joint", f"shape {self.joint.shape}"))
+        pairs += key_parameters(self.parameters)
+        if self.partial:
+            pairs.append(("partial", "True (interrupted)"))
+        rows = []
+        if self.t.size:
+            errors = (self.stderr.cumulants if self.stderr is not None else
+                      None if self.dt_error is None else np.abs(self.dt_error.cumulants))
+            for k in range(4):
+                rows.append([f"kappa_{k + 1}", fmt(self.cumulants[-1, k]),
+                             "" if errors is None else fmt(errors[-1, k])])
+        return pairs, rows
+
+    def _repr_html_(self) -> str:
+        pairs, rows = self._summary()
+        error = "stderr" if self.stderr is not None else "|dt error|"
+        return html_table("HeatStatistics", pairs,
+                          ["cumulant of q", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
+                           error if rows and rows[0][2] else ""], rows)
+
+    def __repr__(self) -> str:
+        pairs, rows = self._summary()
+        return text_summary("HeatStatistics", pairs,
+                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
     @classmethod
     def load(cls, path: str | Path) -> HeatStatistics:

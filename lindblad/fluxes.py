@@ -44,6 +44,15 @@ from ._files import (
 )
 from ._files import not_ours as _not_ours
 from ._files import parse_parameters as _parse_parameters
+from ._tabular import (
+    data_frame,
+    fmt,
+    html_table,
+    key_parameters,
+    text_summary,
+    time_span,
+    with_error,
+)
 
 FIELDS = ("J1", "J2", "J12", "total")
 SUFFIXES = (".csv", ".npz")
@@ -245,6 +254,50 @@ class HeatFluxes:
             cols.update(numbered("in_flight", self.in_flight))
         return cols
 
+    # notebooks ------------------------------------------------------------------
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame`: the columns of the CSV file (class
+        Notes; ``t`` a column), ``attrs["parameters"]`` and ``attrs["partial"]``.
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        return data_frame(self._csv_columns(), self.parameters, self.partial)
+
+    def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
+        """Summary pairs and the final values ``(field, value, error)`` of the reprs."""
+        kind = "Monte Carlo" if self.stderr is not None else "exact"
+        if isinstance(self, FluxStandardErrors):
+            kind = "standard errors"
+        if self.dt_error is not None:
+            kind += ", extrapolated in dt"
+        pairs = [("kind", kind), ("t", time_span(self.t)), ("n_systems", str(self.n_systems))]
+        pairs += [p for p in key_parameters(self.parameters) if p[0] != "n_systems"]
+        if self.partial:
+            pairs.append(("partial", "True (interrupted)"))
+        rows = []
+        if self.t.size:
+            errors = self.stderr if self.stderr is not None else self.dt_error
+            for name in FIELDS:
+                err = None if errors is None else abs(getattr(errors, name)[-1])
+                rows.append([name, fmt(getattr(self, name)[-1]),
+                             "" if err is None else fmt(err)])
+        return pairs, rows
+
+    def _repr_html_(self) -> str:
+        pairs, rows = self._summary()
+        error = "stderr" if self.stderr is not None else "|dt error|"
+        return html_table(type(self).__name__, pairs,
+                          ["final value", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
+                           error if rows and rows[0][2] else ""], rows)
+
+    def __repr__(self) -> str:
+        pairs, rows = self._summary()
+        return text_summary(type(self).__name__, pairs,
+                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
+
     @classmethod
     def load(cls, path: str | Path) -> HeatFluxes:
         """Read a result written by :meth:`save`.
@@ -378,7 +431,7 @@ class HeatFluxes:
         return ax
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FluxStandardErrors(HeatFluxes):
     """Standard errors of a Monte Carlo :class:`HeatFluxes` (same units).
 

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from lindblad import states
+from lindblad._tabular import Tabular
 
 from ..model import predicted_dt_error
 from ..models.gaussian import GaussianCollisionModel
 
 
-@dataclass
-class ChainError:
+@dataclass(repr=False)
+class ChainError(Tabular):
     """Relative time-step error against the chain length.
 
     Attributes
@@ -42,6 +43,11 @@ class ChainError:
     dt: float
     measured: np.ndarray
     predicted: np.ndarray
+
+    def _frame(self) -> tuple[dict, dict]:
+        """Columns ``n_systems``, ``measured``, ``predicted``; parameter ``dt``."""
+        return ({"n_systems": self.n, "measured": self.measured,
+                 "predicted": self.predicted}, {"dt": self.dt})
 
 
 def chain_error(n_values=(2, 3, 4, 6, 8, 12, 16, 20, 30), dt: float = 0.01,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lindblad._tabular import Tabular
 from lindblad.fluxes import FIELDS, HeatFluxes
 
 from ..model import CascadeCollisionModel
@@ -50,8 +51,8 @@ def flux_errors(result: HeatFluxes, reference: HeatFluxes) -> dict[str, float]:
             for name in FIELDS}
 
 
-@dataclass
-class DtConvergence:
+@dataclass(repr=False)
+class DtConvergence(Tabular):
     """Errors against the Lindblad reference for a sequence of time steps.
 
     Attributes
@@ -78,6 +79,21 @@ class DtConvergence:
     orders: dict[str, float] = field(default_factory=dict)
     state_order: float = float("nan")
     richardson_orders: dict[str, float] = field(default_factory=dict)
+
+    def _frame(self) -> tuple[dict, dict]:
+        """Columns ``dt``, ``<field>_error`` (J1, J2, J12, total), ``state_error``, and
+        with Richardson errors ``<field>_richardson_error`` (NaN at the smallest ``dt``);
+        parameters ``t_max``, ``t_state``, ``order_<field>``, ``state_order``,
+        ``richardson_order_<field>``."""
+        cols = {"dt": self.dts, **{f"{k}_error": self.errors[k] for k in FIELDS},
+                "state_error": self.state_errors}
+        for k, v in self.richardson.items():
+            cols[f"{k}_richardson_error"] = np.append(v, np.nan)
+        params = {"t_max": self.t_max, "t_state": self.t_state,
+                  **{f"order_{k}": v for k, v in self.orders.items()},
+                  "state_order": self.state_order,
+                  **{f"richardson_order_{k}": v for k, v in self.richardson_orders.items()}}
+        return cols, params
 
     def table(self) -> str:
         """Plain-text table of the errors and fitted orders."""
@@ -160,8 +176,8 @@ def dt_convergence(model: CascadeCollisionModel, rho0, dts, t_max: float = 5.0,
     return out
 
 
-@dataclass
-class TrajectoryConvergence:
+@dataclass(repr=False)
+class TrajectoryConvergence(Tabular):
     """Monte Carlo error vs number of trajectories (total flux).
 
     ``stderr[i]`` is the largest standard error over saved times with ``n[i]``
@@ -173,6 +189,11 @@ class TrajectoryConvergence:
     stderr: np.ndarray
     error: np.ndarray
     exponent: float
+
+    def _frame(self) -> tuple[dict, dict]:
+        """Columns ``n_trajectories``, ``stderr``, ``error``; parameter ``exponent``."""
+        return ({"n_trajectories": self.n, "stderr": self.stderr, "error": self.error},
+                {"exponent": self.exponent})
 
     def table(self) -> str:
         lines = ["n_traj     max stderr   max |mean - exact|"]

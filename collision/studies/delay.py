@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 
 from lindblad import closed_form as cf
+from lindblad._tabular import Tabular, fmt, time_span
 from lindblad.fluxes import FIELDS, HeatFluxes
 
 from ..sweep.point import model_class
@@ -379,8 +380,8 @@ def independent_release_times(p=P_VALUES, share: float = 1.0, gamma: float = 1.0
 
 # --- flux panels (Fig. 3 with a delay) ---------------------------------------------------------
 
-@dataclass(kw_only=True)
-class DelayFluxPanel:
+@dataclass(kw_only=True, repr=False)
+class DelayFluxPanel(Tabular):
     """``J^(c)(t)`` and its parts for the Fig. 3 states at several delays.
 
     Attributes
@@ -413,6 +414,26 @@ class DelayFluxPanel:
     reference_name: str
     notes: str
     dt: float
+
+    def _frame(self) -> tuple[dict, dict]:
+        """The columns of the study's flux CSV: ``t``, ``J_independent.reference``, then
+        ``delay=<d>[<parameter>=<v>].<field>.<engine|reference>``."""
+        cols = {"t": self.t, "J_independent.reference": self.independent}
+        for k, d in enumerate(self.delays):
+            for i, v in enumerate(self.values):
+                for q in FLUX_KEYS:
+                    for src, data in (("engine", self.engine), ("reference", self.reference)):
+                        cols[f"delay={d:g}[{self.parameter}={v:g}].{q}.{src}"] = data[q][k, i]
+        return cols, {"system": self.system, "parameter": self.parameter, "dt": self.dt,
+                      "engine": self.engine_name, "reference": self.reference_name}
+
+    def _display(self):
+        pairs = [("system", self.system), ("t", time_span(self.t)), ("dt", fmt(self.dt)),
+                 ("engine", self.engine_name), ("reference", self.reference_name)]
+        err = self.errors()
+        rows = [[fmt(d), fmt(v), fmt(err[k, i])] for k, d in enumerate(self.delays)
+                for i, v in enumerate(self.values)]
+        return pairs, ["delay", self.parameter, "max |J engine - J reference| (total)"], rows
 
     def errors(self, key: str = "total") -> np.ndarray:
         """``max_t |J_engine - J_reference|`` of ``key``, shape (n_delays, n_curves)."""
@@ -528,8 +549,8 @@ class ReleaseTimes:
         return np.max(np.abs(self.engine - self.reference_at_engine), axis=(1, 2))
 
 
-@dataclass(kw_only=True)
-class DelayReleasePanel:
+@dataclass(kw_only=True, repr=False)
+class DelayReleasePanel(Tabular):
     """Release times against the delay over a whole class range of the correlations.
 
     Attributes
@@ -583,6 +604,32 @@ class DelayReleasePanel:
     engine_name: str
     reference_name: str
     notes: str
+
+    def _frame(self) -> tuple[dict, dict]:
+        """The columns of the study's release CSV: ``source``, ``delay``, the class
+        parameter, ``tau_p<p>.<heat>`` (one row per delay and class member)."""
+        nd, nx, ne = self.delays.size, self.x.size, self.engine_delays.size
+        cols = {"source": np.array(["reference"] * (nd * nx) + ["engine"] * (ne * 3)),
+                "delay": np.concatenate([np.repeat(self.delays, nx),
+                                         np.repeat(self.engine_delays, 3)]),
+                self.parameter.replace(" ", ""): np.concatenate([np.tile(self.x, nd),
+                                                                 np.tile(self.x_engine, ne)])}
+        for heat, times in self.times.items():
+            for k, pc in enumerate(self.p):
+                cols[f"tau_p{pc:g}.{heat}"] = np.concatenate(
+                    [times.reference[:, k, :].ravel(), times.engine[:, k, :].ravel()])
+        return cols, {"system": self.system, "parameter": self.parameter, "q_inf": self.q_inf,
+                      "t_end": self.t_end, "dt": self.dt, "engine": self.engine_name,
+                      "reference": self.reference_name}
+
+    def _display(self):
+        pairs = [("system", self.system), ("parameter", self.parameter),
+                 ("delays", f"{fmt(self.delays[0])} .. {fmt(self.delays[-1])} "
+                            f"({self.delays.size})" if self.delays.size else "none"),
+                 ("engine", self.engine_name), ("reference", self.reference_name)]
+        rows = [[heat, fmt(d), fmt(e)] for heat, times in self.times.items()
+                for d, e in zip(self.engine_delays, times.engine_errors(), strict=True)]
+        return pairs, ["heat", "engine delay", "max |tau engine - tau reference|"], rows
 
 
 def _reference_times(t_end: float, h: float, delay: float) -> np.ndarray:
@@ -714,8 +761,8 @@ def _in_flight(res: HeatFluxes) -> np.ndarray:
 
 # --- where the correlations stop mattering -------------------------------------------------
 
-@dataclass(kw_only=True)
-class Thresholds:
+@dataclass(kw_only=True, repr=False)
+class Thresholds(Tabular):
     """The delays beyond which the initial correlations stop mattering.
 
     Attributes
@@ -751,6 +798,18 @@ class Thresholds:
     eta0: float
     decay: float
     eta_delays: dict[float, float] = field(default_factory=dict)
+
+    def _frame(self) -> tuple[dict, dict]:
+        """One row per heat and percentage: ``heat``, ``p``, ``exact``, ``grid``,
+        ``extrapolated`` (1/gamma, NaN: none); parameters ``tolerance``, ``eta0``,
+        ``decay``, ``tau_eta[<eps>]``."""
+        heats = list(self.exact)
+        cols = {"heat": np.repeat(np.array(heats), self.p.size),
+                "p": np.tile(self.p, len(heats))}
+        for name in ("exact", "grid", "extrapolated"):
+            cols[name] = np.concatenate([getattr(self, name)[h] for h in heats])
+        return cols, {"tolerance": self.tolerance, "eta0": self.eta0, "decay": self.decay,
+                      **{f"tau_eta[{e:g}]": v for e, v in self.eta_delays.items()}}
 
 
 def thresholds(panel: DelayReleasePanel, tolerance: float = SPREAD_TOLERANCE,

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from lindblad._tabular import concat_frames, fmt, html_table, text_grid
+
 from .._loop import progress_bar
 from .delay import (
-    FLUX_KEYS,
     HEATS,
     MAX_DELAY,
     SPREAD_TOLERANCE,
@@ -41,7 +42,7 @@ FLUX_NAMES = {"oscillator": "delay_fig3a", "qubit": "delay_fig3b"}
 RELEASE_NAMES = {"oscillator": "delay_fig4a", "qubit": "delay_fig6a"}
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class DelayStudy:
     """What :func:`run_study` computed and wrote.
 
@@ -64,6 +65,33 @@ class DelayStudy:
     thresholds: dict[str, Thresholds]
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_pandas(self):
+        """The study's conclusions: every system's :class:`Thresholds` frame stacked, with
+        a first column ``system`` (the panels have their own ``to_pandas()``)."""
+        return concat_frames({name: thr.to_pandas() for name, thr in self.thresholds.items()},
+                             "system", {"seconds": dict(self.seconds)})
+
+    def _summary(self):
+        pairs = [("seconds", fmt(self.seconds.get("total", math.nan))),
+                 ("files", str(len(self.files))), ("systems", ", ".join(self.fluxes))]
+        header = ["system", "heat", "p", "exact", "grid", "extrapolated"]
+        rows = []
+        for name, thr in self.thresholds.items():
+            cols = thr._frame()[0]
+            rows += [[name, *(fmt(cols[c][i]) for c in header[1:])]
+                     for i in range(cols["p"].size)]
+        return pairs, header, rows
+
+    def _repr_html_(self) -> str:
+        pairs, header, rows = self._summary()
+        parts = [html_table("DelayStudy: threshold delays (1/gamma)", pairs, header, rows)]
+        parts += [panel._repr_html_() for panel in self.fluxes.values()]
+        parts += [panel._repr_html_() for panel in self.release.values()]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return text_grid("DelayStudy", *self._summary())
 
 
 #: The top-level names of the study's sweep folders (module docstring).
@@ -159,12 +187,7 @@ def run_study(out_dir, quick: bool = False, progress: bool = False,
 
 
 def _write_flux_csv(panel: DelayFluxPanel, path: Path) -> Path:
-    cols = {"t": panel.t, "J_independent.reference": panel.independent}
-    for k, d in enumerate(panel.delays):
-        for i, v in enumerate(panel.values):
-            for q in FLUX_KEYS:
-                for src, data in (("engine", panel.engine), ("reference", panel.reference)):
-                    cols[f"delay={d:g}[{panel.parameter}={v:g}].{q}.{src}"] = data[q][k, i]
+    cols = panel._frame()[0]
     return write_csv(path, [f"{panel.system}s: heat fluxes (hbar omega gamma) with a travel "
                             f"time 'delay' (1/gamma) from S1 to S2", panel.notes,
                             f"engine: {panel.engine_name}; reference: {panel.reference_name}; "
@@ -172,16 +195,7 @@ def _write_flux_csv(panel: DelayFluxPanel, path: Path) -> Path:
 
 
 def _write_release_csv(panel: DelayReleasePanel, path: Path) -> Path:
-    nd, nx, ne = panel.delays.size, panel.x.size, panel.engine_delays.size
-    cols = {"source": np.array(["reference"] * (nd * nx) + ["engine"] * (ne * 3)),
-            "delay": np.concatenate([np.repeat(panel.delays, nx),
-                                     np.repeat(panel.engine_delays, 3)]),
-            panel.parameter.replace(" ", ""): np.concatenate([np.tile(panel.x, nd),
-                                                              np.tile(panel.x_engine, ne)])}
-    for heat, times in panel.times.items():
-        for k, pc in enumerate(panel.p):
-            cols[f"tau_p{pc:g}.{heat}"] = np.concatenate([times.reference[:, k, :].ravel(),
-                                                          times.engine[:, k, :].ravel()])
+    cols = panel._frame()[0]
     return write_csv(path, [
         f"{panel.system}s: gamma tau_p against the delay (1/gamma) and {panel.parameter}",
         panel.notes,

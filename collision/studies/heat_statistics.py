@@ -76,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from lindblad import states
+from lindblad._tabular import concat_frames, fmt, html_table, text_grid, time_span
 from lindblad.counting import HeatStatistics
 from lindblad.operators import excitations
 from lindblad.thermal import temperature_from_polarisation, thermal_populations
@@ -255,7 +256,7 @@ def correlation_correction(model, rho0, temperature_s: float, t_max: float, dt: 
 
 # --- part 1: variance and skewness against correlations -------------------------------------
 
-@dataclass
+@dataclass(repr=False)
 class CorrelationPanel:
     """Counting statistics of one family of initial states of Fig. 3.
 
@@ -276,6 +277,45 @@ class CorrelationPanel:
     engine: list[HeatStatistics]
     reference: list[HeatStatistics]
     notes: str = ""
+
+    def to_pandas(self):
+        """Every :class:`HeatStatistics` frame stacked (tidy), with first columns
+        ``source`` (``"engine"``, ``"reference"``) and ``value`` (of :attr:`parameter`);
+        ``attrs["parameters"]``: ``system``, ``parameter``."""
+        return _stacked(self.values, self.engine, self.reference,
+                        {"system": self.system, "parameter": self.parameter})
+
+    def _summary(self):
+        pairs = [("system", self.system), ("parameter", self.parameter),
+                 ("t", time_span(self.engine[0].t) if self.engine else "none")]
+        return pairs, _final_means(self.parameter, self.values, self.engine, self.reference)
+
+    def _repr_html_(self) -> str:
+        pairs, (header, rows) = self._summary()
+        return html_table("CorrelationPanel", pairs, header, rows)
+
+    def __repr__(self) -> str:
+        pairs, (header, rows) = self._summary()
+        return text_grid("CorrelationPanel", pairs, header, rows)
+
+
+def _stacked(values, engine, reference, parameters):
+    """The frames of ``engine`` and ``reference`` (one per value) as one tidy frame."""
+    parts = {}
+    for source, stats in (("engine", engine), ("reference", reference)):
+        for v, st in zip(values, stats, strict=True):
+            parts[(source, float(v))] = st.to_pandas()
+    return concat_frames(parts, ("source", "value"), parameters)
+
+
+def _final_means(parameter, values, engine, reference):
+    """Header and rows: each value's mean and variance of ``q`` at the last time."""
+    header = [parameter, "t", "mean (engine)", "mean (reference)", "variance (engine)",
+              "variance (reference)"]
+    rows = [[fmt(v), fmt(e.t[-1]), fmt(e.mean[-1]), fmt(r.mean[-1]), fmt(e.variance[-1]),
+             fmt(r.variance[-1])]
+            for v, e, r in zip(values, engine, reference, strict=True) if e.t.size]
+    return header, rows
 
 
 def _quiet(func, *args, **kwargs):
@@ -316,7 +356,7 @@ def correlation_study(settings: StudySettings | None = None) -> list[Correlation
 
 # --- part 2: the exchange fluctuation theorem -----------------------------------------------
 
-@dataclass
+@dataclass(repr=False)
 class TheoremStudy:
     """The exchange fluctuation theorem for eq 41 qubits at ``XFT_TEMPERATURE``.
 
@@ -349,6 +389,30 @@ class TheoremStudy:
     corrected_reference: list[np.ndarray] = field(default_factory=list)
     identity_error: float = 0.0
     dephased_error: float = 0.0
+
+    def _parameters(self) -> dict:
+        return {"temperature": self.temperature, "temperature_s": self.temperature_s,
+                "slope": self.slope, "identity_error": self.identity_error,
+                "dephased_error": self.dephased_error}
+
+    def to_pandas(self):
+        """Every :class:`HeatStatistics` frame stacked (tidy), with first columns
+        ``source`` (``"engine"``, ``"reference"``) and ``value`` (``Re rho23``);
+        ``attrs["parameters"]``: temperatures, ``slope``, ``identity_error``,
+        ``dephased_error``."""
+        return _stacked(self.rho23, self.engine, self.reference, self._parameters())
+
+    def _summary(self):
+        pairs = [(k, fmt(v)) for k, v in self._parameters().items()]
+        return pairs, _final_means("Re rho23", self.rho23, self.engine, self.reference)
+
+    def _repr_html_(self) -> str:
+        pairs, (header, rows) = self._summary()
+        return html_table("TheoremStudy", pairs, header, rows)
+
+    def __repr__(self) -> str:
+        pairs, (header, rows) = self._summary()
+        return text_grid("TheoremStudy", pairs, header, rows)
 
 
 def _corrected_log_ratio(stats: HeatStatistics, c: np.ndarray, p_thermal: np.ndarray

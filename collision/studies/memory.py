@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from lindblad import states
+from lindblad._tabular import Tabular, concat_frames, fmt, html_table, time_span
 
 from ..models.general import Collision, CollisionModel
 from ..models.memory import Memory
@@ -110,9 +111,14 @@ def _released(res, step: float) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(flow[:-1]) * step])
 
 
-@dataclass
-class Decay:
-    """S1 alone in the reservoir with memory, per ``kappa`` (:func:`decay`)."""
+@dataclass(repr=False)
+class Decay(Tabular):
+    """S1 alone in the reservoir with memory, per ``kappa`` (:func:`decay`).
+
+    ``to_pandas()``: the columns of ``memory_decay.csv`` (``t``, then ``P_e_<kappa>``,
+    ``exact_<kappa>``, ``heat_<kappa>``, ``Q_out_<kappa>`` per ``kappa``); the reprs show
+    :attr:`summary`.
+    """
 
     t: np.ndarray
     kappas: tuple
@@ -121,6 +127,18 @@ class Decay:
     heat: dict = field(default_factory=dict)  # kappa -> heat flow (omega gamma_0)
     released: dict = field(default_factory=dict)  # kappa -> Q_out(t)
     summary: list = field(default_factory=list)  # rows of :data:`DECAY_COLUMNS`
+
+    def _frame(self) -> tuple[dict, dict]:
+        cols = {"t": self.t}
+        for x in self.kappas:
+            cols.update({f"{k}_{x:g}": a[x] for k, a in
+                         (("P_e", self.population), ("exact", self.exact),
+                          ("heat", self.heat), ("Q_out", self.released))})
+        return cols, {"kappas": list(self.kappas)}
+
+    def _display(self):
+        return ([("t", time_span(self.t)), ("kappas", fmt(list(self.kappas)))],
+                list(DECAY_COLUMNS), [[fmt(r[c]) for c in DECAY_COLUMNS] for r in self.summary])
 
 
 DECAY_COLUMNS = ("kappa", "g", "strong_coupling", "first_minimum", "t_min",
@@ -153,14 +171,32 @@ def decay(kappas=KAPPAS, dt: float = 0.005, t_max: float = 12.0) -> Decay:
     return out
 
 
-@dataclass
-class Cascade:
-    """S1 -> S2 in the paper's correlated states, per reservoir (:func:`cascade`)."""
+@dataclass(repr=False)
+class Cascade(Tabular):
+    """S1 -> S2 in the paper's correlated states, per reservoir (:func:`cascade`).
+
+    ``to_pandas()``: the columns of ``memory_cascade.csv`` (``t``, then
+    ``Q_out_kappa=<kappa>_rho23=<rho23>`` and ``heat_kappa=..`` per reservoir and state,
+    ``kappa=none`` the memoryless reservoir); the reprs show :attr:`summary`.
+    """
 
     t: np.ndarray
     released: dict = field(default_factory=dict)  # (kappa, rho23) -> Q_out(t)
     flux: dict = field(default_factory=dict)  # (kappa, rho23) -> heat flow
     summary: list = field(default_factory=list)  # rows of :data:`CASCADE_COLUMNS`
+
+    def _frame(self) -> tuple[dict, dict]:
+        cols = {"t": self.t}
+        for x, r in self.released:
+            name = f"kappa={'none' if x is None else f'{x:g}'}_rho23={r:g}"
+            cols[f"Q_out_{name}"] = self.released[(x, r)]
+            cols[f"heat_{name}"] = self.flux[(x, r)]
+        return cols, {}
+
+    def _display(self):
+        return ([("t", time_span(self.t)), ("states", str(len(self.released)))],
+                list(CASCADE_COLUMNS),
+                [[fmt(r[c]) for c in CASCADE_COLUMNS] for r in self.summary])
 
 
 CASCADE_COLUMNS = ("reservoir", "kappa", "rho23", "energy_0", "t_50", "t_90",
@@ -241,12 +277,31 @@ def report(dec: Decay, cas: Cascade, dt: float, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
+@dataclass(repr=False)
 class Study:
+    """What :func:`run_study` computed and wrote: :class:`Decay`, :class:`Cascade`, the
+    files, the wall time (s)."""
+
     decay: Decay
     cascade: Cascade
     files: list
     seconds: float
+
+    def to_pandas(self):
+        """Both parts' frames stacked, with a first column ``part`` (``"decay"``,
+        ``"cascade"``)."""
+        return concat_frames({"decay": self.decay.to_pandas(),
+                              "cascade": self.cascade.to_pandas()})
+
+    def _repr_html_(self) -> str:
+        return "\n".join([html_table("memory Study", [("seconds", fmt(self.seconds)),
+                                                        ("files", str(len(self.files)))]),
+                          self.decay._repr_html_(), self.cascade._repr_html_()])
+
+    def __repr__(self) -> str:
+        return (f"Study(seconds={fmt(self.seconds)}, files={len(self.files)}, "
+                f"kappas={fmt(list(self.decay.kappas))}, cascade states="
+                f"{len(self.cascade.released)})")
 
 
 def run_study(out: Path, quick: bool = False) -> Study:
@@ -263,20 +318,15 @@ def run_study(out: Path, quick: bool = False) -> Study:
     out = Path(out)
     files = []
     path = out / "memory_decay.csv"
-    cols = ["t"] + [f"{k}_{x:g}" for x in dec.kappas for k in ("P_e", "exact", "heat", "Q_out")]
-    rows = np.column_stack([dec.t] + [a[x] for x in dec.kappas for a in
-                                      (dec.population, dec.exact, dec.heat, dec.released)])
-    _write_csv(path, cols, rows.tolist())
+    cols = dec._frame()[0]
+    _write_csv(path, list(cols), np.column_stack(list(cols.values())).tolist())
     files.append(path)
     path = out / "memory_decay_summary.csv"
     _write_csv(path, DECAY_COLUMNS, dec.summary)
     files.append(path)
     path = out / "memory_cascade.csv"
-    keys = list(cas.released)
-    cols = ["t"] + [f"{k}_kappa={'none' if x is None else f'{x:g}'}_rho23={r:g}"
-                    for x, r in keys for k in ("Q_out", "heat")]
-    rows = np.column_stack([cas.t] + [a[key] for key in keys for a in (cas.released, cas.flux)])
-    _write_csv(path, cols, rows.tolist())
+    cols = cas._frame()[0]
+    _write_csv(path, list(cols), np.column_stack(list(cols.values())).tolist())
     files.append(path)
     path = out / "memory_cascade_summary.csv"
     _write_csv(path, CASCADE_COLUMNS, cas.summary)

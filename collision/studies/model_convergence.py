@@ -20,13 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from lindblad._tabular import Tabular
+
 from ..initial import initial_state
 from ..models.general import CollisionModel
 from .convergence import fit_order, trace_distance
 
 
-@dataclass
-class ModelConvergence:
+@dataclass(repr=False)
+class ModelConvergence(Tabular):
     """Errors of a collision model against its derived master equation.
 
     Attributes
@@ -55,6 +57,14 @@ class ModelConvergence:
         if np.all(self.state_errors > 0):
             out["state"] = fit_order(self.dts, self.state_errors)
         return out
+
+    def _frame(self) -> tuple[dict, dict]:
+        """Columns ``dt``, ``<observable>_error``, ``state_error``; parameters
+        ``expected_order``, ``t_max``, ``order_<observable>`` (and ``order_state``)."""
+        cols = {"dt": self.dts, **{f"{k}_error": v for k, v in self.errors.items()},
+                "state_error": self.state_errors}
+        return cols, {"expected_order": self.expected_order, "t_max": self.t_max,
+                      **{f"order_{k}": v for k, v in self.orders.items()}}
 
     def table(self) -> str:
         names = [*self.errors, "state"]

@@ -404,7 +404,7 @@ def _oscillator_map(name: str, measure: str, unit: str, func,
              f"[-(N_S + 1/2), N_S + 1/2]^2; unphysical points (eq D2) masked (NaN)")
     return DensityMapFigure(name=name, notes=notes, measure=measure, unit=unit,
                             x_label=r"$C_{13}(0)$", y_label=r"$C_{24}(0)$", x=axis, y=axis,
-                            values=values, physical=phys)
+                            values=values, physical=phys, axis_names=("C13", "C24"))
 
 
 def compute_figure_5a(settings: FigureSettings) -> DensityMapFigure:
@@ -432,7 +432,8 @@ def compute_figure_5c(settings: FigureSettings) -> DensityMapFigure:
              f"on S1")
     return DensityMapFigure(name="fig5c", notes=notes, measure="D_Z", unit="bits",
                             x_label=r"Re$[\rho_{23}(0)]$", y_label=r"Im$[\rho_{23}(0)]$",
-                            x=axis, y=axis, values=values, physical=phys)
+                            x=axis, y=axis, values=values, physical=phys,
+                            axis_names=("Re_rho23", "Im_rho23"))
 
 
 # --- Fig. 7 ------------------------------------------------------------------------------------

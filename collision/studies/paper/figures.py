@@ -316,7 +316,7 @@ def _write_oscillator_map(result: DensityMapFigure, out: Path) -> DensityMapFigu
                            f"Fig. {result.name[3:]}: {plots.MEASURE_TEX[result.measure]} of "
                            f"eq 31, $N_S$ = {N_S:g}, N = 0",
                            gamma=0.5 if result.measure == "D_G" else 1.0)
-    write_map_csv(result, result.csv, ["C13", "C24"])
+    write_map_csv(result, result.csv)
     return result
 
 
@@ -384,7 +384,7 @@ def figure_5c(out_dir, settings: FigureSettings | None = None) -> DensityMapFigu
     out = make_folder(out_dir)
     result = _name_files(compute.compute_figure_5c(settings_or_full(settings)), out)
     plots.plot_density_map(result, result.png, rf"Fig. 5(c): $D_Z$ of eq 41, $\xi_S$ = {XI_S:g}")
-    write_map_csv(result, result.csv, ["Re_rho23", "Im_rho23"])
+    write_map_csv(result, result.csv)
     return result
 
 

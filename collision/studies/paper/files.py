@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from .results import (
-    FLUX_KEYS,
     ClassRangeFigure,
     DensityMapFigure,
     DomainFigure,
@@ -64,60 +63,36 @@ def _fmt(v) -> str:
 def write_flux_csv(result: FluxFigure, path: Path, header: Sequence[str]) -> Path:
     """Figs 2, 3a, 3b: column ``t``, then ``<panel>[<parameter>=<value>].<quantity>.<source>``
     for every curve, quantity of :data:`.results.FLUX_KEYS` and source (engine, reference)."""
-    cols: dict[str, np.ndarray] = {}
-    for key, panel in result.panels.items():
-        cols.setdefault("t", panel.t)
-        for i, v in enumerate(panel.values):
-            for q in FLUX_KEYS:
-                for src, data in (("engine", panel.engine), ("reference", panel.reference)):
-                    cols[f"{key}[{panel.parameter}={v:g}].{q}.{src}"] = data[q][i]
-    return write_csv(path, header, cols)
+    return write_csv(path, header, result._frame()[0])
 
 
 def write_release_csv(result: ReleaseTimeFigure, path: Path, title: str) -> Path:
     """Figs 4a, 6a: one row per closed-form point, engine marker (step rule) and engine
     marker (trapezoid rule), with ``tau_p`` for every percentage."""
-    x, x_engine = result.x, result.x_engine
-    cols = {"source": np.array(["reference"] * x.size + ["engine"] * x_engine.size
-                               + ["engine_trapezoid"] * x_engine.size),
-            result.parameter.replace(" ", ""): np.concatenate([x, x_engine, x_engine])}
-    for k, pc in enumerate(result.p):
-        cols[f"tau_p{pc:g}"] = np.concatenate([result.tau_reference[k], result.tau_engine[k],
-                                               result.tau_engine_trapezoid[k]])
     return write_csv(path, [f"{title}: gamma tau_p", result.notes,
                             "engine: Q(t) = step sum of the engine flux (exact energy "
-                            "balance); engine_trapezoid: cumulative trapezoid rule"], cols)
+                            "balance); engine_trapezoid: cumulative trapezoid rule"],
+                     result._frame()[0])
 
 
 def write_class_csv(result: ClassRangeFigure, path: Path) -> Path:
     """Figs 4b, 4c, 6b: one row per class (range, diagonal member, half-width, where the
     extremes are)."""
     return write_csv(path, [f"{result.measure} ({result.unit}) over the class "
-                            f"{result.parameter} = const", result.notes],
-                     {result.parameter.replace(" ", ""): result.classes,
-                      "minimum": result.minimum, "maximum": result.maximum,
-                      "diagonal_member": result.diagonal, "half_width": result.half_width,
-                      "argmin_position": result.argmin, "argmax_position": result.argmax})
+                            f"{result.parameter} = const", result.notes], result._frame()[0])
 
 
-def write_map_csv(result: DensityMapFigure, path: Path, names: Sequence[str]) -> Path:
-    """Figs 5a-5c: one row per grid point; ``names`` are the two coordinate columns."""
-    xx, yy = np.meshgrid(result.x, result.y)
+def write_map_csv(result: DensityMapFigure, path: Path) -> Path:
+    """Figs 5a-5c: one row per grid point; ``result.axis_names`` are the two coordinate
+    columns."""
     return write_csv(path, [f"{result.measure} ({result.unit})", result.notes],
-                     {names[0]: xx.ravel(), names[1]: yy.ravel(),
-                      "physical": result.physical.ravel(),
-                      result.measure: result.values.ravel()})
+                     result._frame()[0])
 
 
 def write_domain_csv(result: DomainFigure, path: Path) -> Path:
     """Fig. 7: one row per N_S and grid point; the diagonal extents in the header."""
-    n_s_arr, u = result.n_s, result.u
-    uu13, uu24 = np.meshgrid(u, u)
     return write_csv(path, ["Fig. 7: physicality (eq D2) of eq 31", result.notes,
                             "diagonal_extent per N_S: " + ", ".join(
-                                f"N_S={n:g}: {x:.12g}"
-                                for n, x in zip(n_s_arr, result.diagonal_extent, strict=True))],
-                     {"N_S": np.repeat(n_s_arr, u.size**2),
-                      "u13": np.tile(uu13.ravel(), n_s_arr.size),
-                      "u24": np.tile(uu24.ravel(), n_s_arr.size),
-                      "physical": result.physical.ravel()})
+                                f"N_S={n:g}: {x:.12g}" for n, x in
+                                zip(result.n_s, result.diagonal_extent, strict=True))],
+                     result._frame()[0])

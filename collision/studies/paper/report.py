@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from lindblad._tabular import Tabular
 
 from ..sweeps import SweepRuns
 from .analysis import BOUNDARY_RTOL, FIG2_T, FIG2_T_S, FIG7_N_S, QUBIT_SCALE_NOTE, XI_S
@@ -53,8 +56,8 @@ from .settings import FigureSettings
 __all__ = ["FIGURES", "STATIONARY_STEP", "Report", "make_all"]
 
 
-@dataclass(kw_only=True)
-class Report:
+@dataclass(kw_only=True, repr=False)
+class Report(Tabular):
     """What :func:`make_all` produced.
 
     Attributes
@@ -97,6 +100,19 @@ class Report:
     def ok(self) -> bool:
         """True if every step finished without an error."""
         return not self.failures and self.interrupted is None
+
+    def _frame(self) -> tuple[dict, dict]:
+        """One row per figure: ``figure``, ``kind``, ``csv``, ``png``, ``seconds``; the
+        figures' numbers are their own ``to_pandas()``."""
+        names = list(self.figures)
+        return ({"figure": np.array(names, dtype=object),
+                 "kind": np.array([type(f).__name__ for f in self.figures.values()],
+                                  dtype=object),
+                 "csv": np.array([str(f.csv) for f in self.figures.values()], dtype=object),
+                 "png": np.array([str(f.png) for f in self.figures.values()], dtype=object),
+                 "seconds": np.array([self.seconds.get(n, np.nan) for n in names])},
+                {"out_dir": str(self.out_dir), "ok": self.ok,
+                 "failures": dict(self.failures), "interrupted": self.interrupted})
 
 
 # --- make_all and the report ---------------------------------------------------------------------
@@ -162,8 +178,6 @@ def make_all(out_dir, quick: bool = False, progress: bool = True, *, workers: in
     KeyboardInterrupt
         Re-raised after REPORT.md has been written (see above).
     """
-    from tqdm import tqdm
-
     out = make_folder(out_dir)
     runs = SweepRuns(out / "sweeps", workers=workers, client=client)
     with runs.local_pool() as pooled:   # one pool of processes for every sweep

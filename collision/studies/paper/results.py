@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lindblad._tabular import Tabular, fmt, time_span
+
 __all__ = [
     "FLUX_KEYS",
     "ClassRangeFigure",
@@ -26,8 +28,8 @@ __all__ = [
 FLUX_KEYS = ("J1", "J2", "J12", "total", "independent")
 
 
-@dataclass(kw_only=True)
-class FigureResult:
+@dataclass(kw_only=True, repr=False)
+class FigureResult(Tabular):
     """What every figure function returns: its name, files and notes.
 
     Attributes
@@ -45,6 +47,13 @@ class FigureResult:
     png: Path | None = None
     csv: Path | None = None
     notes: str = ""
+
+    def _files(self) -> list[tuple[str, str]]:
+        return [("name", self.name), ("csv", str(self.csv)), ("png", str(self.png))]
+
+    def _display(self):
+        pairs, header, rows = super()._display()
+        return self._files() + pairs, header, rows
 
 
 @dataclass(kw_only=True)
@@ -82,15 +91,34 @@ class FluxPanel:
                 for k in self.engine}
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class FluxFigure(FigureResult):
     """Figs 2, 3a and 3b: ``panels`` maps ``"oscillators"`` / ``"qubits"`` to a
     :class:`FluxPanel`."""
 
     panels: dict[str, FluxPanel]
 
+    def _frame(self) -> tuple[dict, dict]:
+        """The CSV file's columns: ``t``, then
+        ``<panel>[<parameter>=<value>].<quantity>.<engine|reference>``."""
+        cols: dict[str, np.ndarray] = {}
+        for key, panel in self.panels.items():
+            cols.setdefault("t", panel.t)
+            for i, v in enumerate(panel.values):
+                for q in FLUX_KEYS:
+                    for src, data in (("engine", panel.engine), ("reference", panel.reference)):
+                        cols[f"{key}[{panel.parameter}={v:g}].{q}.{src}"] = data[q][i]
+        return cols, {"name": self.name,
+                      **{f"dt[{k}]": p.dt for k, p in self.panels.items()}}
 
-@dataclass(kw_only=True)
+    def _display(self):
+        pairs = self._files() + [(f"t[{k}]", time_span(p.t)) for k, p in self.panels.items()]
+        rows = [[k, f"{p.parameter} = {fmt(v)}", fmt(e)] for k, p in self.panels.items()
+                for v, e in zip(p.values, p.errors()["total"], strict=True)]
+        return pairs, ["panel", "curve", "max |J engine - J reference| (total)"], rows
+
+
+@dataclass(kw_only=True, repr=False)
 class ReleaseTimeFigure(FigureResult):
     """Figs 4a and 6a: ``gamma tau_p`` against the correlation parameter.
 
@@ -121,12 +149,29 @@ class ReleaseTimeFigure(FigureResult):
     tau_reference_at_engine: np.ndarray
     dt: float
 
+    def _frame(self) -> tuple[dict, dict]:
+        """The CSV file's columns: ``source`` (reference, engine, engine_trapezoid), the
+        parameter, ``tau_p<p>``."""
+        x, x_engine = self.x, self.x_engine
+        cols = {"source": np.array(["reference"] * x.size + ["engine"] * x_engine.size
+                                   + ["engine_trapezoid"] * x_engine.size),
+                self.parameter.replace(" ", ""): np.concatenate([x, x_engine, x_engine])}
+        for k, pc in enumerate(self.p):
+            cols[f"tau_p{pc:g}"] = np.concatenate([self.tau_reference[k], self.tau_engine[k],
+                                                   self.tau_engine_trapezoid[k]])
+        return cols, {"name": self.name, "dt": self.dt}
+
+    def _display(self):
+        rows = [[fmt(pc), fmt(e)] for pc, e in zip(self.p, self.errors(), strict=True)]
+        return self._files() + [("dt", fmt(self.dt))], \
+            ["p (%)", "max |tau engine - tau reference|"], rows
+
     def errors(self) -> np.ndarray:
         """``max_x |tau_engine - tau_reference|`` per percentage, shape (n_p,)."""
         return np.max(np.abs(self.tau_engine - self.tau_reference_at_engine), axis=1)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class ClassRangeFigure(FigureResult):
     """Figs 4b, 4c and 6b: range of a correlation measure over a class of initial states.
 
@@ -168,8 +213,16 @@ class ClassRangeFigure(FigureResult):
     samples: np.ndarray
     positions: np.ndarray
 
+    def _frame(self) -> tuple[dict, dict]:
+        """The CSV file's columns: one row per class."""
+        return ({self.parameter.replace(" ", ""): self.classes, "minimum": self.minimum,
+                 "maximum": self.maximum, "diagonal_member": self.diagonal,
+                 "half_width": self.half_width, "argmin_position": self.argmin,
+                 "argmax_position": self.argmax},
+                {"name": self.name, "measure": self.measure, "unit": self.unit})
 
-@dataclass(kw_only=True)
+
+@dataclass(kw_only=True, repr=False)
 class DensityMapFigure(FigureResult):
     """Figs 5a-5c: a correlation measure on a plane of initial states.
 
@@ -180,6 +233,8 @@ class DensityMapFigure(FigureResult):
     values : ndarray, shape (n_y, n_x)
         ``values[j, i]`` at ``(x[i], y[j])``; NaN where the state is unphysical.
     physical : ndarray of bool, shape (n_y, n_x)
+    axis_names : tuple of str
+        Names of the ``x`` and ``y`` columns of the CSV file and of ``to_pandas()``.
     """
 
     measure: str
@@ -190,9 +245,27 @@ class DensityMapFigure(FigureResult):
     y: np.ndarray
     values: np.ndarray
     physical: np.ndarray
+    axis_names: tuple[str, str] = ("x", "y")
+
+    def _frame(self) -> tuple[dict, dict]:
+        """The CSV file's columns: one row per grid point, ``axis_names``, ``physical``
+        and the measure."""
+        xx, yy = np.meshgrid(self.x, self.y)
+        return ({self.axis_names[0]: xx.ravel(), self.axis_names[1]: yy.ravel(),
+                 "physical": self.physical.ravel(), self.measure: self.values.ravel()},
+                {"name": self.name, "measure": self.measure, "unit": self.unit})
+
+    def _display(self):
+        finite = self.values[np.isfinite(self.values)]
+        pairs = self._files() + [
+            ("measure", f"{self.measure} ({self.unit})"),
+            ("grid", f"{self.x.size} x {self.y.size}"),
+            ("physical fraction", fmt(float(np.mean(self.physical)))),
+            ("range", f"{fmt(finite.min())} .. {fmt(finite.max())}" if finite.size else "none")]
+        return pairs, [], []
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class DomainFigure(FigureResult):
     """Fig. 7: physical region of eq 31 on the (C13, C24) plane, in units of N_S + 1/2.
 
@@ -216,9 +289,24 @@ class DomainFigure(FigureResult):
     diagonal_extent: np.ndarray
     area_fraction: np.ndarray
 
+    def _frame(self) -> tuple[dict, dict]:
+        """The CSV file's columns: one row per ``N_S`` and grid point."""
+        uu13, uu24 = np.meshgrid(self.u, self.u)
+        return ({"N_S": np.repeat(self.n_s, self.u.size**2),
+                 "u13": np.tile(uu13.ravel(), self.n_s.size),
+                 "u24": np.tile(uu24.ravel(), self.n_s.size),
+                 "physical": self.physical.ravel()},
+                {"name": self.name, **{f"diagonal_extent[N_S={n:g}]": x for n, x in
+                                       zip(self.n_s, self.diagonal_extent, strict=True)}})
 
-@dataclass(kw_only=True)
-class StationaryCheck:
+    def _display(self):
+        rows = [[fmt(n), fmt(d), fmt(a)] for n, d, a in
+                zip(self.n_s, self.diagonal_extent, self.area_fraction, strict=True)]
+        return self._files(), ["N_S", "diagonal extent", "area fraction"], rows
+
+
+@dataclass(kw_only=True, repr=False)
+class StationaryCheck(Tabular):
     """Eqs 35-38 against the Gaussian collision engine (oscillators, N_S, N = 0).
 
     Attributes
@@ -246,3 +334,7 @@ class StationaryCheck:
     jt2_eq38: float
     jt2_engine: float
     dt: float
+
+    def _frame(self) -> tuple[dict, dict]:
+        """One row: every number of the check."""
+        return {k: np.array([v]) for k, v in vars(self).items()}, {}
