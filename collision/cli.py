@@ -524,20 +524,6 @@ def _physics(p: argparse.ArgumentParser, system_default, methods=()) -> None:
                    default=5.0, help="final time (1/gamma)")
 
 
-def _study_options(p: argparse.ArgumentParser) -> None:
-    """Where the model runs of ``figures`` and ``delay`` (sweeps in OUT/sweeps) run."""
-    default_is(p.add_argument("--workers", type=_int_at_least(1), default=None,
-                               help="local processes running the model runs"),
-                "1: this process, the fastest for --quick")
-    p.add_argument("--scheduler", default=None,
-                   help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the "
-                        "model runs on instead (needs the 'dask' extra)")
-    p.add_argument("--keep-sweeps", action="store_true",
-                   help="keep OUT/sweeps (every model run, collision.sweep.load reads them) "
-                        "after a complete run; they are always kept after an interruption "
-                        "or a failure, and running again computes only the missing ones")
-
-
 #: What ``--rho23`` defaults to (a product state, not eq 41).
 _PRODUCT_START = "a product of thermal states at T_S"
 #: What ``--bath`` defaults to.
