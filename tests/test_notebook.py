@@ -417,30 +417,6 @@ def test_memory_study_frame_stacks_its_parts():
     assert len(repr(study).splitlines()) <= MAX_REPR_LINES
 
 
-def test_readme_notebook_example_runs(tmp_path, monkeypatch):
-    """The README's "In a notebook" block runs after the "Using it" block, as written
-    (in a scratch folder: the first block writes fluxes.csv and fluxes.png)."""
-    import re
-    from pathlib import Path
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    monkeypatch.chdir(tmp_path)
-    using = re.findall(r"```python\n(.*?)```", text[text.index("## Using it"):], re.S)[0]
-    notebook = re.findall(r"```python\n(.*?)```", text[text.index("**In a notebook.**"):],
-                          re.S)[0]
-    namespace: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(using + notebook, "README:In a notebook", "exec"), namespace)
-    df, res = namespace["df"], namespace["res"]
-    assert list(df.columns[:5]) == ["t", "J1", "J2", "J12", "total"]
-    np.testing.assert_array_equal(df["J12"], res.J12)
-    assert df.attrs["parameters"]["dt"] == 0.01
-
-
 @pytest.fixture(scope="module")
 def paper(tmp_path_factory):
     from collision.studies.paper import make_all
