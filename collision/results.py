@@ -29,13 +29,10 @@ from lindblad._files import (
     write_npz,
 )
 from lindblad._tabular import (
-    data_frame,
+    TimeTable,
     fmt,
-    html_table,
     key_parameters,
-    text_summary,
     time_span,
-    with_error,
 )
 from lindblad.fluxes import SUFFIXES, _plain
 
@@ -55,8 +52,8 @@ class ResultErrors:
     heat: dict[str, np.ndarray]
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(TimeTable):
     """Expectation values and heat flows of a collision-model run.
 
     Attributes
@@ -135,7 +132,7 @@ class Result:
                                                       if np.iscomplexobj(v)], **extra}),
                             sort_keys=True)
         if path.suffix == ".csv":
-            cols = self._columns()
+            cols = self._csv_columns()
             if thermo:
                 cols.update({f"thermo.{k}": v for k, v in thermo.items()})
             return write_csv_table(path, cols, params, self.partial)
@@ -152,7 +149,7 @@ class Result:
             arrays["thermo"] = np.array(list(thermo.values()), dtype=float)
         return write_npz(path, arrays)
 
-    def _columns(self) -> dict[str, np.ndarray]:
+    def _csv_columns(self) -> dict[str, np.ndarray]:
         cols = {"t": self.t}
         sources = [("", self.expect, self.heat)]
         if self.stderr is not None:
@@ -258,19 +255,6 @@ class Result:
         return out
 
     # --- notebooks -----------------------------------------------------------------------
-    def to_pandas(self):
-        """The result as a :class:`pandas.DataFrame` with the columns of the CSV file
-        (:meth:`save`): ``t``, ``expect[NAME]`` (complex: ``expect[NAME].real`` and
-        ``expect[NAME].imag``), ``heat[STREAM]``, and for Monte Carlo the same with a
-        ``stderr.`` prefix; ``attrs["parameters"]`` and ``attrs["partial"]``.
-
-        Raises
-        ------
-        ImportError
-            When pandas is not installed.
-        """
-        return data_frame(self._columns(), self.parameters, self.partial)
-
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
         """Summary pairs and the final values ``(name, value, stderr)`` of the reprs."""
         kind = "Monte Carlo" if self.stderr is not None else "exact"
@@ -289,17 +273,6 @@ class Result:
                     rows.append([f"{group}[{name}]", fmt(values[-1]),
                                  "" if err is None else fmt(err)])
         return pairs, rows
-
-    def _repr_html_(self) -> str:
-        pairs, rows = self._summary()
-        return html_table("Result", pairs,
-                          ["final value", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
-                           "stderr" if self.stderr is not None else ""], rows)
-
-    def __repr__(self) -> str:
-        pairs, rows = self._summary()
-        return text_summary("Result", pairs,
-                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
 def _stack(rows, n_t: int) -> np.ndarray:
     rows = list(rows)

@@ -231,3 +231,42 @@ class Tabular:
     def __repr__(self) -> str:
         pairs, header, rows = self._display()
         return text_grid(type(self).__name__, pairs, header, rows)
+
+
+class TimeTable:
+    """Mixin of the results saved at times ``t`` with a CSV file (``HeatFluxes``,
+    ``HeatStatistics``, ``collision.Result``): :meth:`to_pandas` from the file's columns
+    and the reprs from the final values.
+
+    A subclass has ``t``, ``stderr``, ``parameters`` and ``partial``, and defines
+    ``_csv_columns()`` (the CSV file's columns, in order) and ``_summary()`` (summary
+    pairs and ``[name, value, error]`` rows); a dataclass subclass needs ``repr=False``
+    to keep this ``__repr__``.  ``_value_header`` names the rows' first column.
+    """
+
+    _value_header = "final value"
+
+    def to_pandas(self):
+        """The result as a :class:`pandas.DataFrame` with exactly the columns and numbers
+        of its CSV file (the class's ``save``; ``t`` a column), ``attrs["parameters"]``
+        and ``attrs["partial"]``.
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
+        return data_frame(self._csv_columns(), self.parameters, self.partial)
+
+    def _repr_html_(self) -> str:
+        pairs, rows = self._summary()
+        error = "stderr" if self.stderr is not None else "|dt error|"
+        return html_table(type(self).__name__, pairs,
+                          [self._value_header,
+                           f"at t = {fmt(self.t[-1])}" if self.t.size else "",
+                           error if any(r[2] for r in rows) else ""], rows)
+
+    def __repr__(self) -> str:
+        pairs, rows = self._summary()
+        return text_summary(type(self).__name__, pairs,
+                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])

@@ -56,13 +56,10 @@ from ._files import (
     write_npz,
 )
 from ._tabular import (
-    data_frame,
+    TimeTable,
     fmt,
-    html_table,
     key_parameters,
-    text_summary,
     time_span,
-    with_error,
 )
 from .fluxes import _plain
 
@@ -202,8 +199,8 @@ class CountingErrors:
     joint: np.ndarray | None = None
 
 
-@dataclass(eq=False)
-class HeatStatistics:
+@dataclass(eq=False, repr=False)
+class HeatStatistics(TimeTable):
     """Full counting statistics of the heat delivered to the reservoir.
 
     Attributes
@@ -440,17 +437,7 @@ class HeatStatistics:
                 for point in grid.reshape(-1, n)]
 
     # --- notebooks -----------------------------------------------------------------
-    def to_pandas(self):
-        """The result as a :class:`pandas.DataFrame`: the columns of the CSV file (class
-        Notes: ``t``, ``kappa_1 .. kappa_4``, ``P_<q>``, their ``_stderr``, ``Pjoint_..``),
-        ``attrs["parameters"]`` and ``attrs["partial"]``.
-
-        Raises
-        ------
-        ImportError
-            When pandas is not installed.
-        """
-        return data_frame(self._csv_columns(), self.parameters, self.partial)
+    _value_header = "cumulant of q"
 
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
         """Summary pairs and the final cumulants ``(name, value, error)`` of the reprs."""
@@ -473,18 +460,6 @@ class HeatStatistics:
                 rows.append([f"kappa_{k + 1}", fmt(self.cumulants[-1, k]),
                              "" if errors is None else fmt(errors[-1, k])])
         return pairs, rows
-
-    def _repr_html_(self) -> str:
-        pairs, rows = self._summary()
-        error = "stderr" if self.stderr is not None else "|dt error|"
-        return html_table("HeatStatistics", pairs,
-                          ["cumulant of q", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
-                           error if rows and rows[0][2] else ""], rows)
-
-    def __repr__(self) -> str:
-        pairs, rows = self._summary()
-        return text_summary("HeatStatistics", pairs,
-                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
     @classmethod
     def load(cls, path: str | Path) -> HeatStatistics:

@@ -45,21 +45,18 @@ from ._files import (
 from ._files import not_ours as _not_ours
 from ._files import parse_parameters as _parse_parameters
 from ._tabular import (
-    data_frame,
+    TimeTable,
     fmt,
-    html_table,
     key_parameters,
-    text_summary,
     time_span,
-    with_error,
 )
 
 FIELDS = ("J1", "J2", "J12", "total")
 SUFFIXES = (".csv", ".npz")
 
 
-@dataclass(eq=False)
-class HeatFluxes:
+@dataclass(eq=False, repr=False)
+class HeatFluxes(TimeTable):
     """Heat fluxes on a time grid.
 
     Attributes
@@ -261,17 +258,6 @@ class HeatFluxes:
         return cols
 
     # notebooks ------------------------------------------------------------------
-    def to_pandas(self):
-        """The result as a :class:`pandas.DataFrame`: the columns of the CSV file (class
-        Notes; ``t`` a column), ``attrs["parameters"]`` and ``attrs["partial"]``.
-
-        Raises
-        ------
-        ImportError
-            When pandas is not installed.
-        """
-        return data_frame(self._csv_columns(), self.parameters, self.partial)
-
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]]]:
         """Summary pairs and the final values ``(field, value, error)`` of the reprs."""
         kind = "Monte Carlo" if self.stderr is not None else "exact"
@@ -291,18 +277,6 @@ class HeatFluxes:
                 rows.append([name, fmt(getattr(self, name)[-1]),
                              "" if err is None else fmt(err)])
         return pairs, rows
-
-    def _repr_html_(self) -> str:
-        pairs, rows = self._summary()
-        error = "stderr" if self.stderr is not None else "|dt error|"
-        return html_table(type(self).__name__, pairs,
-                          ["final value", f"at t = {fmt(self.t[-1])}" if self.t.size else "",
-                           error if rows and rows[0][2] else ""], rows)
-
-    def __repr__(self) -> str:
-        pairs, rows = self._summary()
-        return text_summary(type(self).__name__, pairs,
-                            [(r[0], with_error(r[1], r[2] or None)) for r in rows])
 
     @classmethod
     def load(cls, path: str | Path) -> HeatFluxes:

@@ -86,8 +86,7 @@ def result(request):
 
 
 def _file_columns(result) -> dict[str, np.ndarray]:
-    return result._columns() if isinstance(result, collision.Result) else \
-        result._csv_columns()
+    return result._csv_columns()
 
 
 def test_frame_equals_arrays_and_csv_file(result, tmp_path):
