@@ -317,24 +317,15 @@ def run_study(out: Path, quick: bool = False) -> Study:
     seconds = time.perf_counter() - start
     out = Path(out)
     files = []
-    path = out / "memory_decay.csv"
-    cols = dec._frame()[0]
-    _write_csv(path, list(cols), np.column_stack(list(cols.values())).tolist())
-    files.append(path)
-    path = out / "memory_decay_summary.csv"
-    _write_csv(path, DECAY_COLUMNS, dec.summary)
-    files.append(path)
-    path = out / "memory_cascade.csv"
-    cols = cas._frame()[0]
-    _write_csv(path, list(cols), np.column_stack(list(cols.values())).tolist())
-    files.append(path)
-    path = out / "memory_cascade_summary.csv"
-    _write_csv(path, CASCADE_COLUMNS, cas.summary)
-    files.append(path)
-    path = out / "memory.png"
-    plot_memory(dec, cas, path)
-    files.append(path)
-    path = out / "REPORT.md"
-    path.write_text(report(dec, cas, dt, seconds))
-    files.append(path)
+    for part, name, summary_columns in ((dec, "decay", DECAY_COLUMNS),
+                                        (cas, "cascade", CASCADE_COLUMNS)):
+        cols = part._frame()[0]
+        files.append(out / f"memory_{name}.csv")
+        _write_csv(files[-1], list(cols), np.column_stack(list(cols.values())).tolist())
+        files.append(out / f"memory_{name}_summary.csv")
+        _write_csv(files[-1], summary_columns, part.summary)
+    files.append(out / "memory.png")
+    plot_memory(dec, cas, files[-1])
+    files.append(out / "REPORT.md")
+    files[-1].write_text(report(dec, cas, dt, seconds))
     return Study(dec, cas, files, seconds)
